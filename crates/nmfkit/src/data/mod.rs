@@ -1,0 +1,109 @@
+//! The data matrix X (n×m), seen only through the few products solvers need.
+//!
+//! Factors are stored "one column per sample/feature": `Wt` is k×n (the
+//! transpose of W) and `H` is k×m, both column-major, so that a row of W and a
+//! column of H are contiguous. Updating H uses products with X, updating W
+//! the same products with Xᵀ; [`Side`] names which one is wanted.
+
+pub mod dense;
+pub mod sparse;
+
+use crate::error::{NmfError, Result};
+use crate::matrix::{Mat, MatRef};
+use crate::scalar::Scalar;
+use faer::Par;
+
+pub use dense::DenseData;
+pub use sparse::{CsrMatrix, SparseData};
+
+/// Which factor a half-step updates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Side {
+    /// Updating W (n×k): products with Xᵀ, outputs k×n.
+    W,
+    /// Updating H (k×m): products with X, outputs k×m.
+    H,
+}
+
+impl Side {
+    pub fn other(self) -> Side {
+        match self {
+            Side::W => Side::H,
+            Side::H => Side::W,
+        }
+    }
+}
+
+/// What a solver may ask of the data. Implemented for dense and CSR input;
+/// a distributed implementation plugs in here as well.
+pub trait Data<T: Scalar>: Sync {
+    /// (n, m): samples × features.
+    fn shape(&self) -> (usize, usize);
+    /// Stored entries (n·m for dense data).
+    fn nnz(&self) -> usize;
+    fn is_sparse(&self) -> bool;
+    /// ‖X‖²_F in f64.
+    fn sq_norm(&self) -> f64;
+    /// Σ X in f64.
+    fn sum(&self) -> f64;
+    /// Whether any entry (stored or implicit) is zero.
+    fn has_zero(&self) -> bool;
+
+    /// Side H: `out (k×m) = Wᵀ X` with `l = Wt`; side W: `out (k×n) = H Xᵀ`
+    /// with `l = H`.
+    fn cross(&self, side: Side, l: &Mat<T>, out: &mut Mat<T>, par: Par);
+
+    /// As [`Data::cross`] with X replaced by `g(X_ij, (WH)_ij)` on the stored
+    /// entries (all entries for dense data). `g(0, ·)` must be 0.
+    fn cross_weighted<G>(&self, side: Side, wt: &Mat<T>, h: &Mat<T>, g: G, out: &mut Mat<T>)
+    where
+        G: Fn(T, T) -> T + Sync;
+
+    /// Σ `f(X_ij, (WH)_ij)` over stored entries with X_ij > float32 epsilon
+    /// (scikit-learn's rule for which entries take part in a β-divergence).
+    fn fold_stored<F>(&self, wt: &Mat<T>, h: &Mat<T>, f: F) -> f64
+    where
+        F: Fn(T, T) -> f64 + Sync;
+
+    /// The first negative or non-finite stored entry, if any.
+    fn first_bad_entry(&self) -> Option<(usize, usize, T)>;
+
+    /// The whole matrix, when it is stored dense.
+    fn dense_matrix(&self) -> Option<MatRef<'_, T>> {
+        None
+    }
+}
+
+/// Checks X for emptiness, negative and non-finite entries.
+pub fn validate_data<T: Scalar, D: Data<T>>(x: &D) -> Result<()> {
+    let (n, m) = x.shape();
+    if n == 0 || m == 0 {
+        return Err(NmfError::Empty { rows: n, cols: m });
+    }
+    if let Some((row, col, v)) = x.first_bad_entry() {
+        let value = v.to_f64();
+        return Err(if value.is_finite() {
+            NmfError::Negative {
+                what: "X",
+                row,
+                col,
+                value,
+            }
+        } else {
+            NmfError::NonFinite {
+                what: "X",
+                row,
+                col,
+                value,
+            }
+        });
+    }
+    Ok(())
+}
+
+/// The first negative or non-finite entry of a column-major slice.
+pub(crate) fn first_bad<T: Scalar>(nrows: usize, data: &[T]) -> Option<(usize, usize, T)> {
+    data.iter()
+        .position(|&v| !(v >= T::ZERO) || !v.is_finite())
+        .map(|p| (p % nrows.max(1), p / nrows.max(1), data[p]))
+}

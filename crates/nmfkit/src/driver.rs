@@ -1,0 +1,296 @@
+//! The shared iteration loop: every solver runs under it. It owns the update
+//! order, the stopping rules, the history, the time limit and the progress
+//! callback (which may cancel).
+
+use crate::data::{Data, Side};
+use crate::loss::beta_divergence;
+use crate::regularization::Penalties;
+use crate::scalar::Scalar;
+use crate::solver::{Factors, Solver};
+use std::ops::ControlFlow;
+use std::time::{Duration, Instant};
+
+/// Which factor each iteration updates first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UpdateOrder {
+    /// W then H (scikit-learn's order for every solver).
+    WThenH,
+    /// H then W (Lee & Seung's order).
+    HThenW,
+}
+
+/// The rule that decides convergence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Convergence {
+    /// scikit-learn's rule for `cd`, the objective rule for `mu` and `hals`.
+    Auto,
+    /// Relative decrease of the objective (loss + penalties) between two
+    /// evaluations below `tol`.
+    Objective,
+    /// scikit-learn's own rules: for `cd`/`hals` the projected-gradient
+    /// violation relative to the first iteration's; for `mu`, every 10
+    /// iterations, (previous − current error) / initial error, where the
+    /// error is sqrt(2·loss) without the penalties.
+    Sklearn,
+}
+
+/// Why the loop stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopReason {
+    /// The convergence rule was met.
+    Converged,
+    /// The relative change of the factors fell below `factor_tol`.
+    FactorsStalled,
+    /// `max_iter` iterations were run.
+    MaxIterations,
+    /// The time limit was reached.
+    TimeLimit,
+    /// The progress callback asked to stop.
+    Cancelled,
+}
+
+impl StopReason {
+    pub fn name(&self) -> &'static str {
+        match self {
+            StopReason::Converged => "converged",
+            StopReason::FactorsStalled => "factors_stalled",
+            StopReason::MaxIterations => "max_iterations",
+            StopReason::TimeLimit => "time_limit",
+            StopReason::Cancelled => "cancelled",
+        }
+    }
+
+    /// Whether the fit ended because a convergence criterion was met.
+    pub fn converged(&self) -> bool {
+        matches!(self, StopReason::Converged | StopReason::FactorsStalled)
+    }
+}
+
+/// One record of the per-iteration history.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct HistoryEntry {
+    /// Iterations done (0 = the initial factors).
+    pub iter: usize,
+    /// Seconds since the loop started.
+    pub time_s: f64,
+    /// Loss + penalties.
+    pub objective: f64,
+    /// The β-divergence alone.
+    pub loss: f64,
+    /// (previous − current objective) / previous, since the last record.
+    pub rel_decrease: Option<f64>,
+    /// Σ|projected gradient| of the iteration (cd, hals).
+    pub violation: Option<f64>,
+}
+
+/// What the progress callback sees after every iteration.
+#[derive(Clone, Copy, Debug)]
+pub struct Progress {
+    pub iter: usize,
+    pub max_iter: usize,
+    pub elapsed: Duration,
+    /// The latest evaluated objective.
+    pub objective: f64,
+}
+
+/// A progress callback: return `ControlFlow::Break(())` to stop the fit.
+pub type ProgressFn<'a> = dyn FnMut(&Progress) -> ControlFlow<()> + Send + 'a;
+
+/// Settings of the loop, already resolved from the user's options.
+pub(crate) struct LoopSettings {
+    pub max_iter: usize,
+    pub tol: f64,
+    pub rule: Rule,
+    pub eval_every: usize,
+    pub factor_tol: Option<f64>,
+    pub time_limit: Option<Duration>,
+    pub order: UpdateOrder,
+    pub update_h: bool,
+    pub beta: f64,
+    pub pen: Penalties,
+}
+
+/// The resolved convergence rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Rule {
+    Objective,
+    SklearnViolation,
+    SklearnError,
+}
+
+pub(crate) struct LoopOutcome {
+    pub n_iter: usize,
+    pub stop: StopReason,
+    pub history: Vec<HistoryEntry>,
+}
+
+pub(crate) fn run<T: Scalar, D: Data<T>>(
+    x: &D,
+    f: &mut Factors<T>,
+    solver: &mut dyn Solver<T, D>,
+    s: &LoopSettings,
+    mut progress: Option<&mut ProgressFn<'_>>,
+) -> crate::Result<LoopOutcome> {
+    let start = Instant::now();
+    let objective_of =
+        |loss: f64, f: &Factors<T>| loss + s.pen.w.value(&f.wt) + s.pen.h.value(&f.h);
+    let loss0 = beta_divergence(x, &f.wt, &f.h, s.beta);
+    let obj0 = objective_of(loss0, f);
+    let mut history = vec![HistoryEntry {
+        iter: 0,
+        time_s: 0.0,
+        objective: obj0,
+        loss: loss0,
+        rel_decrease: None,
+        violation: None,
+    }];
+    let sides: &[Side] = match (s.update_h, s.order) {
+        (false, _) => &[Side::W],
+        (true, UpdateOrder::WThenH) => &[Side::W, Side::H],
+        (true, UpdateOrder::HThenW) => &[Side::H, Side::W],
+    };
+    // Sklearn's MU rule works on sqrt(2·loss) and only every 10 iterations.
+    let err_of = |loss: f64| (2.0 * loss.max(0.0)).sqrt();
+    let err_init = err_of(loss0);
+    let mut prev_err = err_init;
+    let mut prev_obj = obj0;
+    let mut violation_init = None;
+    let mut stop = StopReason::MaxIterations;
+    let mut n_iter = 0;
+    let mut last_factors = s.factor_tol.map(|_| f.clone());
+
+    for it in 1..=s.max_iter {
+        n_iter = it;
+        let eval = it % s.eval_every == 0 || it == s.max_iter;
+        let mut violation: Option<f64> = None;
+        let mut data_loss = None;
+        for (q, &side) in sides.iter().enumerate() {
+            let last = q + 1 == sides.len();
+            let info = solver.half_step(x, f, side, eval && last);
+            if let Some(v) = info.violation {
+                *violation.get_or_insert(0.0) += v;
+            }
+            if last {
+                data_loss = info.data_loss;
+            }
+        }
+        if !f.all_finite() {
+            return Err(crate::NmfError::Numerical(format!(
+                "non-finite values appeared in the factors at iteration {it}"
+            )));
+        }
+
+        if eval {
+            let loss = data_loss.unwrap_or_else(|| beta_divergence(x, &f.wt, &f.h, s.beta));
+            let obj = objective_of(loss, f);
+            let rel = if prev_obj > 0.0 {
+                (prev_obj - obj) / prev_obj
+            } else {
+                0.0
+            };
+            history.push(HistoryEntry {
+                iter: it,
+                time_s: start.elapsed().as_secs_f64(),
+                objective: obj,
+                loss,
+                rel_decrease: Some(rel),
+                violation,
+            });
+            let converged = match s.rule {
+                Rule::Objective => obj == 0.0 || rel < s.tol,
+                Rule::SklearnError => {
+                    let err = err_of(loss);
+                    let done = s.tol > 0.0 && it % 10 == 0 && (prev_err - err) / err_init < s.tol;
+                    if it % 10 == 0 {
+                        prev_err = err;
+                    }
+                    done
+                }
+                Rule::SklearnViolation => false,
+            };
+            prev_obj = obj;
+            if converged {
+                stop = StopReason::Converged;
+                break;
+            }
+        }
+        if s.rule == Rule::SklearnViolation {
+            let v = violation.unwrap_or(0.0);
+            let v0 = *violation_init.get_or_insert(v);
+            if v0 == 0.0 || v / v0 <= s.tol {
+                stop = StopReason::Converged;
+                break;
+            }
+        }
+        if let (Some(ftol), Some(prev)) = (s.factor_tol, last_factors.as_mut()) {
+            let change = relative_change(prev, f);
+            if change < ftol {
+                stop = StopReason::FactorsStalled;
+                break;
+            }
+            prev.clone_from(f);
+        }
+        if let Some(limit) = s.time_limit {
+            if start.elapsed() >= limit {
+                stop = StopReason::TimeLimit;
+                break;
+            }
+        }
+        if let Some(cb) = progress.as_deref_mut() {
+            let p = Progress {
+                iter: it,
+                max_iter: s.max_iter,
+                elapsed: start.elapsed(),
+                objective: history.last().map_or(obj0, |h| h.objective),
+            };
+            if cb(&p).is_break() {
+                stop = StopReason::Cancelled;
+                break;
+            }
+        }
+    }
+    // Make sure the last iteration is in the history.
+    if history.last().map(|h| h.iter) != Some(n_iter) {
+        let loss = beta_divergence(x, &f.wt, &f.h, s.beta);
+        let obj = objective_of(loss, f);
+        history.push(HistoryEntry {
+            iter: n_iter,
+            time_s: start.elapsed().as_secs_f64(),
+            objective: obj,
+            loss,
+            rel_decrease: Some(if prev_obj > 0.0 {
+                (prev_obj - obj) / prev_obj
+            } else {
+                0.0
+            }),
+            violation: None,
+        });
+    }
+    Ok(LoopOutcome {
+        n_iter,
+        stop,
+        history,
+    })
+}
+
+/// ‖F_new − F_old‖ / ‖F_old‖ over both factors.
+fn relative_change<T: Scalar>(old: &Factors<T>, new: &Factors<T>) -> f64 {
+    let mut diff = 0.0;
+    let mut base = 0.0;
+    for (a, b) in old
+        .wt
+        .data
+        .iter()
+        .chain(&old.h.data)
+        .zip(new.wt.data.iter().chain(&new.h.data))
+    {
+        let (a, b) = (a.to_f64(), b.to_f64());
+        diff += (a - b) * (a - b);
+        base += a * a;
+    }
+    if base > 0.0 {
+        (diff / base).sqrt()
+    } else {
+        0.0
+    }
+}

@@ -1,0 +1,210 @@
+//! Initial factors: random (scikit-learn's scaling), NNDSVD and its a/ar
+//! variants (Boutsidis & Gallopoulos 2008) on a randomized SVD, or custom.
+
+mod rsvd;
+
+pub use rsvd::randomized_svd;
+
+use crate::data::Data;
+use crate::error::{NmfError, Result};
+use crate::matrix::Mat;
+use crate::rng::{seeded, standard_normal};
+use crate::scalar::Scalar;
+
+/// How the initial W and H are chosen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Init {
+    /// nndsvda when k ≤ min(n, m), random otherwise (scikit-learn ≥ 1.1).
+    Auto,
+    /// |N(0,1)|·sqrt(mean(X)/k), H drawn before W.
+    Random,
+    /// NNDSVD: zeros stay zeros (best for sparse results with CD/HALS).
+    Nndsvd,
+    /// NNDSVD with zeros filled with mean(X) (best for MU).
+    Nndsvda,
+    /// NNDSVD with zeros filled with small random values.
+    Nndsvdar,
+}
+
+impl Init {
+    pub fn parse(s: &str) -> Result<Init> {
+        Ok(match s.to_ascii_lowercase().as_str() {
+            "auto" | "default" => Init::Auto,
+            "random" => Init::Random,
+            "nndsvd" => Init::Nndsvd,
+            "nndsvda" => Init::Nndsvda,
+            "nndsvdar" => Init::Nndsvdar,
+            _ => {
+                return Err(crate::error::invalid(
+                    "init",
+                    format!("'{s}' is not one of auto, random, nndsvd, nndsvda, nndsvdar"),
+                ))
+            }
+        })
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Init::Auto => "auto",
+            Init::Random => "random",
+            Init::Nndsvd => "nndsvd",
+            Init::Nndsvda => "nndsvda",
+            Init::Nndsvdar => "nndsvdar",
+        }
+    }
+
+    /// The concrete method `Auto` resolves to for rank k on an n×m matrix.
+    pub fn resolve(self, k: usize, n: usize, m: usize) -> Init {
+        match self {
+            Init::Auto if k <= n.min(m) => Init::Nndsvda,
+            Init::Auto => Init::Random,
+            other => other,
+        }
+    }
+}
+
+/// Initial factors, returned as (Wt k×n, H k×m).
+pub fn initialize<T: Scalar, D: Data<T>>(
+    x: &D,
+    k: usize,
+    init: Init,
+    seed: u64,
+) -> Result<(Mat<T>, Mat<T>)> {
+    let (n, m) = x.shape();
+    if k == 0 {
+        return Err(NmfError::ZeroRank);
+    }
+    let init = init.resolve(k, n, m);
+    let mean = x.sum() / (n as f64 * m as f64);
+    match init {
+        Init::Random => Ok(random_init(n, m, k, mean, seed)),
+        _ => {
+            if k > n.min(m) {
+                return Err(NmfError::RankTooLarge {
+                    rank: k,
+                    max: n.min(m),
+                    init: init.name(),
+                    rows: n,
+                    cols: m,
+                });
+            }
+            nndsvd(x, k, init, mean, seed)
+        }
+    }
+}
+
+fn random_init<T: Scalar>(n: usize, m: usize, k: usize, mean: f64, seed: u64) -> (Mat<T>, Mat<T>) {
+    let avg = (mean / k as f64).sqrt();
+    let mut rng = seeded(seed);
+    // scikit-learn draws H (k×m, row-major) first, then W (n×k, row-major);
+    // the same order here keeps "row i of W" tied to the same draws.
+    let mut h = Mat::zeros(k, m);
+    for t in 0..k {
+        for j in 0..m {
+            h.set(t, j, T::from_f64((avg * standard_normal(&mut rng)).abs()));
+        }
+    }
+    let mut wt = Mat::zeros(k, n);
+    for i in 0..n {
+        for t in 0..k {
+            wt.set(t, i, T::from_f64((avg * standard_normal(&mut rng)).abs()));
+        }
+    }
+    (wt, h)
+}
+
+fn nndsvd<T: Scalar, D: Data<T>>(
+    x: &D,
+    k: usize,
+    init: Init,
+    mean: f64,
+    seed: u64,
+) -> Result<(Mat<T>, Mat<T>)> {
+    let (n, m) = x.shape();
+    let svd = randomized_svd(x, k, seed)?;
+    // svd.u is n×k, svd.vt is k×m.
+    let mut wt = Mat::<T>::zeros(k, n);
+    let mut h = Mat::<T>::zeros(k, m);
+    let norm = |v: &[f64]| v.iter().map(|a| a * a).sum::<f64>().sqrt();
+    for j in 0..k {
+        let x_j: Vec<f64> = (0..n).map(|i| svd.u.get(i, j)).collect();
+        let y_j: Vec<f64> = (0..m).map(|c| svd.vt.get(j, c)).collect();
+        let s = svd.s[j].max(0.0);
+        let (u, v, sigma) = if j == 0 {
+            // The leading singular pair of a non-negative matrix is non-negative.
+            let u: Vec<f64> = x_j.iter().map(|a| a.abs()).collect();
+            let v: Vec<f64> = y_j.iter().map(|a| a.abs()).collect();
+            (u, v, 1.0)
+        } else {
+            let pos = |v: &[f64]| v.iter().map(|a| a.max(0.0)).collect::<Vec<_>>();
+            let neg = |v: &[f64]| v.iter().map(|a| (-a).max(0.0)).collect::<Vec<_>>();
+            let (xp, yp, xn, yn) = (pos(&x_j), pos(&y_j), neg(&x_j), neg(&y_j));
+            let (xpn, ypn, xnn, ynn) = (norm(&xp), norm(&yp), norm(&xn), norm(&yn));
+            let (mp, mn) = (xpn * ypn, xnn * ynn);
+            let unit = |v: Vec<f64>, nv: f64| {
+                if nv > 0.0 {
+                    v.into_iter().map(|a| a / nv).collect()
+                } else {
+                    vec![0.0; v.len()]
+                }
+            };
+            if mp > mn {
+                (unit(xp, xpn), unit(yp, ypn), mp)
+            } else {
+                (unit(xn, xnn), unit(yn, ynn), mn)
+            }
+        };
+        let lbd = (s * sigma).sqrt();
+        for i in 0..n {
+            wt.set(j, i, T::from_f64(lbd * u[i]));
+        }
+        for c in 0..m {
+            h.set(j, c, T::from_f64(lbd * v[c]));
+        }
+    }
+    // scikit-learn's eps = 1e-6: tiny entries become exact zeros.
+    let eps = T::from_f64(1e-6);
+    for v in wt.data.iter_mut().chain(h.data.iter_mut()) {
+        if *v < eps {
+            *v = T::ZERO;
+        }
+    }
+    match init {
+        Init::Nndsvda => {
+            let avg = T::from_f64(mean);
+            for v in wt.data.iter_mut().chain(h.data.iter_mut()) {
+                if *v == T::ZERO {
+                    *v = avg;
+                }
+            }
+        }
+        Init::Nndsvdar => {
+            // Zeros in W (row-major order) then in H, as scikit-learn fills them.
+            let mut rng = seeded(seed.wrapping_add(0x9E37_79B9_7F4A_7C15));
+            for i in 0..n {
+                for t in 0..k {
+                    if wt.get(t, i) == T::ZERO {
+                        wt.set(
+                            t,
+                            i,
+                            T::from_f64((mean * standard_normal(&mut rng) / 100.0).abs()),
+                        );
+                    }
+                }
+            }
+            for t in 0..k {
+                for c in 0..m {
+                    if h.get(t, c) == T::ZERO {
+                        h.set(
+                            t,
+                            c,
+                            T::from_f64((mean * standard_normal(&mut rng) / 100.0).abs()),
+                        );
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok((wt, h))
+}

@@ -1,0 +1,45 @@
+//! # nmfkit — non-negative matrix factorization
+//!
+//! X (n×m, samples × features) ≈ W (n×k) · H (k×m) with W, H ≥ 0.
+//!
+//! * Losses: any β-divergence — Frobenius (β = 2), generalized
+//!   Kullback–Leibler (β = 1), Itakura–Saito (β = 0) — defined as
+//!   scikit-learn defines them ([`loss`]).
+//! * Solvers ([`SolverKind`]): multiplicative updates for every β,
+//!   scikit-learn's coordinate descent reproduced exactly, and accelerated
+//!   HALS, all run by one driver with shared stopping rules and history.
+//! * Data: dense `f32`/`f64` ([`Mat`]) and sparse CSR ([`CsrMatrix`]),
+//!   never densified.
+//! * Initializations ([`Init`]): random, NNDSVD, NNDSVDa, NNDSVDar, custom.
+//!
+//! ```
+//! use nmfkit::{synth, Nmf, SolverKind};
+//! let data = synth::low_rank(100, 80, 5, 0.0, 7);
+//! let fit = Nmf::new(5).solver(SolverKind::Hals).seed(1).fit(&data.x).unwrap();
+//! assert!(fit.reconstruction_err / data.x.norm() < 1e-2);
+//! ```
+
+pub mod data;
+mod driver;
+pub mod error;
+pub mod init;
+mod linalg;
+pub mod loss;
+mod matrix;
+mod model;
+pub mod regularization;
+mod rng;
+mod scalar;
+pub mod solver;
+pub mod synth;
+
+pub use data::{CsrMatrix, Data, DenseData, Side, SparseData};
+pub use driver::{Convergence, HistoryEntry, Progress, ProgressFn, StopReason, UpdateOrder};
+pub use error::{NmfError, Result};
+pub use init::Init;
+pub use loss::{beta_divergence, reconstruction_error, Loss};
+pub use matrix::{Mat, MatRef};
+pub use model::{inverse_transform, FitOptions, Input, Nmf, NmfFit};
+pub use regularization::Regularization;
+pub use scalar::Scalar;
+pub use solver::{Factors, SolverKind};

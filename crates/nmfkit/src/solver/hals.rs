@@ -1,0 +1,65 @@
+//! Accelerated HALS (Gillis & Glineur, "Accelerated multiplicative updates
+//! and hierarchical ALS algorithms for NMF", 2012): once the expensive
+//! products with X are formed, sweep the same factor again while the extra
+//! sweeps cost less than α times the products and still move the factor by
+//! more than δ times the first sweep did.
+
+use super::sweep::{coordinate_sweep, with_l2};
+use super::{frobenius_after_step, Factors, GramCache, Solver, StepInfo};
+use crate::data::{Data, Side};
+use crate::matrix::Mat;
+use crate::regularization::Penalties;
+use crate::scalar::Scalar;
+use faer::Par;
+
+pub(crate) struct Hals<T> {
+    pen: Penalties,
+    alpha: f64,
+    delta: f64,
+    grams: GramCache<T>,
+}
+
+impl<T: Scalar> Hals<T> {
+    pub(crate) fn new(pen: Penalties, alpha: f64, delta: f64) -> Self {
+        Hals {
+            pen,
+            alpha,
+            delta,
+            grams: GramCache::new(),
+        }
+    }
+}
+
+/// 1 + ⌊α · (cost of the products) / (cost of one sweep)⌋.
+fn inner_sweeps(nnz: usize, rows: usize, cols: usize, k: usize, alpha: f64) -> usize {
+    let k = k as f64;
+    let products = 2.0 * nnz as f64 * k + 2.0 * rows as f64 * k * k;
+    let sweep = 2.0 * cols as f64 * k * k + cols as f64 * k;
+    1 + (alpha * products / sweep).floor() as usize
+}
+
+impl<T: Scalar, D: Data<T>> Solver<T, D> for Hals<T> {
+    fn half_step(&mut self, x: &D, f: &mut Factors<T>, side: Side, want_loss: bool) -> StepInfo {
+        let (l, r) = f.split_mut(side);
+        let k = r.nrows;
+        let mut c = Mat::zeros(k, r.ncols);
+        x.cross(side, l, &mut c, Par::rayon(0));
+        let gl = self.grams.of_fixed(side, l);
+        let pen = self.pen.side(side);
+        let g = with_l2(&gl, pen.l2);
+        let l1 = T::from_f64(pen.l1);
+        let order: Vec<usize> = (0..k).collect();
+        let first = coordinate_sweep(&c, &g, l1, r, &order);
+        let repeats = inner_sweeps(x.nnz(), l.ncols, r.ncols, k, self.alpha);
+        for _ in 1..repeats {
+            let s = coordinate_sweep(&c, &g, l1, r, &order);
+            if s.change_sq <= self.delta * self.delta * first.change_sq {
+                break;
+            }
+        }
+        StepInfo {
+            violation: Some(first.violation),
+            data_loss: frobenius_after_step(x, &mut self.grams, side, &c, &gl, r, want_loss),
+        }
+    }
+}
