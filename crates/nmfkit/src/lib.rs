@@ -14,7 +14,7 @@
 //!
 //! ```
 //! use nmfkit::{synth, Nmf, SolverKind};
-//! let data = synth::low_rank(100, 80, 5, 0.0, 7);
+//! let data = synth::low_rank::<f64>(100, 80, 5, 0.0, 7);
 //! let fit = Nmf::new(5).solver(SolverKind::Hals).seed(1).fit(&data.x).unwrap();
 //! assert!(fit.reconstruction_err / data.x.norm() < 1e-2);
 //! ```

@@ -31,3 +31,27 @@ pub(crate) fn permutation(rng: &mut Rng, k: usize) -> Vec<usize> {
     }
     p
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normal_draws_have_mean_0_and_variance_1() {
+        let mut rng = seeded(1);
+        let n = 200_000;
+        let v: Vec<f64> = (0..n).map(|_| standard_normal(&mut rng)).collect();
+        let mean = v.iter().sum::<f64>() / n as f64;
+        let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64;
+        assert!(mean.abs() < 4.0 / (n as f64).sqrt(), "mean {mean}");
+        assert!((var - 1.0).abs() < 0.02, "variance {var}");
+    }
+
+    #[test]
+    fn permutations_are_permutations() {
+        let mut rng = seeded(2);
+        let mut p = permutation(&mut rng, 10);
+        p.sort_unstable();
+        assert_eq!(p, (0..10).collect::<Vec<_>>());
+    }
+}

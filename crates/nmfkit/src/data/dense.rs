@@ -21,7 +21,7 @@ pub struct DenseData<'a, T> {
 
 impl<'a, T: Scalar> DenseData<'a, T> {
     pub fn new(x: MatRef<'a, T>) -> Self {
-        let n = x.nrows.max(1);
+        let n = x.nrows;
         let sq_norm = det_sum(x.ncols, |j| {
             x.data[j * n..(j + 1) * n]
                 .iter()

@@ -1,0 +1,100 @@
+//! Initializations: NNDSVD's guarantees and its variants' relations.
+
+mod common;
+use nmfkit::*;
+
+fn init_factors(x: &Mat<f64>, k: usize, init: Init, seed: u64) -> (Mat<f64>, Mat<f64>) {
+    // max_iter = 1 with a tiny step would still move the factors; take them
+    // from the history-free path instead: fit zero iterations is not allowed,
+    // so use the public initializer.
+    let d = DenseData::new(x.as_ref());
+    let (wt, h) = nmfkit::init::initialize(&d, k, init, seed).unwrap();
+    (wt.transpose(), h)
+}
+
+#[test]
+fn nndsvd_error_is_at_most_the_mean_models() {
+    for (n, m, k, seed) in [(50, 30, 3, 1), (40, 60, 5, 2), (200, 100, 10, 3)] {
+        let x = synth::low_rank::<f64>(n, m, k, 0.3, seed).x;
+        let mean = x.data.iter().sum::<f64>() / x.data.len() as f64;
+        let base = x
+            .data
+            .iter()
+            .map(|v| (v - mean).powi(2))
+            .sum::<f64>()
+            .sqrt();
+        for kk in [1, k / 2 + 1, k] {
+            let (w, h) = init_factors(&x, kk, Init::Nndsvd, 0);
+            let err = common::rel_diff(&inverse_transform(&w, &h), &x) * x.norm();
+            assert!(
+                err <= base,
+                "rank {kk}: NNDSVD error {err} > ‖X − mean‖ = {base}"
+            );
+        }
+    }
+}
+
+#[test]
+fn nndsvda_and_nndsvdar_equal_nndsvd_where_it_is_nonzero() {
+    let x = synth::low_rank::<f64>(60, 40, 4, 0.2, 5).x;
+    let (w, h) = init_factors(&x, 4, Init::Nndsvd, 9);
+    let zeros = w.data.iter().chain(&h.data).filter(|v| **v == 0.0).count();
+    assert!(zeros > 0, "the test needs NNDSVD zeros to be meaningful");
+    let mean = x.data.iter().sum::<f64>() / x.data.len() as f64;
+    for init in [Init::Nndsvda, Init::Nndsvdar] {
+        let (wa, ha) = init_factors(&x, 4, init, 9);
+        for (a, b) in w
+            .data
+            .iter()
+            .chain(&h.data)
+            .zip(wa.data.iter().chain(&ha.data))
+        {
+            if *a != 0.0 {
+                assert_eq!(a, b, "{init:?}");
+            } else if init == Init::Nndsvda {
+                assert!((b - mean).abs() < 1e-12 * mean);
+            } else {
+                assert!(*b >= 0.0 && *b <= mean);
+            }
+        }
+    }
+}
+
+#[test]
+fn randomized_svd_matches_exact_singular_values() {
+    let x = synth::low_rank::<f64>(80, 50, 5, 0.01, 6).x;
+    let d = DenseData::new(x.as_ref());
+    let svd = nmfkit::init::randomized_svd(&d, 5, 0).unwrap();
+    let exact = faer::MatRef::from_column_major_slice(&x.data, 80, 50)
+        .singular_values()
+        .unwrap();
+    for j in 0..5 {
+        assert!(
+            (svd.s[j] - exact[j]).abs() < 1e-8 * exact[0],
+            "σ{j}: {} vs {}",
+            svd.s[j],
+            exact[j]
+        );
+    }
+}
+
+#[test]
+fn random_init_has_sklearns_scale_and_is_seeded() {
+    let x = synth::low_rank::<f64>(300, 200, 4, 0.0, 7).x;
+    let k = 4;
+    let (w, h) = init_factors(&x, k, Init::Random, 3);
+    let mean = x.data.iter().sum::<f64>() / x.data.len() as f64;
+    let avg = (mean / k as f64).sqrt();
+    // E|N(0,1)| = sqrt(2/π); sd|N(0,1)| ≈ 0.603: allow 4 standard errors.
+    let all: Vec<f64> = w.data.iter().chain(&h.data).copied().collect();
+    let got = all.iter().sum::<f64>() / all.len() as f64;
+    let want = avg * (2.0 / std::f64::consts::PI).sqrt();
+    let se = 0.603 * avg / (all.len() as f64).sqrt();
+    assert!(
+        (got - want).abs() < 4.0 * se,
+        "mean of |N| draws {got} vs {want}"
+    );
+    assert!(w.data.iter().all(|v| *v >= 0.0));
+    assert_eq!(init_factors(&x, k, Init::Random, 3), (w.clone(), h.clone()));
+    assert_ne!(init_factors(&x, k, Init::Random, 4).0, w);
+}
