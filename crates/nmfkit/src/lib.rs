@@ -23,7 +23,8 @@ pub mod data;
 mod driver;
 pub mod error;
 pub mod init;
-mod linalg;
+#[doc(hidden)]
+pub mod linalg;
 pub mod loss;
 mod matrix;
 mod model;

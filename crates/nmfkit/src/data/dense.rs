@@ -2,7 +2,7 @@
 //! needs (sparse data uses them too, for terms that involve all of WH).
 
 use super::{first_bad, Data, Side};
-use crate::linalg::{det_sum, gemm};
+use crate::linalg::{det_sum, gemm, Scratch};
 use crate::matrix::{Mat, MatRef};
 use crate::scalar::{Scalar, EPS32};
 use faer::Par;
@@ -10,7 +10,14 @@ use rayon::prelude::*;
 
 /// Entries of WH a task computes at once: large enough for an efficient
 /// small GEMM, small enough to stay in cache between the GEMMs.
-const TILE: usize = 1 << 15;
+const TILE: usize = 1 << 16;
+
+/// How many of `len` columns (or rows) of `depth` entries one tile takes:
+/// about TILE entries, and at least 4 tiles per thread when there is room.
+fn tile_width(len: usize, depth: usize) -> usize {
+    let per_thread = len.div_ceil(4 * rayon::current_num_threads());
+    (TILE / depth.max(1)).min(per_thread).clamp(1, len.max(1))
+}
 
 /// Dense data: a borrowed column-major n×m matrix.
 pub struct DenseData<'a, T> {
@@ -139,7 +146,7 @@ pub(crate) fn tiled_cross<T, G>(
     match side {
         Side::H => {
             // Tiles of whole columns of X: out[:, j0..j1] = Wt · G[:, j0..j1].
-            let bc = (TILE / n).clamp(1, m);
+            let bc = tile_width(m, n);
             out.data.par_chunks_mut(k * bc).enumerate().for_each_init(
                 Vec::new,
                 |buf: &mut Vec<T>, (t, out_tile)| {
@@ -182,7 +189,7 @@ pub(crate) fn tiled_cross<T, G>(
         }
         Side::W => {
             // Tiles of whole rows of X: out[:, i0..i1] = H · G[i0..i1, :]ᵀ.
-            let br = (TILE / m).clamp(1, n);
+            let br = tile_width(n, m);
             out.data.par_chunks_mut(k * br).enumerate().for_each_init(
                 Vec::new,
                 |buf: &mut Vec<T>, (t, out_tile)| {
@@ -230,31 +237,33 @@ where
     if n == 0 || m == 0 {
         return 0.0;
     }
-    let bc = (TILE / n).clamp(1, m);
+    let bc = tile_width(m, n);
     let tiles = m.div_ceil(bc);
+    let scratch = Scratch::new();
     let parts: Vec<f64> = (0..tiles)
         .into_par_iter()
-        .map_init(Vec::new, |buf: &mut Vec<T>, t| {
+        .map(|t| {
             let j0 = t * bc;
             let w = bc.min(m - j0);
-            buf.resize(n * w, T::ZERO);
-            if k == 0 {
-                buf.fill(T::ZERO);
-            } else {
-                let h_tile = MatRef {
-                    nrows: k,
-                    ncols: w,
-                    data: &h.data[j0 * k..(j0 + w) * k],
-                };
-                gemm(buf, n, w, wt.as_ref(), true, h_tile, false, false, Par::Seq);
-            }
-            match x {
-                Some(x) => {
-                    let xs = &x.data[j0 * n..(j0 + w) * n];
-                    buf.iter().zip(xs).map(|(&b, &xv)| f(xv, b)).sum::<f64>()
+            scratch.with(n * w, |buf| {
+                if k == 0 {
+                    buf.fill(T::ZERO);
+                } else {
+                    let h_tile = MatRef {
+                        nrows: k,
+                        ncols: w,
+                        data: &h.data[j0 * k..(j0 + w) * k],
+                    };
+                    gemm(buf, n, w, wt.as_ref(), true, h_tile, false, false, Par::Seq);
                 }
-                None => buf.iter().map(|&b| f(T::ZERO, b)).sum::<f64>(),
-            }
+                match x {
+                    Some(x) => {
+                        let xs = &x.data[j0 * n..(j0 + w) * n];
+                        buf.iter().zip(xs).map(|(&b, &xv)| f(xv, b)).sum::<f64>()
+                    }
+                    None => buf.iter().map(|&b| f(T::ZERO, b)).sum::<f64>(),
+                }
+            })
         })
         .collect();
     parts.iter().sum()

@@ -1,0 +1,240 @@
+//! nmfkit's benchmark harness.
+//!
+//! `nmfkit-bench prepare DIR` writes the fixed seeded problems (D1, D2, S1)
+//! and their initial factors as .npy files, so that scikit-learn starts from
+//! exactly the same data and factors (bench/compare.py does that).
+//! `nmfkit-bench run DIR [targets.json]` measures nmfkit on them: ms per
+//! iteration of every solver, the floor of the two big products measured in
+//! the same process, and the time to reach each target loss; it prints JSON.
+
+use nmfkit::{
+    synth, CsrMatrix, Data, DenseData, FitOptions, Init, Input, Loss, Mat, Nmf, Progress, Side,
+    SolverKind, SparseData,
+};
+use serde_json::{json, Value};
+use std::ops::ControlFlow;
+use std::path::Path;
+use std::time::Instant;
+
+mod npy;
+
+struct Problem {
+    name: &'static str,
+    k: usize,
+    dense: Option<Mat<f64>>,
+    sparse: Option<CsrMatrix<f64>>,
+}
+
+impl Problem {
+    fn input(&self) -> Input<'_, f64> {
+        match (&self.dense, &self.sparse) {
+            (Some(d), _) => Input::from(d),
+            (_, Some(s)) => Input::from(s),
+            _ => unreachable!(),
+        }
+    }
+}
+
+fn problems(only: Option<&str>) -> Vec<Problem> {
+    let dense = |name, n, m, k, seed| {
+        let p = synth::low_rank::<f64>(n, m, k, 0.05, seed);
+        Problem {
+            name,
+            k,
+            dense: Some(p.x),
+            sparse: None,
+        }
+    };
+    let mut v = Vec::new();
+    let want = |n: &str| only.is_none_or(|o| o.split(',').any(|x| x == n));
+    if want("D1") {
+        v.push(dense("D1", 2000, 1000, 20, 1));
+    }
+    if want("D2") {
+        v.push(dense("D2", 20000, 500, 10, 2));
+    }
+    if want("S1") {
+        v.push(Problem {
+            name: "S1",
+            k: 20,
+            dense: None,
+            sparse: Some(synth::sparse_low_rank(20000, 5000, 20, 0.01, 3)),
+        });
+    }
+    v
+}
+
+/// The shared start: nndsvda (scikit-learn's default init).
+fn start(p: &Problem) -> (Mat<f64>, Mat<f64>) {
+    let (wt, h) = match p.input() {
+        Input::Dense(m) => nmfkit::init::initialize(&DenseData::new(m), p.k, Init::Nndsvda, 0),
+        Input::Sparse(s) => nmfkit::init::initialize(&SparseData::new(s), p.k, Init::Nndsvda, 0),
+    }
+    .expect("init");
+    (wt.transpose(), h)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+/// Milliseconds of X·Hᵀ plus Wᵀ·X (the floor of a Frobenius iteration).
+fn floor_ms<D: Data<f64>>(x: &D, w: &Mat<f64>, h: &Mat<f64>) -> f64 {
+    let wt = w.transpose();
+    let (n, m) = x.shape();
+    let k = h.nrows;
+    let mut a = Mat::zeros(k, n);
+    let mut b = Mat::zeros(k, m);
+    let par = faer::Par::rayon(0);
+    for _ in 0..3 {
+        x.cross(Side::W, h, &mut a, par);
+        x.cross(Side::H, &wt, &mut b, par);
+    }
+    let times: Vec<f64> = (0..9)
+        .map(|_| {
+            let t = Instant::now();
+            x.cross(Side::W, h, &mut a, par);
+            x.cross(Side::H, &wt, &mut b, par);
+            t.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    median(times)
+}
+
+fn configs() -> Vec<(&'static str, SolverKind, Loss)> {
+    vec![
+        ("cd", SolverKind::Cd, Loss::Frobenius),
+        ("hals", SolverKind::Hals, Loss::Frobenius),
+        ("mu", SolverKind::Mu, Loss::Frobenius),
+        ("mu_kl", SolverKind::Mu, Loss::KullbackLeibler),
+    ]
+}
+
+fn run(dir: &Path, targets: Option<Value>, only: Option<&str>) -> Value {
+    let mut out = serde_json::Map::new();
+    for p in problems(only) {
+        let w0 = npy::read_f64(&dir.join(format!("{}_W0.npy", p.name)));
+        let h0 = npy::read_f64(&dir.join(format!("{}_H0.npy", p.name)));
+        let floor = match p.input() {
+            Input::Dense(m) => floor_ms(&DenseData::new(m), &w0, &h0),
+            Input::Sparse(s) => floor_ms(&SparseData::new(s), &w0, &h0),
+        };
+        let mut res = serde_json::Map::new();
+        res.insert("floor_ms".into(), json!(floor));
+        for (name, solver, loss) in configs() {
+            let iters = 30;
+            // Per-iteration cost, losses evaluated as the defaults do.
+            let est = Nmf::new(p.k)
+                .solver(solver)
+                .loss(loss)
+                .tol(0.0)
+                .max_iter(iters);
+            let ms: Vec<f64> = (0..3)
+                .map(|_| {
+                    let fit = est.fit_from(p.input(), &w0, &h0).unwrap();
+                    fit.fit_time.as_secs_f64() * 1e3 / fit.n_iter as f64
+                })
+                .collect();
+            let mut r = json!({ "ms_per_iter": median(ms) });
+            // Time to reach the target loss (scikit-learn's final loss).
+            let key = if loss == Loss::Frobenius { "fro" } else { "kl" };
+            if let Some(target) = targets
+                .as_ref()
+                .and_then(|t| t[p.name][key]["loss"].as_f64())
+            {
+                let mut hit = None;
+                let t0 = Instant::now();
+                let mut cb = |pr: &Progress| {
+                    if pr.objective <= target {
+                        hit = Some((pr.iter, t0.elapsed().as_secs_f64()));
+                        ControlFlow::Break(())
+                    } else {
+                        ControlFlow::Continue(())
+                    }
+                };
+                let est = est
+                    .clone()
+                    .max_iter(20000)
+                    .eval_every(1)
+                    .time_limit(std::time::Duration::from_secs(120));
+                let fit = est
+                    .fit_with(
+                        p.input(),
+                        FitOptions {
+                            w0: Some(&w0),
+                            h0: Some(&h0),
+                            progress: Some(&mut cb),
+                            ..Default::default()
+                        },
+                    )
+                    .unwrap();
+                r["time_to_target_s"] = json!(hit.map(|h| h.1));
+                r["iters_to_target"] = json!(hit.map(|h| h.0));
+                r["final_loss"] = json!(fit.loss);
+            }
+            res.insert(name.into(), r);
+        }
+        out.insert(p.name.into(), Value::Object(res));
+    }
+    Value::Object(out)
+}
+
+fn prepare(dir: &Path, only: Option<&str>) {
+    std::fs::create_dir_all(dir).expect("create output folder");
+    for p in problems(only) {
+        let (w0, h0) = start(&p);
+        match (&p.dense, &p.sparse) {
+            (Some(x), _) => npy::write_f64(&dir.join(format!("{}_X.npy", p.name)), x),
+            (_, Some(s)) => {
+                let f = |s: &str| dir.join(format!("{}_{s}.npy", p.name));
+                npy::write_i64(
+                    &f("indptr"),
+                    &s.indptr().iter().map(|&v| v as i64).collect::<Vec<_>>(),
+                );
+                npy::write_i64(
+                    &f("indices"),
+                    &s.indices().iter().map(|&v| v as i64).collect::<Vec<_>>(),
+                );
+                npy::write_vec_f64(&f("data"), s.values());
+                npy::write_i64(&f("shape"), &[s.nrows() as i64, s.ncols() as i64]);
+            }
+            _ => unreachable!(),
+        }
+        npy::write_f64(&dir.join(format!("{}_W0.npy", p.name)), &w0);
+        npy::write_f64(&dir.join(format!("{}_H0.npy", p.name)), &h0);
+        eprintln!("prepared {}", p.name);
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let usage = "usage: nmfkit-bench prepare DIR [--only D1,D2,S1] | nmfkit-bench run DIR [targets.json] [--only …]";
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+        .map(|s| s.as_str());
+    let pos: Vec<&String> = args
+        .iter()
+        .skip(1)
+        .filter(|a| !a.starts_with("--") && Some(a.as_str()) != only)
+        .collect();
+    match pos.as_slice() {
+        [cmd, dir] if cmd.as_str() == "prepare" => prepare(Path::new(dir), only),
+        [cmd, dir, rest @ ..] if cmd.as_str() == "run" => {
+            let targets = rest.first().map(|f| {
+                serde_json::from_str(&std::fs::read_to_string(f).expect("read targets"))
+                    .expect("parse targets")
+            });
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&run(Path::new(dir), targets, only)).unwrap()
+            );
+        }
+        _ => {
+            eprintln!("{usage}");
+            std::process::exit(2);
+        }
+    }
+}
