@@ -26,6 +26,7 @@ pub mod init;
 #[doc(hidden)]
 pub mod linalg;
 pub mod loss;
+pub mod metrics;
 mod matrix;
 mod model;
 pub mod regularization;

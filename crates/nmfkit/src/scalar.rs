@@ -33,6 +33,8 @@ pub trait Scalar:
     const ONE: Self;
     /// Machine epsilon of this type.
     const EPSILON: Self;
+    /// Smallest positive normal value.
+    const MIN_POSITIVE: Self;
     /// Name used in reports ("f32" / "f64").
     const NAME: &'static str;
 
@@ -67,6 +69,7 @@ macro_rules! impl_scalar {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
             const EPSILON: Self = <$t>::EPSILON;
+            const MIN_POSITIVE: Self = <$t>::MIN_POSITIVE;
             const NAME: &'static str = $name;
             #[inline]
             fn from_f64(x: f64) -> Self {

@@ -148,7 +148,9 @@ impl<T: Scalar, D: Data<T>> Solver<T, D> for MultiplicativeUpdate<T> {
                         delta = delta.powf(gamma);
                     }
                     let mut v = rj[t] * delta;
-                    if clip && v < tiny {
+                    // Entries decaying geometrically would become subnormal,
+                    // and subnormal arithmetic is ~100× slower: flush them.
+                    if (clip && v < tiny) || v < T::MIN_POSITIVE {
                         v = T::ZERO;
                     }
                     rj[t] = v;

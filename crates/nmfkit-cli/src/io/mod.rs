@@ -1,0 +1,187 @@
+//! Reading and writing matrices: .npy, .npz (scipy.sparse or plain arrays),
+//! .csv/.tsv and Matrix Market .mtx. Sparse files stay sparse. Every write
+//! goes to a temporary name first and is renamed into place.
+
+mod csvfile;
+mod mtx;
+mod npy;
+mod npz;
+
+use crate::error::CliError;
+use nmfkit::{CsrMatrix, Input, Mat};
+use std::path::{Path, PathBuf};
+
+/// A matrix read from disk, in f64.
+#[derive(Clone, Debug)]
+pub enum Matrix {
+    Dense(Mat<f64>),
+    Sparse(CsrMatrix<f64>),
+}
+
+impl Matrix {
+    pub fn shape(&self) -> (usize, usize) {
+        match self {
+            Matrix::Dense(m) => (m.nrows, m.ncols),
+            Matrix::Sparse(s) => (s.nrows(), s.ncols()),
+        }
+    }
+
+    /// Stored entries (all entries for dense).
+    pub fn nnz(&self) -> usize {
+        match self {
+            Matrix::Dense(m) => m.data.len(),
+            Matrix::Sparse(s) => s.nnz(),
+        }
+    }
+
+    pub fn is_sparse(&self) -> bool {
+        matches!(self, Matrix::Sparse(_))
+    }
+
+    pub fn input(&self) -> Input<'_, f64> {
+        match self {
+            Matrix::Dense(m) => Input::from(m),
+            Matrix::Sparse(s) => Input::from(s),
+        }
+    }
+
+    pub fn to_dense(&self) -> Mat<f64> {
+        match self {
+            Matrix::Dense(m) => m.clone(),
+            Matrix::Sparse(s) => s.to_dense(),
+        }
+    }
+
+    pub fn transpose(&self) -> Matrix {
+        match self {
+            Matrix::Dense(m) => Matrix::Dense(m.transpose()),
+            Matrix::Sparse(s) => Matrix::Sparse(s.transpose()),
+        }
+    }
+
+    /// Squared Frobenius norm.
+    pub fn sq_norm(&self) -> f64 {
+        let vals: &[f64] = match self {
+            Matrix::Dense(m) => &m.data,
+            Matrix::Sparse(s) => s.values(),
+        };
+        vals.iter().map(|v| v * v).sum()
+    }
+}
+
+/// The file formats nmfkit reads and writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Npy,
+    Npz,
+    Csv,
+    Tsv,
+    Mtx,
+}
+
+impl Format {
+    pub fn of(path: &Path) -> Result<Format, CliError> {
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+        Ok(match ext.as_str() {
+            "npy" => Format::Npy,
+            "npz" => Format::Npz,
+            "csv" | "txt" => Format::Csv,
+            "tsv" => Format::Tsv,
+            "mtx" => Format::Mtx,
+            _ => {
+                return Err(CliError::input(
+                    path,
+                    format!("unknown file type '.{ext}' (expected .npy, .npz, .csv, .tsv or .mtx)"),
+                ))
+            }
+        })
+    }
+
+    pub fn parse(s: &str) -> Result<Format, CliError> {
+        Format::of(Path::new(&format!("x.{s}"))).map_err(|_| CliError::usage(format!("unknown format '{s}' (expected npy, npz, csv, tsv or mtx)")))
+    }
+
+    pub fn extension(&self) -> &'static str {
+        match self {
+            Format::Npy => "npy",
+            Format::Npz => "npz",
+            Format::Csv => "csv",
+            Format::Tsv => "tsv",
+            Format::Mtx => "mtx",
+        }
+    }
+}
+
+/// Reads a matrix, choosing the reader by the file's extension.
+pub fn read_matrix(path: &Path) -> Result<Matrix, CliError> {
+    let format = Format::of(path)?;
+    let meta = std::fs::metadata(path).map_err(|e| CliError::input(path, describe_io(&e)))?;
+    if meta.is_dir() {
+        return Err(CliError::input(path, "is a folder, not a matrix file"));
+    }
+    if meta.len() == 0 {
+        return Err(CliError::input(path, "the file is empty"));
+    }
+    let m = match format {
+        Format::Npy => Matrix::Dense(npy::read(path)?),
+        Format::Npz => npz::read(path)?,
+        Format::Csv | Format::Tsv => Matrix::Dense(csvfile::read(path)?),
+        Format::Mtx => mtx::read(path)?,
+    };
+    let (n, m_) = m.shape();
+    if n == 0 || m_ == 0 {
+        return Err(CliError::input(path, format!("the matrix is empty ({n}×{m_})")));
+    }
+    Ok(m)
+}
+
+/// Reads a dense matrix (factors, ground truth); sparse files are densified.
+pub fn read_dense(path: &Path) -> Result<Mat<f64>, CliError> {
+    Ok(read_matrix(path)?.to_dense())
+}
+
+/// Writes a matrix by the file's extension, atomically.
+pub fn write_matrix(path: &Path, m: &Matrix) -> Result<(), CliError> {
+    let format = Format::of(path)?;
+    atomic_write(path, |tmp| match (format, m) {
+        (Format::Npy, m) => npy::write(tmp, &m.to_dense()),
+        (Format::Npz, m) => npz::write(tmp, m),
+        (Format::Csv, m) => csvfile::write(tmp, &m.to_dense(), b','),
+        (Format::Tsv, m) => csvfile::write(tmp, &m.to_dense(), b'\t'),
+        (Format::Mtx, m) => mtx::write(tmp, m),
+    })
+}
+
+/// Runs `write` on a temporary file beside `path`, then renames it over
+/// `path`; on failure nothing is left behind.
+pub fn atomic_write(path: &Path, write: impl FnOnce(&Path) -> std::io::Result<()>) -> Result<(), CliError> {
+    let tmp = temp_name(path);
+    let res = write(&tmp).and_then(|_| std::fs::rename(&tmp, path));
+    if let Err(e) = res {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(CliError::output(path, describe_io(&e)));
+    }
+    Ok(())
+}
+
+fn temp_name(path: &Path) -> PathBuf {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
+    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
+}
+
+pub(crate) fn describe_io(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// Checks every value is a finite number (readers call it to name the place).
+pub(crate) fn check_finite(path: &Path, v: f64, row: usize, col: usize) -> Result<f64, CliError> {
+    if v.is_finite() {
+        Ok(v)
+    } else {
+        Err(CliError::input(path, format!("non-finite value {v} at row {row}, column {col}")))
+    }
+}
