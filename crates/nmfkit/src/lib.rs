@@ -26,8 +26,8 @@ pub mod init;
 #[doc(hidden)]
 pub mod linalg;
 pub mod loss;
-pub mod metrics;
 mod matrix;
+pub mod metrics;
 mod model;
 pub mod regularization;
 mod rng;

@@ -105,9 +105,16 @@ pub fn match_rows<T: Scalar>(estimate: &Mat<T>, truth: &Mat<T>) -> Matching {
     let row = |m: &Mat<T>, i: usize| -> Vec<T> { (0..m.ncols).map(|j| m.get(i, j)).collect() };
     let est: Vec<Vec<T>> = (0..estimate.nrows).map(|i| row(estimate, i)).collect();
     let tru: Vec<Vec<T>> = (0..truth.nrows).map(|i| row(truth, i)).collect();
-    let cost: Vec<Vec<f64>> = tru.iter().map(|t| est.iter().map(|e| spectral_angle(t, e)).collect()).collect();
+    let cost: Vec<Vec<f64>> = tru
+        .iter()
+        .map(|t| est.iter().map(|e| spectral_angle(t, e)).collect())
+        .collect();
     let assignment = hungarian(&cost);
-    let angles = assignment.iter().enumerate().map(|(i, &j)| cost[i][j]).collect();
+    let angles = assignment
+        .iter()
+        .enumerate()
+        .map(|(i, &j)| cost[i][j])
+        .collect();
     Matching { assignment, angles }
 }
 
@@ -176,7 +183,9 @@ mod tests {
         assert_eq!(hungarian(&cost), vec![1, 0]);
         let mut seed = 7u64;
         let mut rnd = || {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (seed >> 33) as f64 / (1u64 << 31) as f64
         };
         for (n, m) in [(3, 3), (4, 6), (6, 6), (5, 7)] {

@@ -85,13 +85,18 @@ pub fn swimmer<T: Scalar>() -> Planted<T> {
     }
     parts.push(torso);
     // Limbs: (joint row, joint col, direction sign), four angles each.
-    let limbs = [(10.0, 14.5, -1.0), (10.0, 16.5, 1.0), (23.5, 14.5, -1.0), (23.5, 16.5, 1.0)];
-    for (jr, jc, side) in limbs {
+    // Arms swing from up (−80°) to level (10°), legs from level to down.
+    let limbs = [
+        (10.0, 14.5, -1.0, -80.0),
+        (10.0, 16.5, 1.0, -80.0),
+        (23.5, 14.5, -1.0, -10.0),
+        (23.5, 16.5, 1.0, -10.0),
+    ];
+    for (jr, jc, side, start) in limbs {
         for a in 0..4 {
-            // Angles from pointing up (−75°) to pointing down (75°).
-            let theta = (-75.0f64 + 50.0 * a as f64).to_radians();
+            let theta = (start + 30.0 * a as f64).to_radians();
             let mut img = vec![0.0; S * S];
-            for step in 2..=8 {
+            for step in 3..=9 {
                 let r = (jr + theta.sin() * step as f64).round();
                 let c = (jc + side * theta.cos() * step as f64).round();
                 if (0.0..S as f64).contains(&r) && (0.0..S as f64).contains(&c) {
@@ -117,7 +122,9 @@ pub fn swimmer<T: Scalar>() -> Planted<T> {
     });
     let x = Mat::from_fn(256, S * S, |i, p| {
         // Overlaps (none by construction) would add up; clip to a binary image.
-        let v: f64 = (0..17).map(|t| w.get(i, t).to_f64() * h.get(t, p).to_f64()).sum();
+        let v: f64 = (0..17)
+            .map(|t| w.get(i, t).to_f64() * h.get(t, p).to_f64())
+            .sum();
         T::from_f64(v.min(1.0))
     });
     Planted { x, w, h }
@@ -156,7 +163,15 @@ pub struct SpectraOptions {
 impl Default for SpectraOptions {
     fn default() -> Self {
         // ESPM's toy: 3 phases, 200 channels, a 15-column dictionary, 100×100 maps.
-        SpectraOptions { channels: 200, phases: 3, peaks: 12, height: 100, width: 100, counts_per_pixel: 300.0, seed: 0 }
+        SpectraOptions {
+            channels: 200,
+            phases: 3,
+            peaks: 12,
+            height: 100,
+            width: 100,
+            counts_per_pixel: 300.0,
+            seed: 0,
+        }
     }
 }
 
@@ -171,7 +186,8 @@ pub fn spectra<T: Scalar>(o: &SpectraOptions) -> SpectrumImage<T> {
     let m = o.peaks + 3;
     let mut g = vec![vec![0.0f64; m]; n];
     for q in 0..o.peaks {
-        let center = (q as f64 + 0.5 + 0.3 * (rng.random::<f64>() - 0.5)) * n as f64 / o.peaks as f64;
+        let center =
+            (q as f64 + 0.5 + 0.3 * (rng.random::<f64>() - 0.5)) * n as f64 / o.peaks as f64;
         let width = 1.0 + 0.01 * n as f64 * (1.0 + rng.random::<f64>());
         for (c, row) in g.iter_mut().enumerate() {
             row[q] = (-0.5 * ((c as f64 - center) / width).powi(2)).exp();
@@ -196,18 +212,33 @@ pub fn spectra<T: Scalar>(o: &SpectraOptions) -> SpectrumImage<T> {
             w[q][t] += 0.2 + rng.random::<f64>();
         }
     }
-    let gw: Vec<Vec<f64>> = (0..n).map(|c| (0..k).map(|t| (0..m).map(|q| g[c][q] * w[q][t]).sum()).collect()).collect();
+    let gw: Vec<Vec<f64>> = (0..n)
+        .map(|c| {
+            (0..k)
+                .map(|t| (0..m).map(|q| g[c][q] * w[q][t]).sum())
+                .collect()
+        })
+        .collect();
     // Normalize each phase spectrum (and its weights) to sum 1.
     for t in 0..k {
         let s: f64 = gw.iter().map(|r| r[t]).sum();
         w.iter_mut().for_each(|r| r[t] /= s);
     }
-    let gw: Vec<Vec<f64>> = (0..n).map(|c| (0..k).map(|t| (0..m).map(|q| g[c][q] * w[q][t]).sum()).collect()).collect();
+    let gw: Vec<Vec<f64>> = (0..n)
+        .map(|c| {
+            (0..k)
+                .map(|t| (0..m).map(|q| g[c][q] * w[q][t]).sum())
+                .collect()
+        })
+        .collect();
     // Smooth maps: a softmax over sums of broad Gaussian bumps.
     let mut fields = vec![vec![0.0f64; p]; k];
     for field in fields.iter_mut() {
         for _ in 0..4 {
-            let (cy, cx) = (rng.random::<f64>() * hh as f64, rng.random::<f64>() * ww as f64);
+            let (cy, cx) = (
+                rng.random::<f64>() * hh as f64,
+                rng.random::<f64>() * ww as f64,
+            );
             let s = 0.15 * (hh.max(ww) as f64) * (1.0 + rng.random::<f64>());
             let amp = 2.0 + 2.0 * rng.random::<f64>();
             for y in 0..hh {
@@ -292,7 +323,8 @@ fn ln_gamma(mut x: f64) -> f64 {
         x += 1.0;
     }
     let z = 1.0 / (x * x);
-    acc + (x - 0.5) * x.ln() - x + 0.5 * (2.0 * std::f64::consts::PI).ln()
+    acc + (x - 0.5) * x.ln() - x
+        + 0.5 * (2.0 * std::f64::consts::PI).ln()
         + (1.0 / 12.0 - z * (1.0 / 360.0 - z * (1.0 / 1260.0 - z / 1680.0))) / x
 }
 
@@ -307,7 +339,9 @@ mod tests {
         let wh = inverse_transform(&s.w, &s.h);
         assert_eq!(wh, s.x, "parts must not overlap");
         // All 256 images differ.
-        let mut rows: Vec<Vec<u8>> = (0..256).map(|i| (0..1024).map(|p| s.x.get(i, p) as u8).collect()).collect();
+        let mut rows: Vec<Vec<u8>> = (0..256)
+            .map(|i| (0..1024).map(|p| s.x.get(i, p) as u8).collect())
+            .collect();
         rows.sort();
         rows.dedup();
         assert_eq!(rows.len(), 256);
@@ -315,7 +349,12 @@ mod tests {
 
     #[test]
     fn spectra_maps_sum_to_one_and_counts_match() {
-        let o = SpectraOptions { height: 20, width: 15, counts_per_pixel: 500.0, ..Default::default() };
+        let o = SpectraOptions {
+            height: 20,
+            width: 15,
+            counts_per_pixel: 500.0,
+            ..Default::default()
+        };
         let s = spectra::<f64>(&o);
         for j in 0..300 {
             let sum: f64 = (0..3).map(|t| s.maps.get(t, j)).sum();
@@ -338,8 +377,14 @@ mod tests {
             let v: Vec<f64> = (0..n).map(|_| poisson(&mut rng, lambda)).collect();
             let mean = v.iter().sum::<f64>() / n as f64;
             let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64;
-            assert!((mean - lambda).abs() < 5.0 * (lambda / n as f64).sqrt(), "λ={lambda}: mean {mean}");
-            assert!((var / lambda - 1.0).abs() < 0.03, "λ={lambda}: variance {var}");
+            assert!(
+                (mean - lambda).abs() < 5.0 * (lambda / n as f64).sqrt(),
+                "λ={lambda}: mean {mean}"
+            );
+            assert!(
+                (var / lambda - 1.0).abs() < 0.03,
+                "λ={lambda}: variance {var}"
+            );
         }
     }
 }
