@@ -41,7 +41,7 @@ pub use error::{NmfError, Result};
 pub use init::Init;
 pub use loss::{beta_divergence, reconstruction_error, Loss};
 pub use matrix::{Mat, MatRef};
-pub use model::{inverse_transform, FitOptions, Input, Nmf, NmfFit};
+pub use model::{inverse_transform, relative_error, FitOptions, Input, Nmf, NmfFit};
 pub use regularization::Regularization;
 pub use scalar::Scalar;
 pub use solver::{Factors, SolverKind};

@@ -482,3 +482,23 @@ fn check_factor<T: Scalar>(f: &Mat<T>, expected: (usize, usize), what: &'static 
     }
     Ok(())
 }
+
+/// ‖X − WH‖_F / ‖X‖_F, without densifying sparse X (0 when X is zero).
+pub fn relative_error<'a, T: Scalar>(x: impl Into<Input<'a, T>>, w: &Mat<T>, h: &Mat<T>) -> f64 {
+    let wt = w.transpose();
+    let (d, norm) = match x.into() {
+        Input::Dense(m) => {
+            let d = DenseData::new(m);
+            (beta_divergence(&d, &wt, h, 2.0), d.sq_norm())
+        }
+        Input::Sparse(s) => {
+            let d = SparseData::new(s);
+            (beta_divergence(&d, &wt, h, 2.0), d.sq_norm())
+        }
+    };
+    if norm > 0.0 {
+        (2.0 * d / norm).sqrt()
+    } else {
+        0.0
+    }
+}

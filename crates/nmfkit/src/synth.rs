@@ -29,6 +29,14 @@ pub fn low_rank<T: Scalar>(n: usize, m: usize, k: usize, noise: f64, seed: u64) 
     Planted { x, w, h }
 }
 
+/// Sparse data with the factors behind it.
+#[derive(Clone, Debug)]
+pub struct SparsePlanted<T> {
+    pub x: CsrMatrix<T>,
+    pub w: Mat<T>,
+    pub h: Mat<T>,
+}
+
 /// Sparse n×m: a low-rank pattern W₀H₀ kept at a random `density` of the
 /// entries (the values there are those of W₀H₀, so the data are non-negative
 /// with a low-rank structure on the stored entries).
@@ -38,7 +46,7 @@ pub fn sparse_low_rank<T: Scalar>(
     k: usize,
     density: f64,
     seed: u64,
-) -> CsrMatrix<T> {
+) -> SparsePlanted<T> {
     let mut rng = seeded(seed);
     let w: Vec<f64> = (0..n * k).map(|_| rng.random::<f64>()).collect();
     let h: Vec<f64> = (0..k * m).map(|_| rng.random::<f64>()).collect();
@@ -66,7 +74,12 @@ pub fn sparse_low_rank<T: Scalar>(
         }
         indptr.push(indices.len());
     }
-    CsrMatrix::try_new(n, m, indptr, indices, values).expect("generator builds a valid CSR matrix")
+    SparsePlanted {
+        x: CsrMatrix::try_new(n, m, indptr, indices, values)
+            .expect("generator builds a valid CSR matrix"),
+        w: Mat::from_fn(n, k, |i, t| T::from_f64(w[i * k + t])),
+        h: Mat::from_fn(k, m, |t, j| T::from_f64(h[t * m + j])),
+    }
 }
 
 /// The swimmer data set (Donoho & Stodden 2003): 256 images of 32×32 stick

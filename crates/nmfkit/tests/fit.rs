@@ -245,7 +245,7 @@ fn float32_agrees_with_float64() {
 #[test]
 fn same_seed_and_threads_give_identical_results() {
     let p = synth::low_rank::<f64>(300, 200, 6, 0.1, 8);
-    let csr = synth::sparse_low_rank::<f64>(400, 300, 5, 0.05, 3);
+    let csr = synth::sparse_low_rank::<f64>(400, 300, 5, 0.05, 3).x;
     for threads in [1, 2] {
         for solver in [SolverKind::Mu, SolverKind::Cd, SolverKind::Hals] {
             let est = Nmf::new(6)

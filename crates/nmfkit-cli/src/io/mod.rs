@@ -81,7 +81,11 @@ pub enum Format {
 
 impl Format {
     pub fn of(path: &Path) -> Result<Format, CliError> {
-        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
         Ok(match ext.as_str() {
             "npy" => Format::Npy,
             "npz" => Format::Npz,
@@ -98,7 +102,11 @@ impl Format {
     }
 
     pub fn parse(s: &str) -> Result<Format, CliError> {
-        Format::of(Path::new(&format!("x.{s}"))).map_err(|_| CliError::usage(format!("unknown format '{s}' (expected npy, npz, csv, tsv or mtx)")))
+        Format::of(Path::new(&format!("x.{s}"))).map_err(|_| {
+            CliError::usage(format!(
+                "unknown format '{s}' (expected npy, npz, csv, tsv or mtx)"
+            ))
+        })
     }
 
     pub fn extension(&self) -> &'static str {
@@ -130,7 +138,10 @@ pub fn read_matrix(path: &Path) -> Result<Matrix, CliError> {
     };
     let (n, m_) = m.shape();
     if n == 0 || m_ == 0 {
-        return Err(CliError::input(path, format!("the matrix is empty ({n}×{m_})")));
+        return Err(CliError::input(
+            path,
+            format!("the matrix is empty ({n}×{m_})"),
+        ));
     }
     Ok(m)
 }
@@ -154,7 +165,10 @@ pub fn write_matrix(path: &Path, m: &Matrix) -> Result<(), CliError> {
 
 /// Runs `write` on a temporary file beside `path`, then renames it over
 /// `path`; on failure nothing is left behind.
-pub fn atomic_write(path: &Path, write: impl FnOnce(&Path) -> std::io::Result<()>) -> Result<(), CliError> {
+pub fn atomic_write(
+    path: &Path,
+    write: impl FnOnce(&Path) -> std::io::Result<()>,
+) -> Result<(), CliError> {
     let tmp = temp_name(path);
     let res = write(&tmp).and_then(|_| std::fs::rename(&tmp, path));
     if let Err(e) = res {
@@ -174,14 +188,5 @@ pub(crate) fn describe_io(e: &std::io::Error) -> String {
         std::io::ErrorKind::NotFound => "no such file".into(),
         std::io::ErrorKind::PermissionDenied => "permission denied".into(),
         _ => e.to_string(),
-    }
-}
-
-/// Checks every value is a finite number (readers call it to name the place).
-pub(crate) fn check_finite(path: &Path, v: f64, row: usize, col: usize) -> Result<f64, CliError> {
-    if v.is_finite() {
-        Ok(v)
-    } else {
-        Err(CliError::input(path, format!("non-finite value {v} at row {row}, column {col}")))
     }
 }

@@ -44,6 +44,33 @@ fn inner_sweeps(nnz: usize, rows: usize, cols: usize, k: usize, alpha: f64) -> u
     1 + (alpha * products / sweep).floor() as usize
 }
 
+/// A component whose entries all reached zero can never come back (its
+/// gradient vanishes with it). As in Gillis & Glineur's code, such a row is
+/// set to a tiny positive value so that later sweeps may revive it; the
+/// objective changes by a negligible amount.
+fn revive_dead_components<T: Scalar>(r: &mut Mat<T>) {
+    let k = r.nrows;
+    let mut alive = vec![false; k];
+    let mut max = T::ZERO;
+    for col in r.data.chunks_exact(k) {
+        for (t, &v) in col.iter().enumerate() {
+            alive[t] |= v > T::ZERO;
+            max = max.max(v);
+        }
+    }
+    if max == T::ZERO || alive.iter().all(|&a| a) {
+        return;
+    }
+    let tiny = max * T::from_f64(1e-16).max(T::EPSILON * T::EPSILON);
+    for col in r.data.chunks_exact_mut(k) {
+        for (t, v) in col.iter_mut().enumerate() {
+            if !alive[t] {
+                *v = tiny;
+            }
+        }
+    }
+}
+
 impl<T: Scalar, D: Data<T>> Solver<T, D> for Hals<T> {
     fn half_step(&mut self, x: &D, f: &mut Factors<T>, side: Side, want_loss: bool) -> StepInfo {
         let (l, r) = f.split_mut(side);
@@ -62,6 +89,7 @@ impl<T: Scalar, D: Data<T>> Solver<T, D> for Hals<T> {
                 break;
             }
         }
+        revive_dead_components(r);
         StepInfo {
             violation: Some(first.violation),
             data_loss: frobenius_after_step(x, &mut self.grams, side, &c, &gl, r, want_loss),

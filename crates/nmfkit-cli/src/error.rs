@@ -1,0 +1,76 @@
+//! The CLI's errors and their exit codes: 2 for bad input or usage (with a
+//! one-line message naming the file and the problem), 1 for internal errors.
+
+use nmfkit::NmfError;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug)]
+pub enum CliError {
+    /// Wrong arguments.
+    Usage(String),
+    /// A file that cannot be read or makes no sense.
+    Input { path: PathBuf, msg: String },
+    /// A file that cannot be written.
+    Output { path: PathBuf, msg: String },
+    /// The core rejected the data or the parameters.
+    Nmf {
+        context: Option<PathBuf>,
+        err: NmfError,
+    },
+    /// A bug or an environment failure.
+    Internal(String),
+}
+
+impl CliError {
+    pub fn usage(msg: impl Into<String>) -> Self {
+        CliError::Usage(msg.into())
+    }
+    pub fn input(path: &Path, msg: impl Into<String>) -> Self {
+        CliError::Input {
+            path: path.to_path_buf(),
+            msg: msg.into(),
+        }
+    }
+    pub fn output(path: &Path, msg: impl Into<String>) -> Self {
+        CliError::Output {
+            path: path.to_path_buf(),
+            msg: msg.into(),
+        }
+    }
+    pub fn nmf(context: Option<&Path>, err: NmfError) -> Self {
+        CliError::Nmf {
+            context: context.map(Path::to_path_buf),
+            err,
+        }
+    }
+
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CliError::Internal(_) => 1,
+            CliError::Nmf {
+                err: NmfError::Numerical(_),
+                ..
+            } => 1,
+            _ => 2,
+        }
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CliError::Usage(m) => write!(f, "{m}"),
+            CliError::Input { path, msg } => write!(f, "{}: {msg}", path.display()),
+            CliError::Output { path, msg } => write!(f, "cannot write {}: {msg}", path.display()),
+            CliError::Nmf {
+                context: Some(p),
+                err,
+            } => write!(f, "{}: {err}", p.display()),
+            CliError::Nmf { context: None, err } => write!(f, "{err}"),
+            CliError::Internal(m) => write!(f, "internal error: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for CliError {}

@@ -1,0 +1,155 @@
+//! .npy: reads f16-free numeric types (float, int, uint, bool) in C or
+//! Fortran order, 1-D (as a column) or 2-D; writes little-endian f64 C order.
+
+use crate::error::CliError;
+use nmfkit::Mat;
+use npyz::{DType, NpyFile, Order, TypeChar};
+use std::io::{BufReader, Read, Write};
+use std::path::Path;
+
+/// Reads a dense matrix from an opened .npy stream.
+pub(super) fn read_from(path: &Path, npy: NpyFile<impl Read>) -> Result<Mat<f64>, CliError> {
+    let bad = |m: String| CliError::input(path, m);
+    let shape: Vec<usize> = npy.shape().iter().map(|&d| d as usize).collect();
+    let (rows, cols) = match shape.as_slice() {
+        [n] => (*n, 1),
+        [n, m] => (*n, *m),
+        other => {
+            return Err(bad(format!(
+                "expected a 1-D or 2-D array, got shape {other:?}"
+            )))
+        }
+    };
+    let fortran = npy.order() == Order::Fortran;
+    let ts = match npy.dtype() {
+        DType::Plain(ts) => ts,
+        other => return Err(bad(format!("unsupported dtype {}", other.descr()))),
+    };
+    let truncated = |e: std::io::Error| {
+        bad(format!(
+            "cannot read the values ({e}); the file may be truncated"
+        ))
+    };
+    let values: Vec<f64> = match (ts.type_char(), ts.num_bytes()) {
+        (TypeChar::Float, Some(8)) => npy.into_vec::<f64>().map_err(truncated)?,
+        (TypeChar::Float, Some(4)) => npy
+            .into_vec::<f32>()
+            .map_err(truncated)?
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        (TypeChar::Int, Some(8)) => npy
+            .into_vec::<i64>()
+            .map_err(truncated)?
+            .into_iter()
+            .map(|v| v as f64)
+            .collect(),
+        (TypeChar::Int, Some(4)) => npy
+            .into_vec::<i32>()
+            .map_err(truncated)?
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        (TypeChar::Int, Some(2)) => npy
+            .into_vec::<i16>()
+            .map_err(truncated)?
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        (TypeChar::Int, Some(1)) => npy
+            .into_vec::<i8>()
+            .map_err(truncated)?
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        (TypeChar::Uint, Some(8)) => npy
+            .into_vec::<u64>()
+            .map_err(truncated)?
+            .into_iter()
+            .map(|v| v as f64)
+            .collect(),
+        (TypeChar::Uint, Some(4)) => npy
+            .into_vec::<u32>()
+            .map_err(truncated)?
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        (TypeChar::Uint, Some(2)) => npy
+            .into_vec::<u16>()
+            .map_err(truncated)?
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        (TypeChar::Uint, Some(1)) => npy
+            .into_vec::<u8>()
+            .map_err(truncated)?
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        (TypeChar::Bool, _) => npy
+            .into_vec::<bool>()
+            .map_err(truncated)?
+            .into_iter()
+            .map(|b| b as u8 as f64)
+            .collect(),
+        _ => {
+            return Err(bad(format!(
+                "unsupported dtype {ts} (expected a float, integer or bool array)"
+            )))
+        }
+    };
+    if values.len() != rows * cols {
+        return Err(bad(format!(
+            "holds {} values for shape {rows}×{cols}; the file may be truncated",
+            values.len()
+        )));
+    }
+    Ok(if fortran {
+        Mat::from_col_major(rows, cols, values).map_err(|e| bad(e.to_string()))?
+    } else {
+        Mat::from_row_major(rows, cols, &values).map_err(|e| bad(e.to_string()))?
+    })
+}
+
+pub(super) fn read(path: &Path) -> Result<Mat<f64>, CliError> {
+    let f = std::fs::File::open(path).map_err(|e| CliError::input(path, super::describe_io(&e)))?;
+    let npy = NpyFile::new(BufReader::new(f))
+        .map_err(|e| CliError::input(path, format!("not a valid .npy file ({e})")))?;
+    read_from(path, npy)
+}
+
+/// .npy bytes (format 1.0) of a 1-D or 2-D little-endian array.
+pub(super) fn bytes(descr: &str, shape: &[usize], data: &[u8]) -> Vec<u8> {
+    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+    let shape = if dims.len() == 1 {
+        format!("({},)", dims[0])
+    } else {
+        format!("({})", dims.join(", "))
+    };
+    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut out = Vec::with_capacity(10 + header.len() + data.len());
+    out.extend_from_slice(b"\x93NUMPY\x01\x00");
+    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    out.extend_from_slice(data);
+    out
+}
+
+pub(super) fn f64_bytes(m: &Mat<f64>) -> Vec<u8> {
+    let data: Vec<u8> = m
+        .to_row_major()
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    bytes("<f8", &[m.nrows, m.ncols], &data)
+}
+
+pub(super) fn write(path: &Path, m: &Mat<f64>) -> std::io::Result<()> {
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path)?);
+    f.write_all(&f64_bytes(m))?;
+    f.into_inner()?.sync_all()
+}
