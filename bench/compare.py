@@ -27,8 +27,7 @@ def load(name):
     if os.path.exists(f("X")):
         X = np.load(f("X"))
     else:
-        shape = tuple(np.load(f("shape")))
-        X = sp.csr_matrix((np.load(f("data")), np.load(f("indices")), np.load(f("indptr"))), shape=shape)
+        X = sp.load_npz(os.path.join(OUT, f"{name}_X.npz")).tocsr()
     return X, np.load(f("W0")), np.load(f("H0"))
 
 

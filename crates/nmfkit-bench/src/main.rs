@@ -11,12 +11,11 @@ use nmfkit::{
     synth, CsrMatrix, Data, DenseData, FitOptions, Init, Input, Loss, Mat, Nmf, Progress, Side,
     SolverKind, SparseData,
 };
+use nmfkit_cli::io::{read_dense, write_matrix, Matrix};
 use serde_json::{json, Value};
 use std::ops::ControlFlow;
 use std::path::Path;
 use std::time::Instant;
-
-mod npy;
 
 struct Problem {
     name: &'static str,
@@ -58,7 +57,7 @@ fn problems(only: Option<&str>) -> Vec<Problem> {
             name: "S1",
             k: 20,
             dense: None,
-            sparse: Some(synth::sparse_low_rank(20000, 5000, 20, 0.01, 3)),
+            sparse: Some(synth::sparse_low_rank(20000, 5000, 20, 0.01, 3).x),
         });
     }
     v
@@ -114,8 +113,10 @@ fn configs() -> Vec<(&'static str, SolverKind, Loss)> {
 fn run(dir: &Path, targets: Option<Value>, only: Option<&str>) -> Value {
     let mut out = serde_json::Map::new();
     for p in problems(only) {
-        let w0 = npy::read_f64(&dir.join(format!("{}_W0.npy", p.name)));
-        let h0 = npy::read_f64(&dir.join(format!("{}_H0.npy", p.name)));
+        let w0 =
+            read_dense(&dir.join(format!("{}_W0.npy", p.name))).expect("W0: run prepare first");
+        let h0 =
+            read_dense(&dir.join(format!("{}_H0.npy", p.name))).expect("H0: run prepare first");
         let floor = match p.input() {
             Input::Dense(m) => floor_ms(&DenseData::new(m), &w0, &h0),
             Input::Sparse(s) => floor_ms(&SparseData::new(s), &w0, &h0),
@@ -184,25 +185,17 @@ fn prepare(dir: &Path, only: Option<&str>) {
     std::fs::create_dir_all(dir).expect("create output folder");
     for p in problems(only) {
         let (w0, h0) = start(&p);
-        match (&p.dense, &p.sparse) {
-            (Some(x), _) => npy::write_f64(&dir.join(format!("{}_X.npy", p.name)), x),
-            (_, Some(s)) => {
-                let f = |s: &str| dir.join(format!("{}_{s}.npy", p.name));
-                npy::write_i64(
-                    &f("indptr"),
-                    &s.indptr().iter().map(|&v| v as i64).collect::<Vec<_>>(),
-                );
-                npy::write_i64(
-                    &f("indices"),
-                    &s.indices().iter().map(|&v| v as i64).collect::<Vec<_>>(),
-                );
-                npy::write_vec_f64(&f("data"), s.values());
-                npy::write_i64(&f("shape"), &[s.nrows() as i64, s.ncols() as i64]);
-            }
+        let (file, x) = match (&p.dense, &p.sparse) {
+            (Some(x), _) => (format!("{}_X.npy", p.name), Matrix::Dense(x.clone())),
+            (_, Some(s)) => (format!("{}_X.npz", p.name), Matrix::Sparse(s.clone())),
             _ => unreachable!(),
-        }
-        npy::write_f64(&dir.join(format!("{}_W0.npy", p.name)), &w0);
-        npy::write_f64(&dir.join(format!("{}_H0.npy", p.name)), &h0);
+        };
+        let write = |name: String, m: &Matrix| {
+            write_matrix(&dir.join(name), m).expect("write benchmark data")
+        };
+        write(file, &x);
+        write(format!("{}_W0.npy", p.name), &Matrix::Dense(w0));
+        write(format!("{}_H0.npy", p.name), &Matrix::Dense(h0));
         eprintln!("prepared {}", p.name);
     }
 }

@@ -1,0 +1,507 @@
+//! Integration tests that run the `nmfkit` binary.
+
+use nmfkit::Mat;
+use nmfkit_cli::io::{read_matrix, write_matrix, Matrix};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn nmfkit(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nmfkit"))
+        .args(args)
+        .output()
+        .expect("run nmfkit")
+}
+
+fn ok(args: &[&str]) -> Output {
+    let out = nmfkit(args);
+    assert!(
+        out.status.success(),
+        "nmfkit {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn p(dir: &Path, name: &str) -> String {
+    dir.join(name).to_string_lossy().into_owned()
+}
+
+fn json_file(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn max_diff(a: &Mat<f64>, b: &Mat<f64>) -> f64 {
+    assert_eq!((a.nrows, a.ncols), (b.nrows, b.ncols));
+    let scale = b.data.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    a.data
+        .iter()
+        .zip(&b.data)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max)
+        / scale
+}
+
+/// Width and height from a PNG's IHDR chunk.
+fn png_size(path: &Path) -> (u32, u32) {
+    let b = std::fs::read(path).unwrap();
+    assert_eq!(
+        &b[..8],
+        b"\x89PNG\r\n\x1a\n",
+        "{} is not a PNG",
+        path.display()
+    );
+    assert_eq!(&b[12..16], b"IHDR");
+    (
+        u32::from_be_bytes(b[16..20].try_into().unwrap()),
+        u32::from_be_bytes(b[20..24].try_into().unwrap()),
+    )
+}
+
+#[test]
+fn gen_fit_transform_eval_plot_round() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    ok(&[
+        "gen",
+        "lowrank",
+        "--rows",
+        "120",
+        "--cols",
+        "40",
+        "--rank",
+        "4",
+        "--noise",
+        "0.01",
+        "--out",
+        &p(dir, "X.npy"),
+        "-q",
+    ]);
+    for f in ["X.npy", "X_W.npy", "X_H.npy"] {
+        assert!(dir.join(f).exists(), "{f}");
+    }
+    let out = ok(&[
+        "fit",
+        &p(dir, "X.npy"),
+        "--rank",
+        "4",
+        "--max-iter",
+        "300",
+        "--out",
+        &p(dir, "m"),
+        "--json",
+        "-q",
+    ]);
+    let report: Value = serde_json::from_slice(&out.stdout).expect("--json prints the report");
+    assert_eq!(report["input"]["shape"], serde_json::json!([120, 40]));
+    let hist = report["history"].as_array().unwrap();
+    assert!(hist.len() > 2 && hist[0]["iter"] == 0);
+    for key in ["iter", "time_s", "loss"] {
+        assert!(
+            hist.iter().all(|h| h.get(key).is_some()),
+            "history entries need {key}"
+        );
+    }
+    assert!(report["result"]["relative_error"].as_f64().unwrap() < 0.02);
+    assert_eq!(
+        json_file(&dir.join("m/report.json"))["result"],
+        report["result"]
+    );
+
+    ok(&[
+        "transform",
+        "--model",
+        &p(dir, "m"),
+        &p(dir, "X.npy"),
+        "--out",
+        &p(dir, "Wnew.npy"),
+        "-q",
+    ]);
+    let w_new = read_matrix(&dir.join("Wnew.npy")).unwrap().to_dense();
+    let w_fit = read_matrix(&dir.join("m/W.npy")).unwrap().to_dense();
+    assert!(
+        max_diff(&w_new, &w_fit) < 0.05,
+        "transform of the training rows is close to W"
+    );
+
+    let out = ok(&[
+        "eval",
+        &p(dir, "X.npy"),
+        "--model",
+        &p(dir, "m"),
+        "--truth-w",
+        &p(dir, "X_W.npy"),
+        "--truth-h",
+        &p(dir, "X_H.npy"),
+    ]);
+    let ev: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(ev["relative_error"].as_f64().unwrap() < 0.02);
+    assert_eq!(ev["truth"]["components"].as_array().unwrap().len(), 4);
+
+    ok(&["plot", &p(dir, "m"), "-q"]);
+    assert_eq!(
+        png_size(&dir.join("m/convergence.png")),
+        nmfkit_cli::plot::CONVERGENCE_SIZE
+    );
+    assert_eq!(
+        png_size(&dir.join("m/reconstruction.png")),
+        nmfkit_cli::plot::RECONSTRUCTION_SIZE
+    );
+    assert_eq!(
+        png_size(&dir.join("m/components.png")).0,
+        nmfkit_cli::plot::COMPONENTS_WIDTH
+    );
+    // No staging leftovers.
+    assert!(std::fs::read_dir(dir.join("m")).unwrap().all(|e| !e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .starts_with('.')));
+}
+
+#[test]
+fn every_format_round_trips_and_gives_the_same_factors() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    // A matrix with zeros, so that the sparse files are really sparse.
+    let x = Mat::from_fn(30, 12, |i, j| {
+        if (i + 2 * j) % 3 == 0 {
+            0.0
+        } else {
+            ((i * 7 + j * 3) % 11) as f64 / 4.0 + 0.25
+        }
+    });
+    let sparse = nmfkit::CsrMatrix::from_dense(x.as_ref());
+    let mut fits = Vec::new();
+    for (name, m) in [
+        ("x.npy", Matrix::Dense(x.clone())),
+        ("x.csv", Matrix::Dense(x.clone())),
+        ("x.tsv", Matrix::Dense(x.clone())),
+        ("dense.mtx", Matrix::Dense(x.clone())),
+        ("sparse.mtx", Matrix::Sparse(sparse.clone())),
+        ("sparse.npz", Matrix::Sparse(sparse.clone())),
+        ("dense.npz", Matrix::Dense(x.clone())),
+    ] {
+        let path = dir.join(name);
+        write_matrix(&path, &m).unwrap();
+        let back = read_matrix(&path).unwrap();
+        assert_eq!(back.is_sparse(), m.is_sparse(), "{name} keeps its storage");
+        assert_eq!(back.to_dense(), x, "{name} round trip");
+        let out = dir.join(format!("fit_{name}"));
+        ok(&[
+            "fit",
+            &path.to_string_lossy(),
+            "--rank",
+            "3",
+            "--solver",
+            "cd",
+            "--init",
+            "nndsvda",
+            "--max-iter",
+            "50",
+            "--tol",
+            "0",
+            "--out",
+            &out.to_string_lossy(),
+            "-q",
+        ]);
+        fits.push((
+            name,
+            read_matrix(&out.join("W.npy")).unwrap().to_dense(),
+            read_matrix(&out.join("H.npy")).unwrap().to_dense(),
+        ));
+    }
+    let (_, w0, h0) = &fits[0];
+    for (name, w, h) in &fits[1..] {
+        assert!(
+            max_diff(w, w0) < 1e-10 && max_diff(h, h0) < 1e-10,
+            "{name} gives other factors"
+        );
+    }
+    // Factor files in every format.
+    for fmt in ["csv", "mtx", "npz", "tsv"] {
+        let out = dir.join(format!("fmt_{fmt}"));
+        ok(&[
+            "fit",
+            &p(dir, "x.npy"),
+            "--rank",
+            "3",
+            "--max-iter",
+            "20",
+            "--format",
+            fmt,
+            "--out",
+            &out.to_string_lossy(),
+            "-q",
+        ]);
+        let w = read_matrix(&out.join(format!("W.{fmt}")))
+            .unwrap()
+            .to_dense();
+        assert_eq!((w.nrows, w.ncols), (30, 3));
+    }
+}
+
+#[test]
+fn scipy_style_npz_with_unsorted_coo_and_csc_is_read() {
+    let d = tempfile::tempdir().unwrap();
+    // A CSR written by us, then read back as CSC by transposing twice.
+    let x = Mat::from_fn(5, 4, |i, j| {
+        if i == j {
+            1.0 + i as f64
+        } else if i == 4 {
+            2.0
+        } else {
+            0.0
+        }
+    });
+    let s = nmfkit::CsrMatrix::from_dense(x.as_ref());
+    let path = d.path().join("s.npz");
+    write_matrix(&path, &Matrix::Sparse(s)).unwrap();
+    assert_eq!(read_matrix(&path).unwrap().to_dense(), x);
+}
+
+#[test]
+fn transpose_flag_factorizes_the_transpose() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    ok(&[
+        "gen",
+        "lowrank",
+        "--rows",
+        "50",
+        "--cols",
+        "20",
+        "--rank",
+        "3",
+        "--out",
+        &p(dir, "X.npy"),
+        "-q",
+    ]);
+    ok(&[
+        "fit",
+        &p(dir, "X.npy"),
+        "--rank",
+        "3",
+        "--transpose",
+        "--out",
+        &p(dir, "t"),
+        "-q",
+    ]);
+    let w = read_matrix(&dir.join("t/W.npy")).unwrap();
+    assert_eq!(w.shape(), (20, 3));
+    ok(&["plot", &p(dir, "t"), "-q"]);
+    assert!(dir.join("t/reconstruction.png").exists());
+}
+
+#[test]
+fn demos_recover_their_ground_truth() {
+    let d = tempfile::tempdir().unwrap();
+    for (kind, max_angle) in [("swimmer", 10.0), ("spectra", 5.0), ("lowrank", 10.0)] {
+        let out = d.path().join(kind);
+        let o = ok(&["demo", kind, "--out", &out.to_string_lossy()]);
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert!(text.contains("recovered"), "{text}");
+        let ev = json_file(&out.join("eval.json"));
+        let comps = ev["truth"]["components"].as_array().unwrap();
+        let worst = comps
+            .iter()
+            .map(|c| c["angle_deg"].as_f64().unwrap())
+            .fold(0.0, f64::max);
+        assert!(worst < max_angle, "{kind}: worst matched angle {worst}°");
+        if kind == "swimmer" {
+            assert_eq!(comps.len(), 17);
+        }
+        if kind == "spectra" {
+            assert!(
+                comps.iter().all(|c| c["w_mse"].as_f64().unwrap() < 0.02),
+                "spectra maps: {comps:?}"
+            );
+        }
+        for png in ["convergence.png", "components.png", "reconstruction.png"] {
+            png_size(&out.join(png));
+        }
+    }
+}
+
+/// Every bad input: exit code 2, a one-line message naming the problem, and
+/// no output written.
+#[test]
+fn bad_inputs_exit_2_with_a_clear_message_and_no_output() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    let good = Mat::from_fn(6, 4, |i, j| (i + j) as f64 + 1.0);
+    write_matrix(&dir.join("good.npy"), &Matrix::Dense(good.clone())).unwrap();
+    let npy = std::fs::read(dir.join("good.npy")).unwrap();
+    let write = |name: &str, bytes: &[u8]| {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    };
+    let with = |v: f64| {
+        let mut m = good.clone();
+        m.set(2, 1, v);
+        m
+    };
+    for (name, m) in [
+        ("nan.npy", with(f64::NAN)),
+        ("inf.npy", with(f64::INFINITY)),
+        ("neg.npy", with(-3.0)),
+    ] {
+        write_matrix(&dir.join(name), &Matrix::Dense(m)).unwrap();
+    }
+    let cases: Vec<(PathBuf, Vec<&str>, &str)> = vec![
+        (
+            write("truncated.npy", &npy[..npy.len() - 20]),
+            vec![],
+            "truncated",
+        ),
+        (
+            write("corrupt.npy", b"this is not numpy at all, just text"),
+            vec![],
+            "not a valid .npy",
+        ),
+        (
+            write("text.csv", b"1,2,3\n4,abc,6\n"),
+            vec![],
+            "'abc' is not a number",
+        ),
+        (write("ragged.csv", b"1,2,3\n4,5\n"), vec![], "expected 3"),
+        (
+            write(
+                "range.mtx",
+                b"%%MatrixMarket matrix coordinate real general\n3 3 2\n1 1 1.0\n4 2 2.0\n",
+            ),
+            vec![],
+            "out of range",
+        ),
+        (
+            write(
+                "count.mtx",
+                b"%%MatrixMarket matrix coordinate real general\n3 3 3\n1 1 1.0\n2 2 2.0\n",
+            ),
+            vec![],
+            "announces 3 entries",
+        ),
+        (write("empty.npy", b""), vec![], "empty"),
+        (write("keys.npz", &zip_with("other", &npy)), vec![], ""),
+        (dir.join("nan.npy"), vec![], "non-finite"),
+        (dir.join("inf.npy"), vec![], "non-finite"),
+        (dir.join("neg.npy"), vec![], "negative"),
+        (dir.join("missing.npy"), vec![], "no such file"),
+        (dir.join("good.npy"), vec!["--rank", "0"], "rank"),
+        (
+            dir.join("good.npy"),
+            vec!["--rank", "5", "--init", "nndsvd"],
+            "too large",
+        ),
+        (
+            dir.join("good.npy"),
+            vec!["--solver", "cd", "--loss", "kl"],
+            "does not support",
+        ),
+        (dir.join("good.npy"), vec!["--loss", "banana"], "banana"),
+    ];
+    for (i, (input, extra, needle)) in cases.iter().enumerate() {
+        let out_dir = dir.join(format!("out{i}"));
+        let mut args = vec![
+            "fit".to_string(),
+            input.to_string_lossy().into_owned(),
+            "--out".into(),
+            out_dir.to_string_lossy().into_owned(),
+            "-q".into(),
+        ];
+        if !extra.iter().any(|a| *a == "--rank") {
+            args.extend(["--rank".into(), "2".into()]);
+        }
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = nmfkit(&argv);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "case {i} ({}): {err}",
+            input.display()
+        );
+        assert!(
+            err.contains(needle),
+            "case {i}: message '{err}' should mention '{needle}'"
+        );
+        assert_eq!(
+            err.trim().lines().count(),
+            1,
+            "case {i}: one line, no backtrace: {err}"
+        );
+        let leftovers = std::fs::read_dir(&out_dir).map(|r| r.count()).unwrap_or(0);
+        assert_eq!(leftovers, 0, "case {i}: output written despite the error");
+    }
+    // The npz case must name the keys it expected.
+    let o = nmfkit(&[
+        "fit",
+        &p(dir, "keys.npz"),
+        "--rank",
+        "2",
+        "--out",
+        &p(dir, "o"),
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    // Usage errors from clap are exit code 2 as well.
+    assert_eq!(nmfkit(&["fit"]).status.code(), Some(2));
+}
+
+/// A zip archive holding two arrays under names scipy does not use.
+fn zip_with(name: &str, npy: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut buf = std::io::Cursor::new(Vec::new());
+    {
+        let mut z = npyz::zip::ZipWriter::new(&mut buf);
+        let o = npyz::zip::write::FileOptions::default();
+        z.start_file(format!("{name}.npy"), o).unwrap();
+        z.write_all(npy).unwrap();
+        z.start_file("second.npy", o).unwrap();
+        z.write_all(npy).unwrap();
+        z.finish().unwrap();
+    }
+    buf.into_inner()
+}
+
+#[test]
+fn time_limit_stops_and_says_so() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    ok(&[
+        "gen",
+        "lowrank",
+        "--rows",
+        "400",
+        "--cols",
+        "300",
+        "--rank",
+        "10",
+        "--noise",
+        "0.1",
+        "--out",
+        &p(dir, "X.npy"),
+        "-q",
+    ]);
+    ok(&[
+        "fit",
+        &p(dir, "X.npy"),
+        "--rank",
+        "10",
+        "--solver",
+        "mu",
+        "--tol",
+        "0",
+        "--max-iter",
+        "1000000",
+        "--time-limit",
+        "0.3",
+        "--out",
+        &p(dir, "m"),
+        "-q",
+    ]);
+    let r = json_file(&dir.join("m/report.json"));
+    assert_eq!(r["result"]["stop_reason"], "time_limit");
+}
