@@ -106,6 +106,7 @@ pub(crate) struct LoopSettings {
     pub time_limit: Option<Duration>,
     pub order: UpdateOrder,
     pub update_h: bool,
+    pub update_w: bool,
     pub beta: f64,
     pub pen: Penalties,
 }
@@ -144,10 +145,11 @@ pub(crate) fn run<T: Scalar, D: Data<T>>(
         rel_decrease: None,
         violation: None,
     }];
-    let sides: &[Side] = match (s.update_h, s.order) {
-        (false, _) => &[Side::W],
-        (true, UpdateOrder::WThenH) => &[Side::W, Side::H],
-        (true, UpdateOrder::HThenW) => &[Side::H, Side::W],
+    let sides: &[Side] = match (s.update_w, s.update_h, s.order) {
+        (_, false, _) => &[Side::W],
+        (false, true, _) => &[Side::H],
+        (true, true, UpdateOrder::WThenH) => &[Side::W, Side::H],
+        (true, true, UpdateOrder::HThenW) => &[Side::H, Side::W],
     };
     // Sklearn's MU rule works on sqrt(2·loss) and only every 10 iterations.
     let err_of = |loss: f64| (2.0 * loss.max(0.0)).sqrt();

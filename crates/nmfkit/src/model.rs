@@ -154,6 +154,9 @@ pub struct FitOptions<'a, 'p, T> {
     /// Initial H (k×m); with `update_h = false` it is kept fixed.
     pub h0: Option<&'a Mat<T>>,
     pub update_h: bool,
+    /// With `false`, W (given as `w0`) is kept fixed and only H is fitted —
+    /// the transform of the transposed problem.
+    pub update_w: bool,
     pub progress: Option<&'a mut ProgressFn<'p>>,
 }
 
@@ -163,6 +166,7 @@ impl<T> Default for FitOptions<'_, '_, T> {
             w0: None,
             h0: None,
             update_h: true,
+            update_w: true,
             progress: None,
         }
     }
@@ -382,6 +386,7 @@ impl Nmf {
             time_limit: self.time_limit,
             order,
             update_h: opts.update_h,
+            update_w: opts.update_w,
             beta,
             pen,
         };
@@ -413,17 +418,38 @@ impl Nmf {
     ) -> Result<(Factors<T>, Option<Init>)> {
         let (n, m) = x.shape();
         let k = self.rank;
+        let fill = |solver: SolverKind| match solver {
+            SolverKind::Mu => T::from_f64((x.sum() / (n as f64 * m as f64) / k as f64).sqrt()),
+            _ => T::ZERO,
+        };
+        if !opts.update_h && !opts.update_w {
+            return Err(invalid(
+                "update_h/update_w",
+                "at least one factor must be updated",
+            ));
+        }
+        if !opts.update_w {
+            // The mirror image of transform: W fixed, H from a constant or zeros.
+            let w = opts
+                .w0
+                .ok_or_else(|| invalid("w0", "a fixed W is required when update_w is false"))?;
+            check_factor(w, (n, k), "W")?;
+            let h = Mat::from_col_major(k, m, vec![fill(self.solver); k * m])?;
+            return Ok((
+                Factors {
+                    wt: w.transpose(),
+                    h,
+                },
+                None,
+            ));
+        }
         if !opts.update_h {
             // scikit-learn's transform: H fixed, W from a constant (mu) or zeros.
             let h = opts
                 .h0
                 .ok_or_else(|| invalid("h0", "a fixed H is required when update_h is false"))?;
             check_factor(h, (k, m), "H")?;
-            let fill = match self.solver {
-                SolverKind::Mu => T::from_f64((x.sum() / (n as f64 * m as f64) / k as f64).sqrt()),
-                _ => T::ZERO,
-            };
-            let wt = Mat::from_col_major(k, n, vec![fill; k * n])?;
+            let wt = Mat::from_col_major(k, n, vec![fill(self.solver); k * n])?;
             return Ok((Factors { wt, h: h.clone() }, None));
         }
         match (opts.w0, opts.h0) {

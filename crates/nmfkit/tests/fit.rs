@@ -416,3 +416,23 @@ fn sklearn_mu_rule_checks_every_ten_iterations() {
     assert_eq!(fit.stop, StopReason::Converged);
     assert_eq!(fit.n_iter % 10, 0);
 }
+
+#[test]
+fn fixed_w_is_the_transform_of_the_transpose() {
+    let p = synth::low_rank::<f64>(60, 30, 3, 0.0, 13);
+    let est = Nmf::new(3).solver(SolverKind::Cd).max_iter(2000).tol(1e-12);
+    let fit = est
+        .fit_with(
+            &p.x,
+            FitOptions {
+                w0: Some(&p.w),
+                update_w: false,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(fit.w, p.w);
+    assert!(rel_diff(&fit.h, &p.h) < 1e-6);
+    let via_transpose = est.transform(&p.x.transpose(), &p.w.transpose()).unwrap();
+    assert!(rel_diff(&via_transpose.transpose(), &fit.h) < 1e-9);
+}

@@ -1,0 +1,407 @@
+"""The scikit-learn compatible estimator around ``nmfkit._core``."""
+import numbers
+import warnings
+
+import numpy as np
+
+from . import _core
+
+try:  # scikit-learn is optional: with it, NMF is a real sklearn estimator.
+    from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.utils import check_random_state
+    from sklearn.utils.validation import check_is_fitted, check_non_negative, validate_data
+
+    _HAVE_SKLEARN = True
+    _Bases = (ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
+except ImportError:  # pragma: no cover - exercised without scikit-learn only
+    _HAVE_SKLEARN = False
+
+    class ConvergenceWarning(UserWarning):
+        """Issued when max_iter is reached before convergence."""
+
+    class _MiniBase:
+        """get_params/set_params for a plain-numpy install."""
+
+        def get_params(self, deep=True):
+            import inspect
+
+            names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
+            return {n: getattr(self, n) for n in names}
+
+        def set_params(self, **params):
+            for k, v in params.items():
+                setattr(self, k, v)
+            return self
+
+        def fit_transform_default(self, X, y=None):
+            return self.fit(X).transform(X)
+
+    _Bases = (_MiniBase,)
+
+    def check_random_state(seed):
+        if seed is None or seed is np.random:
+            return np.random.mtrand._rand
+        if isinstance(seed, numbers.Integral):
+            return np.random.RandomState(seed)
+        return seed
+
+
+_BETA = {"frobenius": 2.0, "kullback-leibler": 1.0, "itakura-saito": 0.0}
+
+
+def _beta_to_float(beta_loss):
+    if isinstance(beta_loss, str):
+        if beta_loss not in _BETA:
+            raise ValueError(f"Invalid beta_loss parameter: got {beta_loss!r} instead of one of {sorted(_BETA)}, or a float.")
+        return _BETA[beta_loss]
+    if isinstance(beta_loss, numbers.Real):
+        return float(beta_loss)
+    raise ValueError(f"Invalid beta_loss parameter: got {beta_loss!r}")
+
+
+def _is_sparse(X):
+    return hasattr(X, "tocsr") and hasattr(X, "nnz")
+
+
+def _seed_from(random_state):
+    """A 64-bit seed for the Rust side from scikit-learn style random_state."""
+    if isinstance(random_state, numbers.Integral):
+        return int(random_state) & (2**63 - 1)
+    rng = check_random_state(random_state)
+    return int(rng.randint(0, 2**31 - 1))
+
+
+def _validate_plain(X, dtype_ok=(np.float64, np.float32)):
+    """Input checks without scikit-learn (numpy only)."""
+    if _is_sparse(X):
+        X = X.tocsr() if X.format not in ("csr", "csc") else X
+        if X.dtype not in dtype_ok:
+            X = X.astype(np.float64)
+        data = X.data
+    else:
+        X = np.asarray(X)
+        if X.dtype not in dtype_ok:
+            X = X.astype(np.float64)
+        if X.ndim != 2:
+            raise ValueError(f"Expected a 2-D array, got {X.ndim}-D")
+        if not (X.flags.c_contiguous or X.flags.f_contiguous):
+            X = np.ascontiguousarray(X)
+        data = X
+    if not np.all(np.isfinite(data)):
+        raise ValueError("Input X contains NaN or infinity.")
+    if data.size and data.min() < 0:
+        raise ValueError("Negative values in data passed to NMF (input X)")
+    return X
+
+
+class NMF(*_Bases):
+    """Non-negative matrix factorization, X ≈ W·H, computed by nmfkit's Rust core.
+
+    Same parameters and results as ``sklearn.decomposition.NMF``, plus:
+
+    solver : {"cd", "mu", "hals"}
+        ``"hals"`` is accelerated HALS (Gillis & Glineur), usually the fastest
+        for the Frobenius loss.
+    n_threads : int or None
+        Threads used by the core (None: all cores).
+    time_limit : float or None
+        Stop after this many seconds.
+
+    Attributes are scikit-learn's (``components_``, ``n_components_``,
+    ``reconstruction_err_``, ``n_iter_``, ``n_features_in_``,
+    ``feature_names_in_``) plus ``history_``: one dict per evaluation with
+    ``iter``, ``time_s``, ``loss`` (the objective), ``divergence``,
+    ``rel_decrease`` and ``violation``.
+    """
+
+    def __init__(
+        self,
+        n_components="auto",
+        *,
+        init=None,
+        solver="cd",
+        beta_loss="frobenius",
+        tol=1e-4,
+        max_iter=200,
+        random_state=None,
+        alpha_W=0.0,
+        alpha_H="same",
+        l1_ratio=0.0,
+        verbose=0,
+        shuffle=False,
+        n_threads=None,
+        time_limit=None,
+    ):
+        self.n_components = n_components
+        self.init = init
+        self.solver = solver
+        self.beta_loss = beta_loss
+        self.tol = tol
+        self.max_iter = max_iter
+        self.random_state = random_state
+        self.alpha_W = alpha_W
+        self.alpha_H = alpha_H
+        self.l1_ratio = l1_ratio
+        self.verbose = verbose
+        self.shuffle = shuffle
+        self.n_threads = n_threads
+        self.time_limit = time_limit
+
+    if _HAVE_SKLEARN:
+
+        def __sklearn_tags__(self):
+            tags = super().__sklearn_tags__()
+            tags.input_tags.positive_only = True
+            tags.input_tags.sparse = True
+            tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+            return tags
+
+    @property
+    def _n_features_out(self):
+        return self.components_.shape[0]
+
+    # -- validation ---------------------------------------------------------
+    def _validate(self, X, reset):
+        if _HAVE_SKLEARN:
+            X = validate_data(self, X, accept_sparse=("csr", "csc"), dtype=[np.float64, np.float32], reset=reset)
+            check_non_negative(X, "NMF (input X)")
+            if not _is_sparse(X) and not (X.flags.c_contiguous or X.flags.f_contiguous):
+                X = np.ascontiguousarray(X)
+            return X
+        X = _validate_plain(X)
+        if reset:
+            self.n_features_in_ = X.shape[1]
+        elif X.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {X.shape[1]} features, but NMF is expecting {self.n_features_in_} features as input.")
+        return X
+
+    def _check_params(self, X):
+        if self.solver not in ("cd", "mu", "hals"):
+            raise ValueError(f"Invalid solver parameter: got {self.solver!r} instead of one of ['cd', 'mu', 'hals'].")
+        self._beta_loss = _beta_to_float(self.beta_loss)
+        if self.solver != "mu" and self._beta_loss != 2.0:
+            raise ValueError(f"Invalid beta_loss parameter: solver {self.solver!r} does not handle beta_loss = {self.beta_loss!r}")
+        if self.solver == "mu" and self.init == "nndsvd":
+            warnings.warn(
+                "The multiplicative update ('mu') solver cannot update zeros present in the initialization, and so leads to "
+                "poorer results when used jointly with init='nndsvd'. You may try init='nndsvda' or init='nndsvdar' instead.",
+                UserWarning,
+            )
+        if self.init not in (None, "random", "nndsvd", "nndsvda", "nndsvdar", "custom"):
+            raise ValueError(f"Invalid init parameter: got {self.init!r}.")
+        for name in ("tol", "alpha_W", "l1_ratio"):
+            v = getattr(self, name)
+            if not isinstance(v, numbers.Real) or v < 0 or (name == "l1_ratio" and v > 1):
+                raise ValueError(f"Invalid {name} parameter: got {v!r}.")
+        if not (self.alpha_H == "same" or (isinstance(self.alpha_H, numbers.Real) and self.alpha_H >= 0)):
+            raise ValueError(f"Invalid alpha_H parameter: got {self.alpha_H!r}.")
+        if not isinstance(self.max_iter, numbers.Integral) or self.max_iter < 1:
+            raise ValueError(f"Invalid max_iter parameter: got {self.max_iter!r}.")
+        nc = self.n_components
+        if not (nc is None or nc == "auto" or (isinstance(nc, numbers.Integral) and nc >= 1)):
+            raise ValueError(f"Invalid n_components parameter: got {nc!r}.")
+
+    def _rank(self, X, W, H, update_H):
+        nc = self.n_components
+        if nc is None:
+            return X.shape[1]
+        if nc == "auto":
+            if update_H and self.init == "custom" and W is not None:
+                return W.shape[1]
+            if H is not None and (not update_H or self.init == "custom"):
+                return H.shape[0]
+            return X.shape[1]
+        return int(nc)
+
+    @staticmethod
+    def _check_init(A, shape, whom):
+        A = np.asarray(A)
+        if A.shape != shape:
+            raise ValueError(f"Array with wrong shape passed to {whom}. Expected {shape}, but got {A.shape} ")
+        if not np.all(np.isfinite(A)):
+            raise ValueError(f"Input contains NaN or infinity ({whom}).")
+        if A.size and A.min() < 0:
+            raise ValueError(f"Negative values in data passed to {whom}")
+        if A.size == 0 or np.max(A) == 0:
+            raise ValueError(f"Array passed to {whom} is full of zeros.")
+        return A
+
+    # -- the core call ------------------------------------------------------
+    def _fit_transform(self, X, W=None, H=None, update_H=True):
+        self._check_params(X)
+        n_samples, n_features = X.shape
+        k = self._rank(X, W, H, update_H)
+        self._n_components = k
+        xmin = X.data.min() if _is_sparse(X) and X.nnz else (X.min() if not _is_sparse(X) else 0.0)
+        if _is_sparse(X) and X.nnz < n_samples * n_features:
+            xmin = 0.0
+        if xmin == 0 and self._beta_loss <= 0:
+            raise ValueError(
+                "When beta_loss <= 0 and X contains zeros, the solver may diverge. Please add small values to X, or use a positive beta_loss."
+            )
+        init = self.init
+        if update_H:
+            if init == "custom":
+                if W is None or H is None:
+                    raise ValueError("init='custom' needs both W and H")
+                H = self._check_init(H, (k, n_features), "NMF (input H)")
+                W = self._check_init(W, (n_samples, k), "NMF (input W)")
+                if H.dtype != X.dtype or W.dtype != X.dtype:
+                    raise TypeError(f"H and W should have the same dtype as X. Got H.dtype = {H.dtype} and W.dtype = {W.dtype}.")
+            else:
+                if W is not None or H is not None:
+                    warnings.warn("When init!='custom', provided W or H are ignored. Set  init='custom' to use them as initialization.", RuntimeWarning)
+                W = H = None
+                if init is None:
+                    init = "nndsvda" if k <= min(n_samples, n_features) else "random"
+                if init != "random" and k > min(n_samples, n_features):
+                    raise ValueError(f"init = '{init}' can only be used when n_components <= min(n_samples, n_features)")
+                if init == "random":
+                    # scikit-learn's draws, with numpy's generator: identical factors.
+                    avg = np.sqrt(X.mean() / k)
+                    rng = check_random_state(self.random_state)
+                    H = np.abs(avg * rng.standard_normal(size=(k, n_features)).astype(X.dtype, copy=False))
+                    W = np.abs(avg * rng.standard_normal(size=(n_samples, k)).astype(X.dtype, copy=False))
+        else:
+            if W is not None:
+                warnings.warn("When update_H=False, the provided initial W is not used.", RuntimeWarning)
+            W = None
+            H = self._check_init(H, (k, n_features), "NMF (input H)")
+            if H.dtype != X.dtype:
+                raise TypeError(f"H should have the same dtype as X. Got H.dtype = {H.dtype}.")
+
+        alpha_H = self.alpha_W if self.alpha_H == "same" else self.alpha_H
+        params = {
+            "n_components": k,
+            "beta": self._beta_loss,
+            "solver": self.solver,
+            "init": init if init in ("nndsvd", "nndsvda", "nndsvdar") else "auto",
+            "seed": _seed_from(self.random_state),
+            "max_iter": int(self.max_iter),
+            "tol": float(self.tol),
+            "shuffle": bool(self.shuffle),
+            "n_threads": self.n_threads or 0,
+            "time_limit": self.time_limit,
+            "alpha_W": float(self.alpha_W),
+            "alpha_H": float(alpha_H),
+            "l1_ratio": float(self.l1_ratio),
+            "update_H": bool(update_H),
+            "convergence": "sklearn",
+        }
+        if W is not None:
+            W = np.asarray(W, dtype=X.dtype)
+        if H is not None:
+            H = np.asarray(H, dtype=X.dtype)
+        if _is_sparse(X):
+            csc = X.format == "csc"
+            res = _core.fit_sparse(
+                X.shape, np.asarray(X.indptr, dtype=np.int64), np.asarray(X.indices, dtype=np.int64), X.data, csc, params, W, H
+            )
+        else:
+            res = _core.fit_dense(X, params, W, H)
+        if self.verbose:
+            print(f"nmfkit: {res['n_iter']} iterations, stopped: {res['stop_reason']}, reconstruction error {res['reconstruction_err']:.6g}")
+        if res["n_iter"] == self.max_iter and self.tol > 0:
+            warnings.warn(
+                f"Maximum number of iterations {self.max_iter} reached. Increase it to improve convergence.", ConvergenceWarning
+            )
+        return res
+
+    # -- the estimator API --------------------------------------------------
+    def fit_transform(self, X, y=None, W=None, H=None):
+        """Learn the model and return W (the transformed data)."""
+        X = self._validate(X, reset=True)
+        res = self._fit_transform(X, W=W, H=H)
+        self.reconstruction_err_ = res["reconstruction_err"]
+        self.components_ = res["H"]
+        self.n_components_ = res["H"].shape[0]
+        self.n_iter_ = res["n_iter"]
+        self.history_ = res["history"]
+        self.stop_reason_ = res["stop_reason"]
+        return res["W"]
+
+    def fit(self, X, y=None, **params):
+        """Learn the model."""
+        self.fit_transform(X, **params)
+        return self
+
+    def transform(self, X):
+        """W for X with the learned components fixed."""
+        if _HAVE_SKLEARN:
+            check_is_fitted(self)
+        elif not hasattr(self, "components_"):
+            raise ValueError("This NMF instance is not fitted yet.")
+        X = self._validate(X, reset=False)
+        H = self.components_
+        if H.dtype != X.dtype:
+            H = H.astype(X.dtype)
+        return self._fit_transform(X, H=H, update_H=False)["W"]
+
+    def inverse_transform(self, X):
+        """X ≈ W·H from the transformed data W."""
+        if _HAVE_SKLEARN:
+            check_is_fitted(self)
+        return X @ self.components_
+
+    if not _HAVE_SKLEARN:
+
+        def get_feature_names_out(self, input_features=None):
+            return np.asarray([f"nmf{i}" for i in range(self.components_.shape[0])], dtype=object)
+
+
+def non_negative_factorization(
+    X,
+    W=None,
+    H=None,
+    n_components="auto",
+    *,
+    init=None,
+    update_H=True,
+    solver="cd",
+    beta_loss="frobenius",
+    tol=1e-4,
+    max_iter=200,
+    alpha_W=0.0,
+    alpha_H="same",
+    l1_ratio=0.0,
+    random_state=None,
+    verbose=0,
+    shuffle=False,
+    n_threads=None,
+    time_limit=None,
+):
+    """scikit-learn's ``non_negative_factorization``: returns (W, H, n_iter)."""
+    est = NMF(
+        n_components=n_components,
+        init=init,
+        solver=solver,
+        beta_loss=beta_loss,
+        tol=tol,
+        max_iter=max_iter,
+        random_state=random_state,
+        alpha_W=alpha_W,
+        alpha_H=alpha_H,
+        l1_ratio=l1_ratio,
+        verbose=verbose,
+        shuffle=shuffle,
+        n_threads=n_threads,
+        time_limit=time_limit,
+    )
+    X = _validate_plain(X) if not _HAVE_SKLEARN else validate_data(est, X, accept_sparse=("csr", "csc"), dtype=[np.float64, np.float32])
+    if _HAVE_SKLEARN:
+        check_non_negative(X, "NMF (input X)")
+    if update_H:
+        res = est._fit_transform(X, W=W, H=H, update_H=True)
+        return res["W"], res["H"], res["n_iter"]
+    res = est._fit_transform(X, W=W, H=H, update_H=False)
+    return res["W"], H, res["n_iter"]
+
+
+def beta_divergence(X, W, H, beta):
+    """scikit-learn's β-divergence D_β(X ‖ WH) (½‖X − WH‖² for β = 2), dense X."""
+    return _core.beta_divergence(np.asarray(X, dtype=np.float64), np.asarray(W, dtype=np.float64), np.asarray(H, dtype=np.float64), float(beta))
+
+
+# Checks of scikit-learn's suite that do not apply, with the reason.
+EXPECTED_FAILED_CHECKS = {}

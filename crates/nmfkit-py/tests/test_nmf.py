@@ -1,0 +1,247 @@
+"""nmfkit.NMF against scikit-learn: same interface, same numbers."""
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.decomposition import NMF as SkNMF
+from sklearn.decomposition import non_negative_factorization as sk_nnf
+from sklearn.decomposition._nmf import _initialize_nmf
+from sklearn.exceptions import ConvergenceWarning
+
+import nmfkit
+
+
+def data(n=40, m=25, k=4, seed=0, positive=False):
+    rng = np.random.RandomState(seed)
+    X = rng.rand(n, k) @ rng.rand(k, m) + 0.05 * rng.rand(n, m)
+    if not positive:
+        X[rng.rand(n, m) < 0.2] = 0.0
+    return X
+
+
+def start(X, k, seed=1):
+    rng = np.random.RandomState(seed)
+    return rng.rand(X.shape[0], k) + 0.1, rng.rand(k, X.shape[1]) + 0.1
+
+
+def rel(a, b):
+    return np.linalg.norm(a - b) / np.linalg.norm(b)
+
+
+@pytest.mark.parametrize("beta", [2.0, 1.0, 0.5, 0.0])
+def test_mu_matches_sklearn_from_the_same_start(beta):
+    X = data(positive=(beta <= 0))
+    W0, H0 = start(X, 4)
+    kw = dict(n_components=4, init="custom", solver="mu", beta_loss=beta, max_iter=50, tol=0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        Ws = SkNMF(**kw).fit_transform(X, W=W0.copy(), H=H0.copy())
+        sk = SkNMF(**kw).fit(X, W=W0.copy(), H=H0.copy())
+        ours = nmfkit.NMF(**kw)
+        Wo = ours.fit_transform(X, W=W0.copy(), H=H0.copy())
+    assert rel(Wo, Ws) < 1e-8
+    assert rel(ours.components_, sk.components_) < 1e-8
+    assert abs(ours.reconstruction_err_ - sk.reconstruction_err_) <= 1e-8 * sk.reconstruction_err_
+
+
+@pytest.mark.parametrize("reg", [dict(), dict(alpha_W=0.01, l1_ratio=0.5), dict(alpha_W=0.02, alpha_H=0.001, l1_ratio=1.0)])
+def test_cd_matches_sklearn_from_the_same_start(reg):
+    X = data()
+    W0, H0 = start(X, 4)
+    kw = dict(n_components=4, init="custom", solver="cd", max_iter=60, tol=0.0, shuffle=False, **reg)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        sk = SkNMF(**kw)
+        Ws = sk.fit_transform(X, W=W0.copy(), H=H0.copy())
+        ours = nmfkit.NMF(**kw)
+        Wo = ours.fit_transform(X, W=W0.copy(), H=H0.copy())
+    assert rel(Wo, Ws) < 1e-8
+    assert rel(ours.components_, sk.components_) < 1e-8
+
+
+@pytest.mark.parametrize("solver,beta", [("cd", "frobenius"), ("mu", "frobenius"), ("mu", "kullback-leibler")])
+def test_n_iter_and_error_at_default_tol_agree(solver, beta):
+    X = data(60, 30, seed=3)
+    W0, H0 = start(X, 5, seed=4)
+    kw = dict(n_components=5, init="custom", solver=solver, beta_loss=beta, max_iter=1000)
+    sk = SkNMF(**kw).fit(X, W=W0.copy(), H=H0.copy())
+    ours = nmfkit.NMF(**kw).fit(X, W=W0.copy(), H=H0.copy())
+    assert ours.n_iter_ == sk.n_iter_
+    assert abs(ours.reconstruction_err_ - sk.reconstruction_err_) <= 1e-8 * sk.reconstruction_err_
+
+
+def test_random_init_is_sklearns_exactly():
+    X = data()
+    for seed in (0, 7):
+        W, H = _initialize_nmf(X, 4, init="random", random_state=seed)
+        # One iteration of mu from both: identical starts give identical results.
+        kw = dict(n_components=4, init="random", solver="mu", max_iter=1, tol=0.0, random_state=seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            a = SkNMF(**kw).fit(X)
+            b = nmfkit.NMF(**kw).fit(X)
+        assert rel(b.components_, a.components_) < 1e-10
+
+
+@pytest.mark.parametrize("init", ["nndsvd", "nndsvda", "nndsvdar"])
+def test_nndsvd_family_agrees_with_sklearn(init):
+    # Exactly low-rank data: the randomized SVDs of both sides are exact.
+    rng = np.random.RandomState(0)
+    X = rng.rand(50, 4) @ rng.rand(4, 30)
+    W, H = _initialize_nmf(X, 4, init=init, random_state=0)
+    kw = dict(n_components=4, init=init, solver="cd", max_iter=1, tol=0.0, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours = nmfkit.NMF(**kw)
+        ours.fit(X)
+    # Same start ⇒ same result after one iteration from it.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        sk = SkNMF(n_components=4, init="custom", solver="cd", max_iter=1, tol=0.0).fit(X, W=W.copy(), H=H.copy())
+    if init == "nndsvdar":
+        # Its small random fill comes from another generator: only the
+        # quality of the start can agree.
+        assert abs(ours.reconstruction_err_ / sk.reconstruction_err_ - 1) < 0.05
+    else:
+        assert rel(ours.components_, sk.components_) < 1e-6
+
+
+def test_sparse_input_gives_the_same_result_as_dense():
+    X = data(50, 30)
+    W0, H0 = start(X, 3)
+    for solver, beta in [("cd", 2), ("mu", 2), ("mu", 1), ("hals", 2)]:
+        kw = dict(n_components=3, init="custom", solver=solver, beta_loss=beta, max_iter=30, tol=0.0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            dense = nmfkit.NMF(**kw)
+            Wd = dense.fit_transform(X, W=W0.copy(), H=H0.copy())
+            for conv in (sp.csr_matrix, sp.csc_matrix, sp.coo_matrix):
+                est = nmfkit.NMF(**kw)
+                Ws = est.fit_transform(conv(X), W=W0.copy(), H=H0.copy())
+                assert rel(Ws, Wd) < 1e-10, (solver, beta, conv)
+                assert rel(est.components_, dense.components_) < 1e-10
+
+
+def test_c_and_fortran_order_and_float32():
+    X = data()
+    W0, H0 = start(X, 4)
+    kw = dict(n_components=4, init="custom", solver="cd", max_iter=40, tol=0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        a = nmfkit.NMF(**kw).fit_transform(np.ascontiguousarray(X), W=W0.copy(), H=H0.copy())
+        b = nmfkit.NMF(**kw).fit_transform(np.asfortranarray(X), W=W0.copy(), H=H0.copy())
+        est32 = nmfkit.NMF(**kw)
+        c = est32.fit_transform(X.astype(np.float32), W=W0.astype(np.float32), H=H0.astype(np.float32))
+    assert rel(a, b) < 1e-12
+    assert c.dtype == np.float32 and est32.components_.dtype == np.float32
+    assert rel(c.astype(np.float64), a) < 1e-4
+    # Integers become float64.
+    est = nmfkit.NMF(n_components=2, max_iter=20).fit(np.arange(1, 31).reshape(6, 5))
+    assert est.components_.dtype == np.float64
+
+
+def test_transform_inverse_transform_and_feature_names():
+    X = data()
+    est = nmfkit.NMF(n_components=4, solver="hals", max_iter=500, random_state=0)
+    W = est.fit_transform(X)
+    W2 = est.transform(X)
+    assert rel(W2, W) < 0.05
+    assert est.inverse_transform(W).shape == X.shape
+    assert list(est.get_feature_names_out()) == [f"nmf{i}" for i in range(4)]
+    assert est.n_features_in_ == X.shape[1]
+    keys = {"iter", "time_s", "loss"}
+    assert est.history_ and all(keys <= set(h) for h in est.history_)
+    assert est.history_[0]["iter"] == 0
+
+
+def test_errors_and_warnings_have_sklearns_types():
+    X = data()
+    with pytest.raises(ValueError, match="Negative"):
+        nmfkit.NMF(n_components=2).fit(-X)
+    with pytest.raises(ValueError):
+        nmfkit.NMF(n_components=2, solver="cd", beta_loss="kullback-leibler").fit(X)
+    with pytest.raises(ValueError):
+        nmfkit.NMF(n_components=2, solver="mu", beta_loss=0).fit(X)
+    with pytest.raises(ValueError):
+        nmfkit.NMF(n_components=100, init="nndsvd").fit(X)
+    with pytest.warns(ConvergenceWarning):
+        nmfkit.NMF(n_components=3, max_iter=2).fit(X)
+
+
+def test_non_negative_factorization_mirrors_sklearn():
+    X = data()
+    W0, H0 = start(X, 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        Ws, Hs, ns = sk_nnf(X, W=W0.copy(), H=H0.copy(), n_components=3, init="custom", max_iter=30, tol=0)
+        Wo, Ho, no = nmfkit.non_negative_factorization(X, W=W0.copy(), H=H0.copy(), n_components=3, init="custom", max_iter=30, tol=0)
+    assert ns == no and rel(Wo, Ws) < 1e-8 and rel(Ho, Hs) < 1e-8
+
+
+def test_works_in_pipelines_and_grid_search():
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import make_pipeline
+    from sklearn.linear_model import Ridge
+
+    X = data(60, 20)
+    y = X.sum(axis=1)
+    pipe = make_pipeline(nmfkit.NMF(max_iter=300, random_state=0), Ridge())
+    gs = GridSearchCV(pipe, {"nmf__n_components": [2, 4]}, cv=3).fit(X, y)
+    assert gs.best_params_["nmf__n_components"] in (2, 4)
+
+
+def test_check_estimator():
+    from sklearn.utils.estimator_checks import check_estimator
+
+    check_estimator(nmfkit.NMF(max_iter=500, random_state=0), expected_failed_checks=nmfkit._nmf.EXPECTED_FAILED_CHECKS)
+
+
+def test_gil_is_released_during_a_fit():
+    import threading
+    import time
+
+    X = np.random.RandomState(0).rand(600, 400)
+    done = threading.Event()
+
+    def work():
+        nmfkit.NMF(n_components=20, solver="mu", tol=0.0, max_iter=10**9, time_limit=1.0, init="random", random_state=0).fit(X)
+        done.set()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t = threading.Thread(target=work)
+        t.start()
+        time.sleep(0.1)
+        ticks = 0
+        start = time.perf_counter()
+        while not done.is_set() and time.perf_counter() - start < 0.5:
+            ticks += 1
+        t.join()
+    # With the GIL held by the fit, this loop could not run at all.
+    assert ticks > 1000
+
+
+def test_ctrl_c_interrupts_a_long_fit_promptly():
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    code = (
+        "import numpy as np, nmfkit, sys\n"
+        "X = np.random.RandomState(0).rand(500, 300)\n"
+        "print('ready', flush=True)\n"
+        "try:\n"
+        "    nmfkit.NMF(n_components=10, solver='mu', tol=0.0, max_iter=10**9).fit(X)\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted', flush=True)\n"
+    )
+    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "ready"
+    time.sleep(1.0)
+    t = time.perf_counter()
+    p.send_signal(signal.SIGINT)
+    out, _ = p.communicate(timeout=10)
+    assert "interrupted" in out
+    assert time.perf_counter() - t < 3.0
