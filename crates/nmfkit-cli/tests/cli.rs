@@ -505,3 +505,72 @@ fn time_limit_stops_and_says_so() {
     let r = json_file(&dir.join("m/report.json"));
     assert_eq!(r["result"]["stop_reason"], "time_limit");
 }
+
+/// Ctrl-C (SIGINT) stops a long fit cleanly: exit 0, the factors so far are
+/// written, and the report says the fit was interrupted.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_keeps_the_factors_so_far() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    ok(&[
+        "gen",
+        "lowrank",
+        "--rows",
+        "400",
+        "--cols",
+        "300",
+        "--rank",
+        "10",
+        "--noise",
+        "0.1",
+        "--out",
+        &p(dir, "X.npy"),
+        "-q",
+    ]);
+    let child = Command::new(env!("CARGO_BIN_EXE_nmfkit"))
+        .args([
+            "fit",
+            &p(dir, "X.npy"),
+            "--rank",
+            "10",
+            "--solver",
+            "mu",
+            "--tol",
+            "0",
+            "--max-iter",
+            "100000000",
+            "--out",
+            &p(dir, "m"),
+            "-q",
+        ])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "exit code {:?}", out.status.code());
+    let r = json_file(&dir.join("m/report.json"));
+    assert_eq!(r["result"]["stop_reason"], "cancelled");
+    assert_eq!(r["result"]["interrupted"], true);
+    assert!(r["result"]["n_iter"].as_u64().unwrap() > 0);
+    assert!(dir.join("m/W.npy").exists() && dir.join("m/H.npy").exists());
+}
+
+#[test]
+fn every_subcommand_has_help_and_json() {
+    for sub in ["fit", "transform", "eval", "plot", "demo", "gen"] {
+        let o = ok(&[sub, "--help"]);
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert!(text.contains("Example"), "{sub} --help has examples");
+        assert!(text.contains("--quiet"), "{sub} has --quiet");
+    }
+    let d = tempfile::tempdir().unwrap();
+    let o = ok(&["gen", "swimmer", "--out", &p(d.path(), "s.npy"), "--json"]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["shape"], serde_json::json!([256, 1024]));
+}

@@ -245,3 +245,29 @@ def test_ctrl_c_interrupts_a_long_fit_promptly():
     out, _ = p.communicate(timeout=10)
     assert "interrupted" in out
     assert time.perf_counter() - t < 3.0
+
+
+def test_package_works_without_scikit_learn():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "sys.modules['sklearn'] = None  # make 'import sklearn' fail\n"
+        "import numpy as np, nmfkit\n"
+        "assert not nmfkit._nmf._HAVE_SKLEARN\n"
+        "X = np.random.RandomState(0).rand(30, 10)\n"
+        "est = nmfkit.NMF(n_components=3, max_iter=300, random_state=0)\n"
+        "W = est.fit_transform(X)\n"
+        "assert W.shape == (30, 3) and est.components_.shape == (3, 10)\n"
+        "assert est.get_params()['n_components'] == 3\n"
+        "assert list(est.get_feature_names_out()) == ['nmf0', 'nmf1', 'nmf2']\n"
+        "try:\n"
+        "    est.fit(-X)\n"
+        "    raise SystemExit('negative input accepted')\n"
+        "except ValueError:\n"
+        "    pass\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stderr

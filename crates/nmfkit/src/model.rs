@@ -88,6 +88,10 @@ pub struct Nmf {
     pub hals_alpha: f64,
     /// …and stop once they move the factor by less than δ × the first sweep.
     pub hals_delta: f64,
+    /// Fix the number of HALS sweeps per half-step instead (before δ's
+    /// early stop). The α rule counts stored entries, so dense and sparse
+    /// copies of the same data may sweep a different number of times.
+    pub hals_sweeps: Option<usize>,
 }
 
 impl Default for Nmf {
@@ -110,6 +114,7 @@ impl Default for Nmf {
             update_order: None,
             hals_alpha: 0.5,
             hals_delta: 0.1,
+            hals_sweeps: None,
         }
     }
 }
@@ -359,7 +364,12 @@ impl Nmf {
                 pen,
                 self.shuffle.then(|| seeded(self.seed)),
             )),
-            SolverKind::Hals => Box::new(Hals::new(pen, self.hals_alpha, self.hals_delta)),
+            SolverKind::Hals => Box::new(Hals::new(
+                pen,
+                self.hals_alpha,
+                self.hals_delta,
+                self.hals_sweeps,
+            )),
         };
         let rule = match (self.convergence, self.solver) {
             (Convergence::Objective, _)

@@ -24,6 +24,9 @@ pub struct DemoArgs {
     pub seed: u64,
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Print a JSON summary to stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub fn run(a: DemoArgs) -> Result<(), CliError> {
@@ -42,6 +45,7 @@ pub fn run(a: DemoArgs) -> Result<(), CliError> {
         channels: 200,
         phases: 3,
         quiet: true,
+        json: false,
     };
     let g = generate(&gen_args)?;
     std::fs::create_dir_all(&a.out).map_err(|e| CliError::output(&a.out, io::describe_io(&e)))?;
@@ -85,7 +89,7 @@ pub fn run(a: DemoArgs) -> Result<(), CliError> {
         transpose: false,
         out: a.out.clone(),
         format: "npy".into(),
-        quiet: a.quiet,
+        quiet: a.quiet || a.json,
         json: false,
     };
     let (n, m) = g.x.shape();
@@ -133,7 +137,15 @@ pub fn run(a: DemoArgs) -> Result<(), CliError> {
     let text = serde_json::to_string_pretty(&eval).unwrap_or_default();
     io::atomic_write(&ep, |t| std::fs::write(t, text.as_bytes()))?;
 
-    if !a.quiet {
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &json!({"command": "demo", "report": out.report, "eval": eval, "plots": written})
+            )
+            .unwrap_or_default()
+        );
+    } else if !a.quiet {
         let angles: Vec<f64> = truth["components"]
             .as_array()
             .map(|c| c.iter().filter_map(|x| x["angle_deg"].as_f64()).collect())

@@ -28,6 +28,9 @@ pub struct EvalArgs {
     /// Also write the JSON to this file.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Print nothing (use with --out). The JSON is printed by default.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 /// Matches estimated components to true ones by the rows of H (or, with
@@ -117,6 +120,8 @@ pub fn run(a: EvalArgs) -> Result<(), CliError> {
     if let Some(p) = &a.out {
         io::atomic_write(p, |t| std::fs::write(t, text.as_bytes()))?;
     }
-    println!("{text}");
+    if !a.quiet {
+        println!("{text}");
+    }
     Ok(())
 }

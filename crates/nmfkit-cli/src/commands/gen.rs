@@ -56,6 +56,9 @@ pub struct GenArgs {
     pub phases: usize,
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Print a JSON summary to stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// A generated data set: the data, true W and H, and extra named matrices.
@@ -153,14 +156,20 @@ pub fn sibling(path: &Path, name: &str) -> PathBuf {
 pub fn run(a: GenArgs) -> Result<(), CliError> {
     io::Format::of(&a.out)?;
     let g = generate(&a)?;
+    let nnz = g.x.nnz();
     io::write_matrix(&a.out, &g.x)?;
     io::write_matrix(&sibling(&a.out, "W"), &Matrix::Dense(g.w))?;
     io::write_matrix(&sibling(&a.out, "H"), &Matrix::Dense(g.h))?;
     for (name, m) in g.extra {
         io::write_matrix(&sibling(&a.out, name), &Matrix::Dense(m))?;
     }
-    if !a.quiet {
-        let (n, m) = g.x.shape();
+    let (n, m) = g.x.shape();
+    if a.json {
+        println!(
+            "{}",
+            serde_json::json!({"command": "gen", "kind": format!("{:?}", a.kind).to_lowercase(), "out": a.out, "shape": [n, m], "nnz": nnz})
+        );
+    } else if !a.quiet {
         eprintln!(
             "wrote {} ({n}×{m}, {} stored entries) and its true factors",
             a.out.display(),

@@ -23,6 +23,9 @@ pub struct PlotArgs {
     pub input: Option<PathBuf>,
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Print a JSON summary to stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub fn run(a: PlotArgs) -> Result<(), CliError> {
@@ -32,7 +35,12 @@ pub fn run(a: PlotArgs) -> Result<(), CliError> {
         .map(super::parse_shape)
         .transpose()?;
     let written = draw_all(&a.dir, shape, a.input.as_deref())?;
-    if !a.quiet {
+    if a.json {
+        println!(
+            "{}",
+            serde_json::json!({"command": "plot", "written": written})
+        );
+    } else if !a.quiet {
         for w in written {
             eprintln!("wrote {}", w.display());
         }

@@ -28,6 +28,9 @@ pub struct TransformArgs {
     pub tol: f64,
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Print a JSON summary to stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// The estimator a model was fitted with, from its report.

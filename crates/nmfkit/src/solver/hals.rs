@@ -16,15 +16,17 @@ pub(crate) struct Hals<T> {
     pen: Penalties,
     alpha: f64,
     delta: f64,
+    sweeps: Option<usize>,
     grams: GramCache<T>,
 }
 
 impl<T: Scalar> Hals<T> {
-    pub(crate) fn new(pen: Penalties, alpha: f64, delta: f64) -> Self {
+    pub(crate) fn new(pen: Penalties, alpha: f64, delta: f64, sweeps: Option<usize>) -> Self {
         Hals {
             pen,
             alpha,
             delta,
+            sweeps,
             grams: GramCache::new(),
         }
     }
@@ -82,7 +84,9 @@ impl<T: Scalar, D: Data<T>> Solver<T, D> for Hals<T> {
         let g = with_l2(&gl, pen.l2);
         let l1 = T::from_f64(pen.l1);
         let first = gradient_sweep(&c, &g, l1, r);
-        let repeats = inner_sweeps(x.nnz(), l.ncols, r.ncols, k, self.alpha);
+        let repeats = self
+            .sweeps
+            .unwrap_or_else(|| inner_sweeps(x.nnz(), l.ncols, r.ncols, k, self.alpha));
         for _ in 1..repeats {
             let s = gradient_sweep(&c, &g, l1, r);
             if s.change_sq <= self.delta * self.delta * first.change_sq {

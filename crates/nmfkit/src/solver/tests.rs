@@ -187,7 +187,14 @@ fn cd_and_hals_are_monotone_per_half_step() {
         );
         assert_non_increasing(&v, "cd dense");
         let mut f = random_factors(40, 25, 6, 9);
-        let v = half_step_losses(&s, &mut f, &mut Hals::new(pen, 0.5, 0.1), 2.0, pen, 30);
+        let v = half_step_losses(
+            &s,
+            &mut f,
+            &mut Hals::new(pen, 0.5, 0.1, None),
+            2.0,
+            pen,
+            30,
+        );
         assert_non_increasing(&v, "hals sparse");
     }
 }
