@@ -89,6 +89,11 @@ fn mat_from<T: Scalar + Element>(a: Option<PyReadonlyArray2<'_, T>>) -> PyResult
     ))
 }
 
+/// An optional initial factor given from Python.
+fn start<T: Scalar + Element>(a: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Mat<T>>> {
+    mat_from::<T>(a.map(|a| a.extract()).transpose()?)
+}
+
 /// Runs the fit with the GIL released and Ctrl-C checked between iterations.
 fn run<T: Scalar + Element>(
     py: Python<'_>,
@@ -225,8 +230,7 @@ fn fit_dense_t<'py, T: Scalar + Element>(
         .as_slice()
         .map_err(|e| PyValueError::new_err(e.to_string()))?;
     let view = MatRef::new(rows, cols, data).map_err(|e| PyValueError::new_err(e.to_string()))?;
-    let w0 = mat_from::<T>(w0.map(|a| a.extract()).transpose()?)?;
-    let h0 = mat_from::<T>(h0.map(|a| a.extract()).transpose()?)?;
+    let (w0, h0) = (start::<T>(w0)?, start::<T>(h0)?);
     let (fit, interrupted) = run(py, Input::Dense(view), p, transposed, w0, h0)?;
     result(py, fit, transposed, interrupted)
 }
@@ -283,8 +287,7 @@ fn fit_sparse_t<'py, T: Scalar + Element>(
         data.as_array().to_vec(),
     )
     .map_err(|e| PyValueError::new_err(e.to_string()))?;
-    let w0 = mat_from::<T>(w0.map(|a| a.extract()).transpose()?)?;
-    let h0 = mat_from::<T>(h0.map(|a| a.extract()).transpose()?)?;
+    let (w0, h0) = (start::<T>(w0)?, start::<T>(h0)?);
     let (fit, interrupted) = run(py, Input::Sparse(&m), p, csc, w0, h0)?;
     result(py, fit, csc, interrupted)
 }

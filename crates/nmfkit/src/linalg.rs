@@ -66,6 +66,32 @@ pub(crate) fn clear_upper_simd_state() {
     }
 }
 
+/// `b[i] = g(x[i], b[i])` (x taken as 0 when absent), compiled for AVX2+FMA
+/// when the CPU has them: these loops are divisions and powers over every
+/// entry of WH, and the baseline x86-64 build would run them two lanes wide.
+pub(crate) fn map_entries<T: Scalar, G: Fn(T, T) -> T>(b: &mut [T], x: Option<&[T]>, g: &G) {
+    #[inline(always)]
+    fn body<T: Scalar, G: Fn(T, T) -> T>(b: &mut [T], x: Option<&[T]>, g: &G) {
+        match x {
+            Some(x) => b.iter_mut().zip(x).for_each(|(bi, &xi)| *bi = g(xi, *bi)),
+            None => b.iter_mut().for_each(|bi| *bi = g(T::ZERO, *bi)),
+        }
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn wide<T: Scalar, G: Fn(T, T) -> T>(b: &mut [T], x: Option<&[T]>, g: &G) {
+            body(b, x, g)
+        }
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the features were just detected.
+            return unsafe { wide(b, x, g) };
+        }
+    }
+    body(b, x, g)
+}
+
 /// Gram matrix `F·Fᵀ` (k×k) of a factor stored k×cols.
 pub(crate) fn gram<T: Scalar>(f: &Mat<T>, par: Par) -> Mat<T> {
     let k = f.nrows;

@@ -2,7 +2,7 @@
 //! needs (sparse data uses them too, for terms that involve all of WH).
 
 use super::{first_bad, Data, Side};
-use crate::linalg::{det_sum, gemm, Scratch};
+use crate::linalg::{det_sum, gemm, map_entries, Scratch};
 use crate::matrix::{Mat, MatRef};
 use crate::scalar::{Scalar, EPS32};
 use faer::Par;
@@ -159,15 +159,7 @@ pub(crate) fn tiled_cross<T, G>(
                         data: &h.data[j0 * k..(j0 + w) * k],
                     };
                     gemm(buf, n, w, wt.as_ref(), true, h_tile, false, false, Par::Seq);
-                    match x {
-                        Some(x) => {
-                            let xs = &x.data[j0 * n..(j0 + w) * n];
-                            for (b, &xv) in buf.iter_mut().zip(xs) {
-                                *b = g(xv, *b);
-                            }
-                        }
-                        None => buf.iter_mut().for_each(|b| *b = g(T::ZERO, *b)),
-                    }
+                    map_entries(buf, x.map(|x| &x.data[j0 * n..(j0 + w) * n]), &g);
                     let gm = MatRef {
                         nrows: n,
                         ncols: w,
@@ -206,13 +198,10 @@ pub(crate) fn tiled_cross<T, G>(
                         Some(x) => {
                             for j in 0..m {
                                 let xs = &x.data[j * n + i0..j * n + i0 + r];
-                                let bs = &mut buf[j * r..(j + 1) * r];
-                                for (b, &xv) in bs.iter_mut().zip(xs) {
-                                    *b = g(xv, *b);
-                                }
+                                map_entries(&mut buf[j * r..(j + 1) * r], Some(xs), &g);
                             }
                         }
-                        None => buf.iter_mut().for_each(|b| *b = g(T::ZERO, *b)),
+                        None => map_entries(buf, None, &g),
                     }
                     let gm = MatRef {
                         nrows: r,

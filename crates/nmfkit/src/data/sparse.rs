@@ -265,6 +265,30 @@ impl<'a, T: Scalar> SparseData<'a, T> {
     }
 }
 
+impl<T: Scalar> SparseData<'_, T> {
+    /// For every output column j of `side` (in parallel), zeroes it and calls
+    /// `visit(j, i, value, column)` for each stored entry (i, value) of
+    /// column j of the oriented matrix.
+    fn gather_columns<V>(&self, side: Side, out: &mut Mat<T>, visit: V)
+    where
+        V: Fn(usize, usize, T, &mut [T]) + Sync,
+    {
+        let a = self.oriented(side);
+        let k = out.nrows;
+        out.data
+            .par_chunks_mut(k)
+            .enumerate()
+            .with_min_len(16)
+            .for_each(|(j, o)| {
+                o.fill(T::ZERO);
+                let (idx, vals) = a.row(j);
+                for (&i, &v) in idx.iter().zip(vals) {
+                    visit(j, i as usize, v, o);
+                }
+            });
+    }
+}
+
 impl<T: Scalar> Data<T> for SparseData<'_, T> {
     fn shape(&self) -> (usize, usize) {
         (self.by_rows.nrows, self.by_rows.ncols)
@@ -287,45 +311,22 @@ impl<T: Scalar> Data<T> for SparseData<'_, T> {
     }
 
     fn cross(&self, side: Side, l: &Mat<T>, out: &mut Mat<T>, _par: Par) {
-        let a = self.oriented(side);
-        let k = l.nrows;
-        out.data
-            .par_chunks_mut(k)
-            .enumerate()
-            .with_min_len(16)
-            .for_each(|(j, o)| {
-                o.fill(T::ZERO);
-                let (idx, vals) = a.row(j);
-                for (&i, &v) in idx.iter().zip(vals) {
-                    axpy(v, l.col(i as usize), o);
-                }
-            });
+        self.gather_columns(side, out, |_, i, v, o| axpy(v, l.col(i), o));
     }
 
     fn cross_weighted<G>(&self, side: Side, wt: &Mat<T>, h: &Mat<T>, g: G, out: &mut Mat<T>)
     where
         G: Fn(T, T) -> T + Sync,
     {
-        let a = self.oriented(side);
         // For side H the gathered factor is Wt and the output's own is H.
         let (gathered, own) = match side {
             Side::H => (wt, h),
             Side::W => (h, wt),
         };
-        let k = wt.nrows;
-        out.data
-            .par_chunks_mut(k)
-            .enumerate()
-            .with_min_len(16)
-            .for_each(|(j, o)| {
-                o.fill(T::ZERO);
-                let (idx, vals) = a.row(j);
-                let oj = own.col(j);
-                for (&i, &v) in idx.iter().zip(vals) {
-                    let li = gathered.col(i as usize);
-                    axpy(g(v, dot(li, oj)), li, o);
-                }
-            });
+        self.gather_columns(side, out, |j, i, v, o| {
+            let li = gathered.col(i);
+            axpy(g(v, dot(li, own.col(j))), li, o);
+        });
     }
 
     fn fold_stored<F>(&self, wt: &Mat<T>, h: &Mat<T>, f: F) -> f64

@@ -2,14 +2,12 @@
 //! a W sweep then an H sweep per iteration, optional shuffling of the
 //! component order, and the projected-gradient violation for stopping.
 
-use super::sweep::{coordinate_sweep, with_l2};
+use super::sweep::{coordinate_sweep, sweep_inputs};
 use super::{frobenius_after_step, Factors, GramCache, Solver, StepInfo};
 use crate::data::{Data, Side};
-use crate::matrix::Mat;
 use crate::regularization::Penalties;
 use crate::rng::{permutation, Rng};
 use crate::scalar::Scalar;
-use faer::Par;
 
 pub(crate) struct CoordinateDescent<T> {
     pen: Penalties,
@@ -31,19 +29,15 @@ impl<T: Scalar, D: Data<T>> Solver<T, D> for CoordinateDescent<T> {
     fn half_step(&mut self, x: &D, f: &mut Factors<T>, side: Side, want_loss: bool) -> StepInfo {
         let (l, r) = f.split_mut(side);
         let k = r.nrows;
-        let mut c = Mat::zeros(k, r.ncols);
-        x.cross(side, l, &mut c, Par::rayon(0));
-        let gl = self.grams.of_fixed(side, l);
-        let pen = self.pen.side(side);
-        let g = with_l2(&gl, pen.l2);
+        let s = sweep_inputs(x, side, l, r.ncols, &mut self.grams, self.pen.side(side));
         let order = match self.shuffle.as_mut() {
             Some(rng) => permutation(rng, k),
             None => (0..k).collect(),
         };
-        let sweep = coordinate_sweep(&c, &g, T::from_f64(pen.l1), r, &order);
+        let sweep = coordinate_sweep(&s.c, &s.g, s.l1, r, &order);
         StepInfo {
             violation: Some(sweep.violation),
-            data_loss: frobenius_after_step(x, &mut self.grams, side, &c, &gl, r, want_loss),
+            data_loss: frobenius_after_step(x, &mut self.grams, side, &s.c, &s.gl, r, want_loss),
         }
     }
 }

@@ -4,13 +4,12 @@
 //! sweeps cost less than α times the products and still move the factor by
 //! more than δ times the first sweep did.
 
-use super::sweep::{gradient_sweep, with_l2};
+use super::sweep::{gradient_sweep, sweep_inputs};
 use super::{frobenius_after_step, Factors, GramCache, Solver, StepInfo};
 use crate::data::{Data, Side};
 use crate::matrix::Mat;
 use crate::regularization::Penalties;
 use crate::scalar::Scalar;
-use faer::Par;
 
 pub(crate) struct Hals<T> {
     pen: Penalties,
@@ -77,26 +76,21 @@ impl<T: Scalar, D: Data<T>> Solver<T, D> for Hals<T> {
     fn half_step(&mut self, x: &D, f: &mut Factors<T>, side: Side, want_loss: bool) -> StepInfo {
         let (l, r) = f.split_mut(side);
         let k = r.nrows;
-        let mut c = Mat::zeros(k, r.ncols);
-        x.cross(side, l, &mut c, Par::rayon(0));
-        let gl = self.grams.of_fixed(side, l);
-        let pen = self.pen.side(side);
-        let g = with_l2(&gl, pen.l2);
-        let l1 = T::from_f64(pen.l1);
-        let first = gradient_sweep(&c, &g, l1, r);
+        let s = sweep_inputs(x, side, l, r.ncols, &mut self.grams, self.pen.side(side));
+        let first = gradient_sweep(&s.c, &s.g, s.l1, r);
         let repeats = self
             .sweeps
             .unwrap_or_else(|| inner_sweeps(x.nnz(), l.ncols, r.ncols, k, self.alpha));
         for _ in 1..repeats {
-            let s = gradient_sweep(&c, &g, l1, r);
-            if s.change_sq <= self.delta * self.delta * first.change_sq {
+            let again = gradient_sweep(&s.c, &s.g, s.l1, r);
+            if again.change_sq <= self.delta * self.delta * first.change_sq {
                 break;
             }
         }
         revive_dead_components(r);
         StepInfo {
             violation: Some(first.violation),
-            data_loss: frobenius_after_step(x, &mut self.grams, side, &c, &gl, r, want_loss),
+            data_loss: frobenius_after_step(x, &mut self.grams, side, &s.c, &s.gl, r, want_loss),
         }
     }
 }

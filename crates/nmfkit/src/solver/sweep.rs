@@ -6,8 +6,11 @@
 //! column of H), so columns are spread over threads; inside a column the
 //! arithmetic is scikit-learn's `_update_cdnmf_fast`, term for term.
 
+use super::GramCache;
+use crate::data::{Data, Side};
 use crate::linalg::{axpy, COL_CHUNK};
 use crate::matrix::Mat;
+use crate::regularization::Penalty;
 use crate::scalar::Scalar;
 use rayon::prelude::*;
 
@@ -149,6 +152,36 @@ pub(crate) fn gradient_sweep<T: Scalar>(c: &Mat<T>, g: &Mat<T>, l1: T, r: &mut M
         violation: a.violation + b.violation,
         change_sq: a.change_sq + b.change_sq,
     })
+}
+
+/// What a coordinate half-step needs: C (cross product with the fixed
+/// factor L), L's Gram G_L (for the loss), G_L with the L2 weight on its
+/// diagonal, and the L1 weight.
+pub(crate) struct SweepInputs<T> {
+    pub c: Mat<T>,
+    pub gl: Mat<T>,
+    pub g: Mat<T>,
+    pub l1: T,
+}
+
+pub(crate) fn sweep_inputs<T: Scalar, D: Data<T>>(
+    x: &D,
+    side: Side,
+    l: &Mat<T>,
+    cols: usize,
+    grams: &mut GramCache<T>,
+    pen: Penalty,
+) -> SweepInputs<T> {
+    let mut c = Mat::zeros(l.nrows, cols);
+    x.cross(side, l, &mut c, faer::Par::rayon(0));
+    let gl = grams.of_fixed(side, l);
+    let g = with_l2(&gl, pen.l2);
+    SweepInputs {
+        c,
+        gl,
+        g,
+        l1: T::from_f64(pen.l1),
+    }
 }
 
 /// G with `l2` added to its diagonal (scikit-learn's way of applying L2).
