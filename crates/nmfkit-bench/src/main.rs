@@ -106,6 +106,7 @@ fn configs() -> Vec<(&'static str, SolverKind, Loss)> {
         ("cd", SolverKind::Cd, Loss::Frobenius),
         ("hals", SolverKind::Hals, Loss::Frobenius),
         ("mu", SolverKind::Mu, Loss::Frobenius),
+        ("anls", SolverKind::AnlsBpp, Loss::Frobenius),
         ("mu_kl", SolverKind::Mu, Loss::KullbackLeibler),
     ]
 }

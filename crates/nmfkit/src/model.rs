@@ -12,7 +12,9 @@ use crate::matrix::{Mat, MatRef};
 use crate::regularization::Regularization;
 use crate::rng::seeded;
 use crate::scalar::Scalar;
-use crate::solver::{CoordinateDescent, Factors, Hals, MultiplicativeUpdate, Solver, SolverKind};
+use crate::solver::{
+    AnlsBpp, CoordinateDescent, Factors, Hals, MultiplicativeUpdate, Solver, SolverKind,
+};
 use faer::Par;
 use std::time::{Duration, Instant};
 
@@ -370,10 +372,12 @@ impl Nmf {
                 self.hals_delta,
                 self.hals_sweeps,
             )),
+            SolverKind::AnlsBpp => Box::new(AnlsBpp::new(pen)),
         };
         let rule = match (self.convergence, self.solver) {
             (Convergence::Objective, _)
-            | (Convergence::Auto, SolverKind::Mu | SolverKind::Hals) => Rule::Objective,
+            | (Convergence::Auto, SolverKind::Mu | SolverKind::Hals)
+            | (_, SolverKind::AnlsBpp) => Rule::Objective,
             (Convergence::Sklearn, SolverKind::Mu) => Rule::SklearnError,
             (Convergence::Sklearn | Convergence::Auto, _) => Rule::SklearnViolation,
         };

@@ -15,6 +15,7 @@ fn solvers() -> Vec<(SolverKind, Loss)> {
         (SolverKind::Mu, Loss::Beta(3.0)),
         (SolverKind::Cd, Loss::Frobenius),
         (SolverKind::Hals, Loss::Frobenius),
+        (SolverKind::AnlsBpp, Loss::Frobenius),
     ]
 }
 
@@ -249,7 +250,12 @@ fn same_seed_and_threads_give_identical_results() {
     let p = synth::low_rank::<f64>(300, 200, 6, 0.1, 8);
     let csr = synth::sparse_low_rank::<f64>(400, 300, 5, 0.05, 3).x;
     for threads in [1, 2] {
-        for solver in [SolverKind::Mu, SolverKind::Cd, SolverKind::Hals] {
+        for solver in [
+            SolverKind::Mu,
+            SolverKind::Cd,
+            SolverKind::Hals,
+            SolverKind::AnlsBpp,
+        ] {
             let est = Nmf::new(6)
                 .solver(solver)
                 .seed(42)
@@ -271,7 +277,12 @@ fn same_seed_and_threads_give_identical_results() {
 #[test]
 fn transform_recovers_w_with_h_fixed() {
     let p = synth::low_rank::<f64>(100, 40, 3, 0.0, 12);
-    for solver in [SolverKind::Cd, SolverKind::Hals, SolverKind::Mu] {
+    for solver in [
+        SolverKind::Cd,
+        SolverKind::Hals,
+        SolverKind::Mu,
+        SolverKind::AnlsBpp,
+    ] {
         let est = Nmf::new(3).solver(solver).max_iter(3000).tol(1e-12);
         let w = est.transform(&p.x, &p.h).unwrap();
         let rel = rel_diff(&w, &p.w);

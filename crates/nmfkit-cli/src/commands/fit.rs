@@ -25,7 +25,7 @@ pub struct FitArgs {
     /// frobenius, kl, is, or any β value.
     #[arg(long, default_value = "frobenius")]
     pub loss: String,
-    /// mu, cd or hals (default: hals for Frobenius, mu otherwise).
+    /// mu, cd, hals or anls (default: hals for Frobenius, mu otherwise).
     #[arg(long)]
     pub solver: Option<String>,
     /// auto, random, nndsvd, nndsvda, nndsvdar or custom (with --w0 and --h0).

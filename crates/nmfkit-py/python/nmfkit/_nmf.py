@@ -100,9 +100,10 @@ class NMF(*_Bases):
 
     Same parameters and results as ``sklearn.decomposition.NMF``, plus:
 
-    solver : {"cd", "mu", "hals"}
+    solver : {"cd", "mu", "hals", "anls"}
         ``"hals"`` is accelerated HALS (Gillis & Glineur), usually the fastest
-        for the Frobenius loss.
+        for the Frobenius loss; ``"anls"`` solves every half-step exactly
+        (block principal pivoting, Kim & Park).
     n_threads : int or None
         Threads used by the core (None: all cores).
     time_limit : float or None
@@ -177,8 +178,8 @@ class NMF(*_Bases):
         return X
 
     def _check_params(self, X):
-        if self.solver not in ("cd", "mu", "hals"):
-            raise ValueError(f"Invalid solver parameter: got {self.solver!r} instead of one of ['cd', 'mu', 'hals'].")
+        if self.solver not in ("cd", "mu", "hals", "anls"):
+            raise ValueError(f"Invalid solver parameter: got {self.solver!r} instead of one of ['cd', 'mu', 'hals', 'anls'].")
         self._beta_loss = _beta_to_float(self.beta_loss)
         if self.solver != "mu" and self._beta_loss != 2.0:
             raise ValueError(f"Invalid beta_loss parameter: solver {self.solver!r} does not handle beta_loss = {self.beta_loss!r}")

@@ -2,11 +2,14 @@
 //! half-step — update one factor with the other fixed — from the data's
 //! products; the driver (`crate::driver`) owns the loop around it.
 
+mod anls;
 mod cd;
 mod hals;
 mod mu;
 mod sweep;
 
+pub use anls::nnls_bpp;
+pub(crate) use anls::AnlsBpp;
 pub(crate) use cd::CoordinateDescent;
 pub(crate) use hals::Hals;
 pub(crate) use mu::MultiplicativeUpdate;
@@ -27,6 +30,9 @@ pub enum SolverKind {
     Cd,
     /// Accelerated HALS (Gillis & Glineur 2012), Frobenius only.
     Hals,
+    /// Alternating NNLS by block principal pivoting (Kim & Park 2011),
+    /// Frobenius only: every half-step is solved exactly.
+    AnlsBpp,
 }
 
 impl SolverKind {
@@ -49,6 +55,7 @@ impl SolverKind {
             SolverKind::Mu => "mu",
             SolverKind::Cd => "cd",
             SolverKind::Hals => "hals",
+            SolverKind::AnlsBpp => "anls",
         }
     }
 }
