@@ -23,8 +23,7 @@ pub mod data;
 mod driver;
 pub mod error;
 pub mod init;
-#[doc(hidden)]
-pub mod linalg;
+mod linalg;
 pub mod loss;
 mod matrix;
 pub mod metrics;
