@@ -383,7 +383,11 @@ fn bad_inputs_exit_2_with_a_clear_message_and_no_output() {
             "announces 3 entries",
         ),
         (write("empty.npy", b""), vec![], "empty"),
-        (write("keys.npz", &zip_with("other", &npy)), vec![], ""),
+        (
+            write("keys.npz", &zip_with("other", &npy)),
+            vec![],
+            "expected a scipy.sparse archive",
+        ),
         (dir.join("nan.npy"), vec![], "non-finite"),
         (dir.join("inf.npy"), vec![], "non-finite"),
         (dir.join("neg.npy"), vec![], "negative"),
@@ -466,10 +470,8 @@ fn zip_with(name: &str, npy: &[u8]) -> Vec<u8> {
     buf.into_inner()
 }
 
-#[test]
-fn time_limit_stops_and_says_so() {
-    let d = tempfile::tempdir().unwrap();
-    let dir = d.path();
+/// A 400×300 noisy rank-10 matrix in `dir/X.npy`: slow enough to interrupt.
+fn noisy_rank_10(dir: &Path) {
     ok(&[
         "gen",
         "lowrank",
@@ -485,6 +487,13 @@ fn time_limit_stops_and_says_so() {
         &p(dir, "X.npy"),
         "-q",
     ]);
+}
+
+#[test]
+fn time_limit_stops_and_says_so() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    noisy_rank_10(dir);
     ok(&[
         "fit",
         &p(dir, "X.npy"),
@@ -513,21 +522,7 @@ fn time_limit_stops_and_says_so() {
 fn ctrl_c_keeps_the_factors_so_far() {
     let d = tempfile::tempdir().unwrap();
     let dir = d.path();
-    ok(&[
-        "gen",
-        "lowrank",
-        "--rows",
-        "400",
-        "--cols",
-        "300",
-        "--rank",
-        "10",
-        "--noise",
-        "0.1",
-        "--out",
-        &p(dir, "X.npy"),
-        "-q",
-    ]);
+    noisy_rank_10(dir);
     let child = Command::new(env!("CARGO_BIN_EXE_nmfkit"))
         .args([
             "fit",
