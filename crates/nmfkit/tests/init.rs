@@ -4,9 +4,7 @@ mod common;
 use nmfkit::*;
 
 fn init_factors(x: &Mat<f64>, k: usize, init: Init, seed: u64) -> (Mat<f64>, Mat<f64>) {
-    // max_iter = 1 with a tiny step would still move the factors; take them
-    // from the history-free path instead: fit zero iterations is not allowed,
-    // so use the public initializer.
+    // The initializer itself: any fit would already move the factors.
     let d = DenseData::new(x.as_ref());
     let (wt, h) = nmfkit::init::initialize(&d, k, init, seed).unwrap();
     (wt.transpose(), h)

@@ -116,15 +116,17 @@ fn non_positive_beta_with_zeros_is_an_error() {
     for loss in [Loss::ItakuraSaito, Loss::Beta(-1.0)] {
         let e = err_of(Nmf::new(2).solver(SolverKind::Mu).loss(loss).fit(&holes));
         assert!(matches!(e, NmfError::ZerosWithNonPositiveBeta { .. }));
-        // Sparse data has implicit zeros.
-        let csr = CsrMatrix::from_dense(x.as_ref());
+        // Sparse data: the unstored entries are zeros too.
+        let csr = CsrMatrix::from_dense(holes.as_ref());
+        let e = err_of(Nmf::new(2).solver(SolverKind::Mu).loss(loss).fit(&csr));
+        assert!(matches!(e, NmfError::ZerosWithNonPositiveBeta { .. }));
+        // Without zeros the same loss is accepted.
         let ok_dense = Nmf::new(2)
             .solver(SolverKind::Mu)
             .loss(loss)
             .max_iter(5)
             .fit(&x);
         assert!(ok_dense.is_ok());
-        let _ = csr;
     }
 }
 
