@@ -28,6 +28,7 @@ pub mod loss;
 mod matrix;
 pub mod metrics;
 mod model;
+pub mod rank;
 pub mod regularization;
 mod rng;
 mod runs;

@@ -153,6 +153,40 @@ pub fn map_errors<T: Scalar>(estimate: &[T], truth: &[T]) -> MapErrors {
     }
 }
 
+/// Hoyer's sparseness of a vector (Hoyer 2004):
+/// (√L − ‖v‖₁/‖v‖₂) / (√L − 1), from 0 (all entries equal) to 1 (one
+/// non-zero entry). 0 for an all-zero vector or a single entry.
+pub fn hoyer_sparseness<T: Scalar>(v: &[T]) -> f64 {
+    let l = v.len() as f64;
+    let (mut l1, mut l2) = (0.0, 0.0);
+    for &x in v {
+        let x = x.to_f64().abs();
+        l1 += x;
+        l2 += x * x;
+    }
+    if v.len() < 2 || l2 == 0.0 {
+        return 0.0;
+    }
+    ((l.sqrt() - l1 / l2.sqrt()) / (l.sqrt() - 1.0)).clamp(0.0, 1.0)
+}
+
+/// Mean Hoyer sparseness of the components of a fit: the columns of W
+/// (n×k, each component's weights over the samples) and the rows of H
+/// (k×m, each component over the features).
+pub fn component_sparseness<T: Scalar>(w: &Mat<T>, h: &Mat<T>) -> (f64, f64) {
+    let k = w.ncols.max(1) as f64;
+    let sw = (0..w.ncols)
+        .map(|t| hoyer_sparseness(w.col(t)))
+        .sum::<f64>()
+        / k;
+    let ht = h.transpose();
+    let sh = (0..ht.ncols)
+        .map(|t| hoyer_sparseness(ht.col(t)))
+        .sum::<f64>()
+        / k;
+    (sw, sh)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,6 +232,21 @@ mod tests {
             assert_eq!(seen.len(), n, "assignment must be one-to-one");
             assert!((total - best_by_brute_force(&cost)).abs() < 1e-12);
         }
+    }
+
+    #[test]
+    fn hoyer_extremes_and_a_middle_value() {
+        assert_eq!(hoyer_sparseness(&[0.0, 3.0, 0.0, 0.0]), 1.0);
+        assert!(hoyer_sparseness(&[2.0, 2.0, 2.0, 2.0]).abs() < 1e-15);
+        assert_eq!(hoyer_sparseness(&[0.0, 0.0]), 0.0);
+        assert_eq!(hoyer_sparseness(&[5.0]), 0.0);
+        // L = 4, ‖v‖₁ = 2, ‖v‖₂ = √2: (2 − √2) / (2 − 1).
+        let s = hoyer_sparseness(&[1.0, 1.0, 0.0, 0.0]);
+        assert!((s - (2.0 - 2f64.sqrt())).abs() < 1e-15);
+        let w = Mat::from_rows(&[vec![1.0, 1.0], vec![0.0, 1.0]]).unwrap();
+        let h = Mat::from_rows(&[vec![1.0, 0.0, 0.0], vec![1.0, 1.0, 1.0]]).unwrap();
+        let (sw, sh) = component_sparseness(&w, &h);
+        assert!((sw - 0.5).abs() < 1e-15 && (sh - 0.5).abs() < 1e-15);
     }
 
     #[test]

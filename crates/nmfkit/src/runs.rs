@@ -3,9 +3,12 @@
 
 use crate::error::{invalid, Result};
 use crate::init::Init;
-use crate::model::{Input, Nmf, NmfFit};
+use crate::model::{FitOptions, Input, Nmf, NmfFit};
 use crate::scalar::Scalar;
 use rayon::prelude::*;
+use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 
 /// Problems below this many n·m·k multiply-adds per product run their fits
 /// in parallel, one thread each; larger ones run one after the other with
@@ -66,9 +69,51 @@ impl Nmf {
         if n_runs == 0 {
             return Err(invalid("n_runs", "must be at least 1"));
         }
-        let x = x.into();
-        let (n, m) = x.shape();
         let seeds = run_seeds(self.seed, n_runs);
+        // Only the best fit so far is held (and every fit when asked), so
+        // memory does not grow with the number of runs.
+        let best: Mutex<Option<(usize, NmfFit<T>)>> = Mutex::new(None);
+        let kept = self.map_runs(x.into(), &seeds, None, |i, fit| {
+            let objective = fit.objective;
+            let copy = keep_all.then(|| fit.clone());
+            let mut b = best.lock().unwrap_or_else(|p| p.into_inner());
+            let better = match &*b {
+                None => true,
+                Some((j, f)) => objective < f.objective || (objective == f.objective && i < *j),
+            };
+            if better {
+                *b = Some((i, fit));
+            }
+            (objective, copy)
+        })?;
+        let (objectives, fits): (Vec<f64>, Vec<Option<NmfFit<T>>>) =
+            kept.into_iter().flatten().unzip();
+        let fits: Vec<NmfFit<T>> = fits.into_iter().flatten().collect();
+        let (best_run, best) = best
+            .into_inner()
+            .unwrap_or_else(|p| p.into_inner())
+            .ok_or_else(|| invalid("n_runs", "no run finished"))?;
+        Ok(Runs {
+            best,
+            best_run,
+            seeds,
+            objectives,
+            fits,
+        })
+    }
+
+    /// Fits once per seed and maps each fit to what the caller keeps (so
+    /// that memory holds summaries, not factors). Runs whose turn comes
+    /// after `cancel` is set are skipped (`None`); a run in progress stops
+    /// at its next iteration.
+    pub(crate) fn map_runs<T: Scalar, S: Send>(
+        &self,
+        x: Input<'_, T>,
+        seeds: &[u64],
+        cancel: Option<&AtomicBool>,
+        keep: impl Fn(usize, NmfFit<T>) -> S + Sync,
+    ) -> Result<Vec<Option<S>>> {
+        let (n, m) = x.shape();
         let base = Nmf {
             init: if self.init == Init::Auto {
                 Init::Random
@@ -78,40 +123,38 @@ impl Nmf {
             ..self.clone()
         };
         let small = (n as f64) * (m as f64) * (self.rank as f64) <= SMALL_FIT;
-        let one = |s: u64, threads: usize| {
-            Nmf {
-                seed: s,
+        let cancelled = || cancel.is_some_and(|c| c.load(Ordering::Relaxed));
+        let one = |i: usize, threads: usize| -> Result<Option<S>> {
+            if cancelled() {
+                return Ok(None);
+            }
+            let est = Nmf {
+                seed: seeds[i],
                 threads,
                 ..base.clone()
-            }
-            .fit(x)
+            };
+            let mut watch = |_: &crate::Progress| {
+                if cancelled() {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            };
+            let opts = FitOptions {
+                progress: cancel.map(|_| &mut watch as &mut crate::ProgressFn<'_>),
+                ..Default::default()
+            };
+            Ok(Some(keep(i, est.fit_with(x, opts)?)))
         };
-        let fits: Vec<Result<NmfFit<T>>> = if small {
-            seeds.par_iter().map(|&s| one(s, 1)).collect()
+        let out: Vec<Result<Option<S>>> = if small {
+            (0..seeds.len())
+                .into_par_iter()
+                .map(|i| one(i, 1))
+                .collect()
         } else {
-            seeds.iter().map(|&s| one(s, self.threads)).collect()
+            (0..seeds.len()).map(|i| one(i, self.threads)).collect()
         };
-        let mut fits = fits.into_iter().collect::<Result<Vec<_>>>()?;
-        let objectives: Vec<f64> = fits.iter().map(|f| f.objective).collect();
-        let best_run = objectives
-            .iter()
-            .enumerate()
-            .fold(0, |b, (i, &o)| if o < objectives[b] { i } else { b });
-        let best = if keep_all {
-            fits[best_run].clone()
-        } else {
-            fits.swap_remove(best_run)
-        };
-        if !keep_all {
-            fits.clear();
-        }
-        Ok(Runs {
-            best,
-            best_run,
-            seeds,
-            objectives,
-            fits,
-        })
+        out.into_iter().collect()
     }
 }
 

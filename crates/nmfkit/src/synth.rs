@@ -29,6 +29,26 @@ pub fn low_rank<T: Scalar>(n: usize, m: usize, k: usize, noise: f64, seed: u64) 
     Planted { x, w, h }
 }
 
+/// Samples in `k` clusters that are all equally far apart: sample i is in
+/// cluster i mod k and feature j in group j mod k, W₀ and H₀ are the 0/1
+/// indicator matrices, and X = W₀H₀ (a block pattern of ones) plus
+/// |N(0, noise²)| noise. No two clusters are closer than the others, so
+/// below the planted rank there is no preferred way to merge them — the
+/// case the rank-selection measures must tell apart.
+pub fn clustered<T: Scalar>(n: usize, m: usize, k: usize, noise: f64, seed: u64) -> Planted<T> {
+    let mut rng = seeded(seed);
+    let one = |b: bool| if b { T::ONE } else { T::ZERO };
+    let w = Mat::from_fn(n, k, |i, t| one(i % k == t));
+    let h = Mat::from_fn(k, m, |t, j| one(j % k == t));
+    let mut x = inverse_transform(&w, &h);
+    if noise > 0.0 {
+        for v in x.data.iter_mut() {
+            *v += T::from_f64((noise * standard_normal(&mut rng)).abs());
+        }
+    }
+    Planted { x, w, h }
+}
+
 /// Sparse data with the factors behind it.
 #[derive(Clone, Debug)]
 pub struct SparsePlanted<T> {

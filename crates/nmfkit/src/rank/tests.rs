@@ -1,0 +1,161 @@
+use super::*;
+use crate::{synth, CsrMatrix, SolverKind};
+
+fn argmax(v: &[f64]) -> usize {
+    (0..v.len()).fold(0, |b, i| if v[i] > v[b] { i } else { b })
+}
+
+#[test]
+fn cophenetic_and_dispersion_peak_at_the_planted_rank() {
+    for (planted, seed) in [(3, 1), (4, 2)] {
+        let x = synth::clustered::<f64>(60, 48, planted, 0.05, seed).x;
+        let opts = SurveyOptions {
+            n_runs: 12,
+            ..Default::default()
+        };
+        let est = Nmf::new(1).solver(SolverKind::Hals).seed(5).max_iter(300);
+        let ranks = [2, 3, 4, 5, 6];
+        let mut seen = Vec::new();
+        let table = est
+            .survey(&x, &ranks, &opts, |r| {
+                let c = r.consensus.to_dense(None);
+                for i in 0..c.nrows {
+                    assert_eq!(c.get(i, i), 1.0);
+                    for j in 0..c.ncols {
+                        assert_eq!(c.get(i, j), c.get(j, i));
+                        assert!((0.0..=1.0).contains(&c.get(i, j)));
+                    }
+                }
+                let mut o = r.order.clone();
+                o.sort_unstable();
+                assert_eq!(o, (0..60).collect::<Vec<_>>());
+                seen.push(r.stats.rank);
+            })
+            .unwrap();
+        assert_eq!(seen, ranks);
+        let coph: Vec<f64> = table.iter().map(|s| s.cophenetic).collect();
+        let disp: Vec<f64> = table.iter().map(|s| s.dispersion).collect();
+        let sil: Vec<f64> = table.iter().map(|s| s.silhouette).collect();
+        let at = ranks.iter().position(|&k| k == planted).unwrap();
+        assert_eq!(argmax(&coph), at, "cophenetic {coph:?}");
+        assert_eq!(argmax(&disp), at, "dispersion {disp:?}");
+        assert_eq!(argmax(&sil), at, "silhouette {sil:?}");
+        // At the planted rank the runs agree on the clusters of the data.
+        let best = &table[at];
+        assert!(best.cophenetic > 0.99 && best.dispersion > 0.99, "{best:?}");
+        // Explained variance grows with the rank; every number is finite.
+        for s in &table {
+            for v in [
+                s.best_objective,
+                s.mean_objective,
+                s.explained_variance,
+                s.sparseness_w,
+                s.sparseness_h,
+                s.cophenetic,
+                s.dispersion,
+                s.silhouette,
+            ] {
+                assert!(v.is_finite());
+            }
+            assert!(s.mean_objective >= s.best_objective);
+        }
+        assert!(table[at].explained_variance > table[0].explained_variance);
+    }
+}
+
+#[test]
+fn the_tree_recovers_the_planted_clusters() {
+    let data = synth::clustered::<f64>(45, 30, 3, 0.02, 4);
+    let opts = SurveyOptions {
+        n_runs: 8,
+        ..Default::default()
+    };
+    let r = Nmf::new(3)
+        .solver(SolverKind::Hals)
+        .seed(2)
+        .survey_rank(&data.x, &opts)
+        .unwrap()
+        .unwrap();
+    for i in 0..45 {
+        for j in 0..45 {
+            assert_eq!(r.clusters[i] == r.clusters[j], i % 3 == j % 3);
+        }
+    }
+    // Clusters form contiguous blocks in the leaf order.
+    let blocks: Vec<usize> = r.order.iter().map(|&i| r.clusters[i]).collect();
+    let changes = blocks.windows(2).filter(|w| w[0] != w[1]).count();
+    assert_eq!(changes, 2);
+}
+
+#[test]
+fn columns_axis_sparse_input_and_reproducibility() {
+    // Clusters of features: the transpose of clustered samples.
+    let x = synth::clustered::<f64>(36, 25, 3, 0.02, 8).x.transpose();
+    let xs = CsrMatrix::from_dense(x.as_ref());
+    let opts = SurveyOptions {
+        n_runs: 6,
+        axis: ClusterAxis::Columns,
+        ..Default::default()
+    };
+    let est = Nmf::new(3).solver(SolverKind::Hals).seed(3).max_iter(100);
+    let dense = est.survey_rank(&x, &opts).unwrap().unwrap();
+    assert_eq!(dense.consensus.len(), 36);
+    assert!(dense.stats.cophenetic > 0.99);
+    let sparse = est.survey_rank(&xs, &opts).unwrap().unwrap();
+    assert_eq!(dense.clusters, sparse.clusters);
+    assert!((dense.stats.cophenetic - sparse.stats.cophenetic).abs() < 1e-9);
+    for threads in [1, 2] {
+        let again = Nmf {
+            threads,
+            ..est.clone()
+        }
+        .survey_rank(&x, &opts)
+        .unwrap()
+        .unwrap();
+        assert_eq!(again.consensus, dense.consensus);
+        assert_eq!(again.stats.best_objective, dense.stats.best_objective);
+    }
+}
+
+#[test]
+fn progress_cancel_and_bad_options() {
+    let x = synth::clustered::<f64>(30, 20, 2, 0.05, 1).x;
+    let est = Nmf::new(2).solver(SolverKind::Hals).seed(1);
+    let calls = AtomicUsize::new(0);
+    let count = |rank: usize, done: usize| {
+        assert!(rank == 2 && (1..=4).contains(&done));
+        calls.fetch_add(1, Ordering::Relaxed);
+    };
+    let opts = SurveyOptions {
+        n_runs: 4,
+        on_run: Some(&count),
+        ..Default::default()
+    };
+    assert!(est.survey_rank(&x, &opts).unwrap().is_some());
+    assert_eq!(calls.load(Ordering::Relaxed), 4);
+
+    let stop = AtomicBool::new(true);
+    let cancelled = SurveyOptions {
+        n_runs: 4,
+        cancel: Some(&stop),
+        ..Default::default()
+    };
+    assert!(est.survey_rank(&x, &cancelled).unwrap().is_none());
+    assert!(est
+        .survey(&x, &[2, 3], &cancelled, |_| {})
+        .unwrap()
+        .is_empty());
+
+    let none = SurveyOptions::default();
+    assert!(est.survey_rank(&x, &none).is_err());
+    let one = SurveyOptions {
+        n_runs: 1,
+        ..Default::default()
+    };
+    assert!(est.survey(&x, &[], &one, |_| {}).is_err());
+    assert!(est.survey(&x, &[0], &one, |_| {}).is_err());
+    // Rank 1 is legal and gives finite (trivially perfect) measures.
+    let r1 = est.survey(&x, &[1], &one, |_| {}).unwrap();
+    assert_eq!(r1[0].cophenetic, 1.0);
+    assert_eq!(r1[0].silhouette, 0.0);
+}
