@@ -1,7 +1,7 @@
 //! `nmfkit`: non-negative matrix factorization from the command line.
 
 use clap::{Parser, Subcommand};
-use nmfkit_cli::commands::{demo, eval, fit, gen, plot, transform};
+use nmfkit_cli::commands::{demo, eval, fit, gen, plot, rank, transform};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -22,6 +22,7 @@ enum Command {
     Transform(transform::TransformArgs),
     Eval(eval::EvalArgs),
     Plot(plot::PlotArgs),
+    Rank(rank::RankArgs),
     Demo(demo::DemoArgs),
     Gen(gen::GenArgs),
 }
@@ -33,6 +34,7 @@ fn main() -> ExitCode {
         Command::Transform(a) => transform::run(a),
         Command::Eval(a) => eval::run(a),
         Command::Plot(a) => plot::run(a),
+        Command::Rank(a) => rank::run(a),
         Command::Demo(a) => demo::run(a),
         Command::Gen(a) => gen::run(a),
     };

@@ -44,6 +44,17 @@ impl Staged {
         Ok(())
     }
 
+    /// A file written by `write` (given its staged path), e.g. a plot.
+    pub fn file(
+        &mut self,
+        name: &str,
+        write: impl FnOnce(&Path) -> Result<(), CliError>,
+    ) -> Result<(), CliError> {
+        write(&self.stage.join(name))?;
+        self.names.push(name.to_string());
+        Ok(())
+    }
+
     /// Moves every staged file into the folder.
     pub fn commit(mut self) -> Result<(), CliError> {
         for name in std::mem::take(&mut self.names) {

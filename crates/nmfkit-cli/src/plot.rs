@@ -295,3 +295,82 @@ pub fn reconstruction(path: &Path, x: &Matrix, w: &Mat<f64>, h: &Mat<f64>) -> Re
         heatmap(&r, &whs, "W·H", vmax)
     })
 }
+
+pub const RANK_SIZE: (u32, u32) = (1200, 760);
+pub const CONSENSUS_SIZE: (u32, u32) = (640, 680);
+
+/// One measure per panel against the rank (as R's NMF package draws its
+/// rank survey): each panel is (title, [(label, dashed, points)]).
+pub type Panel = (String, Vec<(String, bool, Vec<(f64, f64)>)>);
+
+/// The rank-survey measures, one panel each, data solid and the
+/// randomized copy dashed.
+pub fn rank_measures(path: &Path, panels: &[Panel]) -> Result<(), CliError> {
+    draw_png(path, RANK_SIZE, |root| {
+        let cols = 3;
+        let rows = panels.len().div_ceil(cols).max(1);
+        let areas = root.split_evenly((rows, cols));
+        for (area, (title, series)) in areas.iter().zip(panels) {
+            let pts = series
+                .iter()
+                .flat_map(|s| s.2.iter())
+                .filter(|p| p.1.is_finite());
+            let (mut x0, mut x1, mut y0, mut y1) = (
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+            );
+            for &(x, y) in pts {
+                x0 = x0.min(x);
+                x1 = x1.max(x);
+                y0 = y0.min(y);
+                y1 = y1.max(y);
+            }
+            if !x0.is_finite() {
+                continue;
+            }
+            let pad = ((y1 - y0) * 0.08).max(1e-3 * y1.abs().max(1e-12));
+            let mut chart = ChartBuilder::on(area)
+                .caption(title, ("sans-serif", 18))
+                .margin(10)
+                .x_label_area_size(30)
+                .y_label_area_size(70)
+                .build_cartesian_2d(x0 - 0.3..x1 + 0.3, y0 - pad..y1 + pad)?;
+            chart
+                .configure_mesh()
+                .x_desc("rank")
+                .x_labels(((x1 - x0) as usize + 1).min(20))
+                .x_label_formatter(&|v| format!("{v:.0}"))
+                .y_label_formatter(&|v| format!("{v:.3}"))
+                .draw()?;
+            for (t, (label, dashed, p)) in series.iter().enumerate() {
+                let c = Palette99::pick(t).mix(0.95);
+                let style = c.stroke_width(2);
+                let p: Vec<(f64, f64)> = p.iter().copied().filter(|q| q.1.is_finite()).collect();
+                let s = if *dashed {
+                    chart.draw_series(DashedLineSeries::new(p.clone(), 6, 4, style))?
+                } else {
+                    chart.draw_series(LineSeries::new(p.clone(), style))?
+                };
+                s.label(label.clone())
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], style));
+                chart.draw_series(p.iter().map(|&q| Circle::new(q, 3, c.filled())))?;
+            }
+            if series.len() > 1 {
+                chart
+                    .configure_series_labels()
+                    .background_style(WHITE.mix(0.8))
+                    .border_style(BLACK)
+                    .draw()?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// A consensus matrix (already ordered and reduced to at most a few
+/// hundred cells a side) as a heat map from 0 to 1.
+pub fn consensus(path: &Path, c: &Mat<f64>, title: &str) -> Result<(), CliError> {
+    draw_png(path, CONSENSUS_SIZE, |root| heatmap(root, c, title, 1.0))
+}

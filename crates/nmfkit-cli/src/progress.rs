@@ -6,8 +6,20 @@ use nmfkit::Progress;
 use std::io::IsTerminal;
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
+
+/// The process's Ctrl-C flag (the handler is installed on first use).
+pub fn interrupt_flag() -> Arc<AtomicBool> {
+    static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+    FLAG.get_or_init(|| {
+        let flag = Arc::new(AtomicBool::new(false));
+        let f = flag.clone();
+        let _ = ctrlc::set_handler(move || f.store(true, Ordering::SeqCst));
+        flag
+    })
+    .clone()
+}
 
 pub struct Reporter {
     bar: Option<ProgressBar>,
@@ -18,11 +30,7 @@ pub struct Reporter {
 
 impl Reporter {
     pub fn new(quiet: bool, max_iter: usize) -> Self {
-        let interrupted = Arc::new(AtomicBool::new(false));
-        let flag = interrupted.clone();
-        // Only the first handler registration succeeds; later fits in the
-        // same process (tests) keep it.
-        let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
+        let interrupted = interrupt_flag();
         let tty = std::io::stderr().is_terminal();
         let bar = (!quiet && tty).then(|| {
             let b = ProgressBar::new(max_iter as u64);
@@ -61,6 +69,58 @@ impl Reporter {
             ControlFlow::Break(())
         } else {
             ControlFlow::Continue(())
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
+
+/// Progress over many runs (`nmfkit rank`): a bar on a terminal, a line
+/// every second otherwise. Safe to call from the runs' threads.
+pub struct RunCounter {
+    bar: Option<ProgressBar>,
+    plain: bool,
+    total: usize,
+    done: std::sync::atomic::AtomicUsize,
+    last_line: Mutex<Instant>,
+}
+
+impl RunCounter {
+    pub fn new(quiet: bool, total: usize) -> Self {
+        let tty = std::io::stderr().is_terminal();
+        let bar = (!quiet && tty).then(|| {
+            let b = ProgressBar::new(total as u64);
+            b.set_style(
+                ProgressStyle::with_template("{bar:30} {pos}/{len} runs  {msg}  ETA {eta}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            b
+        });
+        RunCounter {
+            bar,
+            plain: !quiet && !tty,
+            total,
+            done: 0.into(),
+            last_line: Mutex::new(Instant::now()),
+        }
+    }
+
+    /// One more run finished; `what` says where (e.g. "rank 4").
+    pub fn tick(&self, what: &str) {
+        let d = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        if let Some(b) = &self.bar {
+            b.set_position(d as u64);
+            b.set_message(what.to_string());
+        } else if self.plain {
+            let mut last = self.last_line.lock().unwrap_or_else(|p| p.into_inner());
+            if last.elapsed() >= Duration::from_secs(1) || d == self.total {
+                eprintln!("run {d}/{}  {what}", self.total);
+                *last = Instant::now();
+            }
         }
     }
 

@@ -22,12 +22,6 @@ pub struct FitArgs {
     /// Number of components k.
     #[arg(long, short = 'k')]
     pub rank: usize,
-    /// frobenius, kl, is, or any β value.
-    #[arg(long, default_value = "frobenius")]
-    pub loss: String,
-    /// mu, cd, hals or anls (default: hals for Frobenius, mu otherwise).
-    #[arg(long)]
-    pub solver: Option<String>,
     /// auto, random, nndsvd, nndsvda, nndsvdar or custom (with --w0 and --h0).
     #[arg(long, default_value = "auto")]
     pub init: String,
@@ -35,6 +29,33 @@ pub struct FitArgs {
     pub w0: Option<PathBuf>,
     #[arg(long)]
     pub h0: Option<PathBuf>,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Factorize the transpose of the input.
+    #[arg(long)]
+    pub transpose: bool,
+    /// Folder for W, H and report.json.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Format of the factor files: npy, csv, tsv, mtx or npz.
+    #[arg(long, default_value = "npy")]
+    pub format: String,
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Print the report to stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The options of the model and its solver, shared by `fit` and `rank`.
+#[derive(Args, Clone, Debug)]
+pub struct ModelArgs {
+    /// frobenius, kl, is, or any β value.
+    #[arg(long, default_value = "frobenius")]
+    pub loss: String,
+    /// mu, cd, hals or anls (default: hals for Frobenius, mu otherwise).
+    #[arg(long)]
+    pub solver: Option<String>,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     #[arg(long, default_value_t = 200)]
@@ -54,58 +75,51 @@ pub struct FitArgs {
     /// Threads (0: all cores).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
-    /// Factorize the transpose of the input.
-    #[arg(long)]
-    pub transpose: bool,
-    /// Folder for W, H and report.json.
-    #[arg(long)]
-    pub out: PathBuf,
-    /// Format of the factor files: npy, csv, tsv, mtx or npz.
-    #[arg(long, default_value = "npy")]
-    pub format: String,
-    #[arg(long, short = 'q')]
-    pub quiet: bool,
-    /// Print the report to stdout.
-    #[arg(long)]
-    pub json: bool,
 }
 
 /// Builds the estimator from the flags.
 pub fn estimator(a: &FitArgs) -> Result<Nmf, CliError> {
-    let usage = |e: nmfkit::NmfError| CliError::usage(e.to_string());
-    let loss = Loss::parse(&a.loss).map_err(usage)?;
-    let solver = match &a.solver {
-        Some(s) => SolverKind::parse(s).map_err(usage)?,
-        None if loss == Loss::Frobenius => SolverKind::Hals,
-        None => SolverKind::Mu,
-    };
     let init = if a.init == "custom" {
         Init::Auto
     } else {
-        Init::parse(&a.init).map_err(usage)?
+        Init::parse(&a.init).map_err(|e| CliError::usage(e.to_string()))?
     };
-    let mut est = Nmf::new(a.rank)
-        .loss(loss)
-        .solver(solver)
-        .init(init)
-        .seed(a.seed)
-        .max_iter(a.max_iter)
-        .tol(a.tol)
-        .threads(a.threads)
-        .regularization(Regularization {
-            alpha_w: a.alpha_w,
-            alpha_h: a.alpha_h,
-            l1_ratio: a.l1_ratio,
-        });
-    if let Some(t) = a.time_limit {
-        if !(t > 0.0) || !t.is_finite() {
-            return Err(CliError::usage(format!(
-                "--time-limit must be a positive number of seconds, got {t}"
-            )));
+    Ok(a.model.estimator(a.rank)?.init(init))
+}
+
+impl ModelArgs {
+    /// The estimator at rank `rank` with these options.
+    pub fn estimator(&self, rank: usize) -> Result<Nmf, CliError> {
+        let a = self;
+        let usage = |e: nmfkit::NmfError| CliError::usage(e.to_string());
+        let loss = Loss::parse(&a.loss).map_err(usage)?;
+        let solver = match &a.solver {
+            Some(s) => SolverKind::parse(s).map_err(usage)?,
+            None if loss == Loss::Frobenius => SolverKind::Hals,
+            None => SolverKind::Mu,
+        };
+        let mut est = Nmf::new(rank)
+            .loss(loss)
+            .solver(solver)
+            .seed(a.seed)
+            .max_iter(a.max_iter)
+            .tol(a.tol)
+            .threads(a.threads)
+            .regularization(Regularization {
+                alpha_w: a.alpha_w,
+                alpha_h: a.alpha_h,
+                l1_ratio: a.l1_ratio,
+            });
+        if let Some(t) = a.time_limit {
+            if !(t > 0.0) || !t.is_finite() {
+                return Err(CliError::usage(format!(
+                    "--time-limit must be a positive number of seconds, got {t}"
+                )));
+            }
+            est = est.time_limit(Duration::from_secs_f64(t));
         }
-        est = est.time_limit(Duration::from_secs_f64(t));
+        Ok(est)
     }
-    Ok(est)
 }
 
 /// Everything a fit produced, for `fit` and `demo`.
@@ -134,7 +148,7 @@ pub fn fit_and_write(
             ))
         }
     };
-    let mut reporter = Reporter::new(a.quiet, a.max_iter);
+    let mut reporter = Reporter::new(a.quiet, a.model.max_iter);
     let mut cb = |p: &nmfkit::Progress| reporter.update(p);
     let opts = FitOptions {
         w0: custom.as_ref().map(|c| &c.0),

@@ -14,12 +14,14 @@ pub enum Kind {
     Spectra,
     /// W₀H₀ plus optional noise, dense or sparse.
     Lowrank,
+    /// Rows in --rank equally separated clusters (for `nmfkit rank`).
+    Clusters,
 }
 
 #[derive(Args, Debug)]
 #[command(
     about = "Write a generated data set and its true factors",
-    after_help = "Writes FILE and, beside it, FILE's stem with _W and _H (spectra: also _G, the dictionary).\n\nExamples:\n  nmfkit gen swimmer --out swimmer.npy\n  nmfkit gen lowrank --rows 1000 --cols 500 --rank 10 --noise 0.01 --out X.npy\n  nmfkit gen lowrank --sparse --density 0.01 --rows 20000 --cols 5000 --out S.npz\n  nmfkit gen spectra --image-shape 64x64 --counts 300 --out si.npy"
+    after_help = "Writes FILE and, beside it, FILE's stem with _W and _H (spectra: also _G, the dictionary).\n\nExamples:\n  nmfkit gen swimmer --out swimmer.npy\n  nmfkit gen lowrank --rows 1000 --cols 500 --rank 10 --noise 0.01 --out X.npy\n  nmfkit gen lowrank --sparse --density 0.01 --rows 20000 --cols 5000 --out S.npz\n  nmfkit gen spectra --image-shape 64x64 --counts 300 --out si.npy\n  nmfkit gen clusters --rows 300 --cols 120 --rank 4 --noise 0.1 --out C.npy"
 )]
 pub struct GenArgs {
     pub kind: Kind,
@@ -34,7 +36,7 @@ pub struct GenArgs {
     pub cols: usize,
     #[arg(long, default_value_t = 8)]
     pub rank: usize,
-    /// Standard deviation of the |normal| noise added (lowrank).
+    /// Standard deviation of the |normal| noise added (lowrank, clusters).
     #[arg(long, default_value_t = 0.0)]
     pub noise: f64,
     /// Store sparse, keeping this share of the entries (lowrank).
@@ -112,6 +114,22 @@ pub fn generate(a: &GenArgs) -> Result<Generated, CliError> {
                 h: s.maps,
                 extra: vec![("G", s.g), ("Wg", s.w)],
                 image_shape: Some((hh, ww)),
+            }
+        }
+        Kind::Clusters => {
+            positive(a.rows, "rows")?;
+            positive(a.cols, "cols")?;
+            positive(a.rank, "rank")?;
+            if !(a.noise >= 0.0) {
+                return Err(CliError::usage("--noise must be >= 0"));
+            }
+            let p = synth::clustered::<f64>(a.rows, a.cols, a.rank, a.noise, a.seed);
+            Generated {
+                x: Matrix::Dense(p.x),
+                w: p.w,
+                h: p.h,
+                extra: vec![],
+                image_shape: None,
             }
         }
         Kind::Lowrank => {

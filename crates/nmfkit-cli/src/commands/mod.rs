@@ -5,6 +5,7 @@ pub mod eval;
 pub mod fit;
 pub mod gen;
 pub mod plot;
+pub mod rank;
 pub mod transform;
 
 use crate::error::CliError;
