@@ -20,6 +20,6 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q "maturin>=1.5,<2" pytest numpy scipy scikit-learn
+.venv/bin/python -m pip install -q "maturin>=1.5,<2" pytest numpy scipy scikit-learn pandas
 VIRTUAL_ENV="$PWD/.venv" .venv/bin/maturin develop --release -q -m crates/nmfkit-py/Cargo.toml
 .venv/bin/python -m pytest -q crates/nmfkit-py/tests

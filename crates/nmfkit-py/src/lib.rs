@@ -7,6 +7,7 @@
 //! swapped. CSC input is handled the same way. The GIL is released while
 //! the core works; Ctrl-C is checked between iterations.
 
+use nmfkit::rank::{randomized_dense, randomized_sparse, ClusterAxis, RankStats, SurveyOptions};
 use nmfkit::{
     Convergence, CsrMatrix, FitOptions, HistoryEntry, Init, Input, Loss, Mat, MatRef, Nmf,
     NmfError, NmfFit, Progress, Regularization, Scalar, SolverKind, UpdateOrder,
@@ -28,6 +29,7 @@ struct Params {
     alpha_h: f64,
     l1_ratio: f64,
     update_h: bool,
+    n_runs: usize,
 }
 
 fn get<'py, T: FromPyObjectOwned<'py>>(d: &Bound<'py, PyDict>, key: &str) -> PyResult<Option<T>> {
@@ -77,6 +79,7 @@ fn params(d: &Bound<'_, PyDict>) -> PyResult<Params> {
         alpha_h: get(d, "alpha_H")?.unwrap_or(0.0),
         l1_ratio: get(d, "l1_ratio")?.unwrap_or(0.0),
         update_h: get(d, "update_H")?.unwrap_or(true),
+        n_runs: get(d, "n_runs")?.unwrap_or(1),
     })
 }
 
@@ -94,16 +97,9 @@ fn start<T: Scalar + Element>(a: Option<&Bound<'_, PyAny>>) -> PyResult<Option<M
     mat_from::<T>(a.map(|a| a.extract()).transpose()?)
 }
 
-/// Runs the fit with the GIL released and Ctrl-C checked between iterations.
-fn run<T: Scalar + Element>(
-    py: Python<'_>,
-    x: Input<'_, T>,
-    p: Params,
-    transposed: bool,
-    w0: Option<Mat<T>>,
-    h0: Option<Mat<T>>,
-) -> PyResult<(NmfFit<T>, bool)> {
-    // The transposed problem swaps the roles of W and H.
+/// The estimator for the problem the core solves: for the transposed
+/// problem the roles of W and H (penalties, update order) are swapped.
+fn oriented(p: &Params, transposed: bool) -> Nmf {
     let (aw, ah) = if transposed {
         (p.alpha_h, p.alpha_w)
     } else {
@@ -111,6 +107,7 @@ fn run<T: Scalar + Element>(
     };
     let est = p
         .est
+        .clone()
         .regularization(Regularization {
             alpha_w: aw,
             alpha_h: Some(ah),
@@ -121,6 +118,68 @@ fn run<T: Scalar + Element>(
         } else {
             UpdateOrder::WThenH
         });
+    Nmf {
+        transposed_draws: transposed,
+        ..est
+    }
+}
+
+/// Runs `work` on its own thread with the GIL released while this thread
+/// watches for Ctrl-C (Python only sees signals on the main thread) and
+/// sets the flag `work` is given. Returns `work`'s result and whether it
+/// was interrupted.
+fn interruptible<R: Send>(
+    py: Python<'_>,
+    work: impl FnOnce(&AtomicBool) -> R + Send,
+) -> PyResult<(R, bool)> {
+    let cancel = AtomicBool::new(false);
+    let out = py.detach(|| {
+        std::thread::scope(|scope| {
+            let handle = scope.spawn(|| work(&cancel));
+            while !handle.is_finished() {
+                std::thread::sleep(Duration::from_millis(50));
+                if Python::attach(|py| py.check_signals()).is_err() {
+                    cancel.store(true, Ordering::SeqCst);
+                }
+            }
+            handle.join()
+        })
+    });
+    match out {
+        Ok(r) => Ok((r, cancel.load(Ordering::SeqCst))),
+        Err(_) => Err(pyo3::exceptions::PyRuntimeError::new_err(
+            "nmfkit: internal error (a worker thread panicked)",
+        )),
+    }
+}
+
+/// `n_runs` fits from seeds derived from the seed, keeping the best.
+fn run_many<T: Scalar + Element>(
+    py: Python<'_>,
+    x: Input<'_, T>,
+    p: Params,
+    transposed: bool,
+) -> PyResult<(NmfFit<T>, Vec<f64>, usize)> {
+    let est = oriented(&p, transposed);
+    let (res, interrupted) = interruptible(py, |cancel| {
+        est.fit_runs_with(x, p.n_runs, false, Some(cancel))
+    })?;
+    match res.map_err(|e| PyValueError::new_err(e.to_string()))? {
+        Some(r) if !interrupted => Ok((r.best, r.objectives, r.best_run)),
+        _ => Err(PyKeyboardInterrupt::new_err("fit interrupted")),
+    }
+}
+
+/// Runs the fit with the GIL released and Ctrl-C checked between iterations.
+fn run<T: Scalar + Element>(
+    py: Python<'_>,
+    x: Input<'_, T>,
+    p: Params,
+    transposed: bool,
+    w0: Option<Mat<T>>,
+    h0: Option<Mat<T>>,
+) -> PyResult<(NmfFit<T>, bool)> {
+    let est = oriented(&p, transposed);
     let (w0, h0) = if transposed {
         (h0.map(|h| h.transpose()), w0.map(|w| w.transpose()))
     } else {
@@ -210,14 +269,37 @@ fn history<'py>(py: Python<'py>, h: &[HistoryEntry]) -> PyResult<Vec<Bound<'py, 
         .collect()
 }
 
-fn fit_dense_t<'py, T: Scalar + Element>(
+/// One fit, or the best of `n_runs` (random starts; no initial factors).
+fn fit_either<'py, T: Scalar + Element>(
     py: Python<'py>,
-    x: &Bound<'py, PyAny>,
+    x: Input<'_, T>,
     p: Params,
+    transposed: bool,
     w0: Option<&Bound<'py, PyAny>>,
     h0: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let arr: PyReadonlyArray2<'py, T> = x.extract()?;
+    if p.n_runs > 1 {
+        if w0.is_some() || h0.is_some() || !p.update_h {
+            return Err(PyValueError::new_err(
+                "n_runs > 1 starts every run from random factors: it cannot be combined with init='custom' or a fixed H",
+            ));
+        }
+        let (fit, objectives, best) = run_many(py, x, p, transposed)?;
+        let d = result(py, fit, transposed, false)?;
+        d.set_item("run_objectives", objectives)?;
+        d.set_item("best_run", best)?;
+        return Ok(d);
+    }
+    let (w0, h0) = (start::<T>(w0)?, start::<T>(h0)?);
+    let (fit, interrupted) = run(py, x, p, transposed, w0, h0)?;
+    result(py, fit, transposed, interrupted)
+}
+
+/// A dense array read in place: Fortran order is X, C order is Xᵀ
+/// (then `true`).
+fn dense_view<'a, T: Scalar + Element>(
+    arr: &'a PyReadonlyArray2<'_, T>,
+) -> PyResult<(MatRef<'a, T>, bool)> {
     let (n, m) = (arr.shape()[0], arr.shape()[1]);
     let (transposed, rows, cols) = if arr.is_fortran_contiguous() {
         (false, n, m)
@@ -230,9 +312,49 @@ fn fit_dense_t<'py, T: Scalar + Element>(
         .as_slice()
         .map_err(|e| PyValueError::new_err(e.to_string()))?;
     let view = MatRef::new(rows, cols, data).map_err(|e| PyValueError::new_err(e.to_string()))?;
-    let (w0, h0) = (start::<T>(w0)?, start::<T>(h0)?);
-    let (fit, interrupted) = run(py, Input::Dense(view), p, transposed, w0, h0)?;
-    result(py, fit, transposed, interrupted)
+    Ok((view, transposed))
+}
+
+/// CSR arrays (or CSC ones, read as the CSR matrix of Xᵀ) as the core's
+/// matrix.
+fn csr_from<'py, T: Scalar + Element>(
+    shape: (usize, usize),
+    indptr: &PyReadonlyArray1<'py, i64>,
+    indices: &PyReadonlyArray1<'py, i64>,
+    data: &Bound<'py, PyAny>,
+    csc: bool,
+) -> PyResult<CsrMatrix<T>> {
+    let data: PyReadonlyArray1<'py, T> = data.extract()?;
+    let to_usize = |a: &PyReadonlyArray1<'py, i64>, what: &str| -> PyResult<Vec<usize>> {
+        a.as_array()
+            .iter()
+            .map(|&v| {
+                usize::try_from(v)
+                    .map_err(|_| PyValueError::new_err(format!("negative {what} {v}")))
+            })
+            .collect()
+    };
+    let (rows, cols) = if csc { (shape.1, shape.0) } else { shape };
+    CsrMatrix::try_new(
+        rows,
+        cols,
+        to_usize(indptr, "indptr")?,
+        to_usize(indices, "index")?,
+        data.as_array().to_vec(),
+    )
+    .map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
+fn fit_dense_t<'py, T: Scalar + Element>(
+    py: Python<'py>,
+    x: &Bound<'py, PyAny>,
+    p: Params,
+    w0: Option<&Bound<'py, PyAny>>,
+    h0: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let arr: PyReadonlyArray2<'py, T> = x.extract()?;
+    let (view, transposed) = dense_view(&arr)?;
+    fit_either(py, Input::Dense(view), p, transposed, w0, h0)
 }
 
 /// Fits dense X (float32 or float64, C or Fortran order, never copied).
@@ -268,28 +390,8 @@ fn fit_sparse_t<'py, T: Scalar + Element>(
     w0: Option<&Bound<'py, PyAny>>,
     h0: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let data: PyReadonlyArray1<'py, T> = data.extract()?;
-    let to_usize = |a: &PyReadonlyArray1<'py, i64>, what: &str| -> PyResult<Vec<usize>> {
-        a.as_array()
-            .iter()
-            .map(|&v| {
-                usize::try_from(v)
-                    .map_err(|_| PyValueError::new_err(format!("negative {what} {v}")))
-            })
-            .collect()
-    };
-    let (rows, cols) = if csc { (shape.1, shape.0) } else { shape };
-    let m = CsrMatrix::try_new(
-        rows,
-        cols,
-        to_usize(&indptr, "indptr")?,
-        to_usize(&indices, "index")?,
-        data.as_array().to_vec(),
-    )
-    .map_err(|e| PyValueError::new_err(e.to_string()))?;
-    let (w0, h0) = (start::<T>(w0)?, start::<T>(h0)?);
-    let (fit, interrupted) = run(py, Input::Sparse(&m), p, csc, w0, h0)?;
-    result(py, fit, csc, interrupted)
+    let m = csr_from::<T>(shape, &indptr, &indices, data, csc)?;
+    fit_either(py, Input::Sparse(&m), p, csc, w0, h0)
 }
 
 /// Fits sparse X given as CSR (or CSC) arrays; never densified.
@@ -312,6 +414,231 @@ fn fit_sparse<'py>(
         fit_sparse_t::<f64>(py, shape, indptr, indices, data, csc, p, w0, h0)
     } else if data.extract::<PyReadonlyArray1<'py, f32>>().is_ok() {
         fit_sparse_t::<f32>(py, shape, indptr, indices, data, csc, p, w0, h0)
+    } else {
+        Err(PyTypeError::new_err(
+            "sparse data must be float32 or float64",
+        ))
+    }
+}
+
+/// Options of a rank survey from the Python side.
+struct SurveyParams {
+    ranks: Vec<usize>,
+    n_runs: usize,
+    axis: ClusterAxis,
+    random_copy: bool,
+    details: bool,
+}
+
+fn survey_params(d: &Bound<'_, PyDict>) -> PyResult<SurveyParams> {
+    let ranks: Vec<usize> =
+        get(d, "ranks")?.ok_or_else(|| PyValueError::new_err("ranks is required"))?;
+    let axis: String = get(d, "cluster")?.unwrap_or_else(|| "rows".into());
+    Ok(SurveyParams {
+        ranks,
+        n_runs: get(d, "n_runs")?.unwrap_or(30),
+        axis: ClusterAxis::parse(&axis).map_err(|e| PyValueError::new_err(e.to_string()))?,
+        random_copy: get(d, "random_copy")?.unwrap_or(false),
+        details: get(d, "details")?.unwrap_or(false),
+    })
+}
+
+/// One rank's details: its consensus (n×n), tree order and clusters.
+struct Details {
+    rank: usize,
+    consensus: Mat<f64>,
+    order: Vec<usize>,
+    clusters: Vec<usize>,
+}
+
+/// The rank survey of `x` (and of a randomized copy), with the GIL
+/// released and Ctrl-C watched. `randomize` makes the copy.
+fn survey_t<'py, T: Scalar + Element>(
+    py: Python<'py>,
+    x: Input<'_, T>,
+    transposed: bool,
+    p: Params,
+    sp: SurveyParams,
+    randomize: impl FnOnce(u64) -> Option<Either<T>> + Send,
+) -> PyResult<Bound<'py, PyDict>> {
+    if sp.ranks.is_empty() || sp.ranks.contains(&0) {
+        return Err(PyValueError::new_err(
+            "ranks must be a non-empty list of positive integers",
+        ));
+    }
+    let est = oriented(&p, transposed);
+    // The core sees Xᵀ when transposed: the rows of X are its columns.
+    let axis = match (sp.axis, transposed) {
+        (a, false) => a,
+        (ClusterAxis::Rows, true) => ClusterAxis::Columns,
+        (ClusterAxis::Columns, true) => ClusterAxis::Rows,
+    };
+    let details = sp.details;
+    let ((data, random), interrupted) = interruptible(py, |cancel| {
+        let opts = SurveyOptions {
+            n_runs: sp.n_runs,
+            axis,
+            cancel: Some(cancel),
+            on_run: None,
+        };
+        let mut kept = Vec::new();
+        let data = est.survey(x, &sp.ranks, &opts, |r| {
+            if details {
+                kept.push(Details {
+                    rank: r.stats.rank,
+                    consensus: r.consensus.to_dense(None),
+                    order: r.order.clone(),
+                    clusters: r.clusters.clone(),
+                });
+            }
+        });
+        let random = match (&data, sp.random_copy) {
+            (Ok(_), true) if !cancel.load(Ordering::SeqCst) => {
+                let seed = nmfkit::run_seeds(est.seed ^ 0x0005_EED0_FC0D, 1)[0];
+                match randomize(seed) {
+                    Some(Either::Dense(m)) => est.survey(&m, &sp.ranks, &opts, |_| {}),
+                    Some(Either::Sparse(m)) => est.survey(&m, &sp.ranks, &opts, |_| {}),
+                    None => Ok(Vec::new()),
+                }
+            }
+            _ => Ok(Vec::new()),
+        };
+        (data.map(|d| (d, kept)), random)
+    })?;
+    if interrupted {
+        return Err(PyKeyboardInterrupt::new_err("rank survey interrupted"));
+    }
+    let (table, kept) = data.map_err(|e| PyValueError::new_err(e.to_string()))?;
+    let random = random.map_err(|e| PyValueError::new_err(e.to_string()))?;
+    let out = PyDict::new(py);
+    let rows: Vec<Bound<'py, PyDict>> = table
+        .iter()
+        .map(|s| ("data", s))
+        .chain(random.iter().map(|s| ("randomized", s)))
+        .map(|(name, s)| stats_dict(py, name, s))
+        .collect::<PyResult<_>>()?;
+    out.set_item("rows", rows)?;
+    if details {
+        let d = PyDict::new(py);
+        for k in kept {
+            let one = PyDict::new(py);
+            let n = k.consensus.nrows;
+            // Symmetric: the column-major data is also the row-major one.
+            one.set_item(
+                "consensus",
+                PyArray1::from_vec(py, k.consensus.data).reshape([n, n])?,
+            )?;
+            one.set_item("order", PyArray1::from_vec(py, k.order))?;
+            one.set_item("clusters", PyArray1::from_vec(py, k.clusters))?;
+            d.set_item(k.rank, one)?;
+        }
+        out.set_item("details", d)?;
+    }
+    Ok(out)
+}
+
+fn stats_dict<'py>(py: Python<'py>, data: &str, s: &RankStats) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("data", data)?;
+    d.set_item("rank", s.rank)?;
+    d.set_item("runs", s.runs)?;
+    d.set_item("best_objective", s.best_objective)?;
+    d.set_item("mean_objective", s.mean_objective)?;
+    d.set_item("explained_variance", s.explained_variance)?;
+    d.set_item("relative_error", s.relative_error)?;
+    d.set_item("sparseness_w", s.sparseness_w)?;
+    d.set_item("sparseness_h", s.sparseness_h)?;
+    d.set_item("cophenetic", s.cophenetic)?;
+    d.set_item("dispersion", s.dispersion)?;
+    d.set_item("silhouette", s.silhouette)?;
+    d.set_item("mean_iterations", s.mean_iterations)?;
+    d.set_item("seconds_per_run", s.seconds_per_run)?;
+    Ok(d)
+}
+
+/// A randomized copy, dense or sparse.
+enum Either<T> {
+    Dense(Mat<T>),
+    Sparse(CsrMatrix<T>),
+}
+
+/// Rank survey of dense X (never copied, except for a randomized copy).
+#[pyfunction]
+fn survey_dense<'py>(
+    py: Python<'py>,
+    x: &Bound<'py, PyAny>,
+    params: &Bound<'py, PyDict>,
+    survey: &Bound<'py, PyDict>,
+) -> PyResult<Bound<'py, PyDict>> {
+    fn go<'py, T: Scalar + Element>(
+        py: Python<'py>,
+        x: &Bound<'py, PyAny>,
+        p: Params,
+        sp: SurveyParams,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let arr: PyReadonlyArray2<'py, T> = x.extract()?;
+        let (view, transposed) = dense_view(&arr)?;
+        // The copy permutes each column of X: of the core's matrix when it
+        // is X, of its rows when it is Xᵀ.
+        let copy = move |seed: u64| {
+            Some(Either::Dense(if transposed {
+                randomized_dense(&view.to_owned().transpose(), seed).transpose()
+            } else {
+                randomized_dense(&view.to_owned(), seed)
+            }))
+        };
+        survey_t(py, Input::Dense(view), transposed, p, sp, copy)
+    }
+    let (p, sp) = (self::params(params)?, survey_params(survey)?);
+    if x.extract::<PyReadonlyArray2<'py, f64>>().is_ok() {
+        go::<f64>(py, x, p, sp)
+    } else if x.extract::<PyReadonlyArray2<'py, f32>>().is_ok() {
+        go::<f32>(py, x, p, sp)
+    } else {
+        Err(PyTypeError::new_err(
+            "X must be a 2-D float32 or float64 numpy array",
+        ))
+    }
+}
+
+/// Rank survey of sparse X given as CSR (or CSC) arrays.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+fn survey_sparse<'py>(
+    py: Python<'py>,
+    shape: (usize, usize),
+    indptr: PyReadonlyArray1<'py, i64>,
+    indices: PyReadonlyArray1<'py, i64>,
+    data: &Bound<'py, PyAny>,
+    csc: bool,
+    params: &Bound<'py, PyDict>,
+    survey: &Bound<'py, PyDict>,
+) -> PyResult<Bound<'py, PyDict>> {
+    fn go<'py, T: Scalar + Element>(
+        py: Python<'py>,
+        shape: (usize, usize),
+        indptr: PyReadonlyArray1<'py, i64>,
+        indices: PyReadonlyArray1<'py, i64>,
+        data: &Bound<'py, PyAny>,
+        csc: bool,
+        p: Params,
+        sp: SurveyParams,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let m = csr_from::<T>(shape, &indptr, &indices, data, csc)?;
+        let copy = |seed: u64| {
+            Some(Either::Sparse(if csc {
+                randomized_sparse(&m.transpose(), seed).transpose()
+            } else {
+                randomized_sparse(&m, seed)
+            }))
+        };
+        survey_t(py, Input::Sparse(&m), csc, p, sp, copy)
+    }
+    let (p, sp) = (self::params(params)?, survey_params(survey)?);
+    if data.extract::<PyReadonlyArray1<'py, f64>>().is_ok() {
+        go::<f64>(py, shape, indptr, indices, data, csc, p, sp)
+    } else if data.extract::<PyReadonlyArray1<'py, f32>>().is_ok() {
+        go::<f32>(py, shape, indptr, indices, data, csc, p, sp)
     } else {
         Err(PyTypeError::new_err(
             "sparse data must be float32 or float64",
@@ -349,6 +676,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(fit_dense, m)?)?;
     m.add_function(wrap_pyfunction!(fit_sparse, m)?)?;
     m.add_function(wrap_pyfunction!(beta_divergence, m)?)?;
+    m.add_function(wrap_pyfunction!(survey_dense, m)?)?;
+    m.add_function(wrap_pyfunction!(survey_sparse, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -5,7 +5,7 @@ use crate::driver::{
     self, Convergence, HistoryEntry, LoopSettings, ProgressFn, Rule, StopReason, UpdateOrder,
 };
 use crate::error::{invalid, NmfError, Result};
-use crate::init::{initialize, Init};
+use crate::init::{initialize_oriented, Init};
 use crate::linalg::gemm;
 use crate::loss::{beta_divergence, Loss};
 use crate::matrix::{Mat, MatRef};
@@ -94,6 +94,10 @@ pub struct Nmf {
     /// early stop). The α rule counts stored entries, so dense and sparse
     /// copies of the same data may sweep a different number of times.
     pub hals_sweeps: Option<usize>,
+    /// X is the transpose of the user's matrix (row-major data read in
+    /// place): random starts are drawn in the user's order, so both layouts
+    /// of the same data start alike.
+    pub transposed_draws: bool,
 }
 
 impl Default for Nmf {
@@ -117,6 +121,7 @@ impl Default for Nmf {
             hals_alpha: 0.5,
             hals_delta: 0.1,
             hals_sweeps: None,
+            transposed_draws: false,
         }
     }
 }
@@ -479,7 +484,8 @@ impl Nmf {
                 ))
             }
             (None, None) => {
-                let (wt, h) = initialize(x, k, self.init, self.seed)?;
+                let (wt, h) =
+                    initialize_oriented(x, k, self.init, self.seed, self.transposed_draws)?;
                 Ok((Factors { wt, h }, Some(self.init.resolve(k, n, m))))
             }
             _ => Err(invalid(

@@ -66,6 +66,19 @@ impl Nmf {
         n_runs: usize,
         keep_all: bool,
     ) -> Result<Runs<T>> {
+        self.fit_runs_with(x, n_runs, keep_all, None)?
+            .ok_or_else(|| invalid("n_runs", "no run finished"))
+    }
+
+    /// [`fit_runs`](Nmf::fit_runs) that stops when `cancel` is set
+    /// (`None` then).
+    pub fn fit_runs_with<'a, T: Scalar>(
+        &self,
+        x: impl Into<Input<'a, T>>,
+        n_runs: usize,
+        keep_all: bool,
+        cancel: Option<&AtomicBool>,
+    ) -> Result<Option<Runs<T>>> {
         if n_runs == 0 {
             return Err(invalid("n_runs", "must be at least 1"));
         }
@@ -73,7 +86,7 @@ impl Nmf {
         // Only the best fit so far is held (and every fit when asked), so
         // memory does not grow with the number of runs.
         let best: Mutex<Option<(usize, NmfFit<T>)>> = Mutex::new(None);
-        let kept = self.map_runs(x.into(), &seeds, None, |i, fit| {
+        let kept = self.map_runs(x.into(), &seeds, cancel, |i, fit| {
             let objective = fit.objective;
             let copy = keep_all.then(|| fit.clone());
             let mut b = best.lock().unwrap_or_else(|p| p.into_inner());
@@ -86,6 +99,9 @@ impl Nmf {
             }
             (objective, copy)
         })?;
+        if kept.iter().any(Option::is_none) {
+            return Ok(None);
+        }
         let (objectives, fits): (Vec<f64>, Vec<Option<NmfFit<T>>>) =
             kept.into_iter().flatten().unzip();
         let fits: Vec<NmfFit<T>> = fits.into_iter().flatten().collect();
@@ -93,13 +109,13 @@ impl Nmf {
             .into_inner()
             .unwrap_or_else(|p| p.into_inner())
             .ok_or_else(|| invalid("n_runs", "no run finished"))?;
-        Ok(Runs {
+        Ok(Some(Runs {
             best,
             best_run,
             seeds,
             objectives,
             fits,
-        })
+        }))
     }
 
     /// Fits once per seed and maps each fit to what the caller keeps (so

@@ -96,3 +96,32 @@ fn random_init_has_sklearns_scale_and_is_seeded() {
     assert_eq!(init_factors(&x, k, Init::Random, 3), (w.clone(), h.clone()));
     assert_ne!(init_factors(&x, k, Init::Random, 4).0, w);
 }
+
+#[test]
+fn transposed_draws_start_the_transposed_problem_from_the_same_factors() {
+    let x = synth::low_rank::<f64>(30, 20, 3, 0.1, 4).x;
+    let xt = x.transpose();
+    let d = DenseData::new(x.as_ref());
+    let dt = DenseData::new(xt.as_ref());
+    let (wt, h) = nmfkit::init::initialize(&d, 3, Init::Random, 8).unwrap();
+    let (wt2, h2) = nmfkit::init::initialize_oriented(&dt, 3, Init::Random, 8, true).unwrap();
+    // Of Xᵀ ≈ H'ᵀ... : its W is our Hᵀ (stored as Wt' = H), its H our Wᵀ.
+    assert_eq!(wt2, h);
+    assert_eq!(h2, wt);
+    // And a whole HALS fit then gives the transposed factors.
+    let est = Nmf::new(3)
+        .solver(SolverKind::Hals)
+        .init(Init::Random)
+        .seed(8)
+        .max_iter(50)
+        .tol(0.0);
+    let a = est.fit(&x).unwrap();
+    let b = Nmf {
+        transposed_draws: true,
+        ..est.clone().update_order(UpdateOrder::HThenW)
+    }
+    .fit(&xt)
+    .unwrap();
+    assert!(common::rel_diff(&b.w.transpose(), &a.h) < 1e-10);
+    assert!(common::rel_diff(&b.h.transpose(), &a.w) < 1e-10);
+}

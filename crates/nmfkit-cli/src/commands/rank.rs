@@ -357,7 +357,7 @@ pub fn survey_and_write(a: &RankArgs) -> Result<(Value, Vec<RankStats>), CliErro
     let mut random = Vec::new();
     if a.random_copy && !cancel.load(Ordering::SeqCst) {
         // A different seed for the permutation than for the runs.
-        let seed = nmfkit::run_seeds(est.seed ^ 0x5EED_0F_C0DE, 1)[0];
+        let seed = nmfkit::run_seeds(est.seed ^ 0x0005_EED0_FC0D, 1)[0];
         let xr = match &x {
             Matrix::Dense(d) => Matrix::Dense(randomized_dense(d, seed)),
             Matrix::Sparse(s) => Matrix::Sparse(randomized_sparse(s, seed)),

@@ -2,9 +2,11 @@
 
 ``nmfkit.NMF`` is a drop-in replacement for ``sklearn.decomposition.NMF``
 (same parameters, attributes and results), plus ``solver="hals"`` (accelerated
-HALS), ``n_threads``, ``time_limit`` and ``history_``.
+HALS), ``n_threads``, ``time_limit``, ``n_runs`` and ``history_``.
+``nmfkit.rank_survey`` chooses the rank from many runs per rank.
 """
 from ._core import __version__
 from ._nmf import NMF, non_negative_factorization, beta_divergence
+from ._rank import rank_survey
 
-__all__ = ["NMF", "non_negative_factorization", "beta_divergence", "__version__"]
+__all__ = ["NMF", "non_negative_factorization", "beta_divergence", "rank_survey", "__version__"]

@@ -108,6 +108,11 @@ class NMF(*_Bases):
         Threads used by the core (None: all cores).
     time_limit : float or None
         Stop after this many seconds.
+    n_runs : int, default=1
+        Fit this many times from random starts (seeds derived from
+        ``random_state``; runs of small problems in parallel) and keep the fit
+        with the lowest objective, as R's NMF package does with ``nrun``.
+        ``run_objectives_`` and ``best_run_`` then record every run.
 
     Attributes are scikit-learn's (``components_``, ``n_components_``,
     ``reconstruction_err_``, ``n_iter_``, ``n_features_in_``,
@@ -133,6 +138,7 @@ class NMF(*_Bases):
         shuffle=False,
         n_threads=None,
         time_limit=None,
+        n_runs=1,
     ):
         self.n_components = n_components
         self.init = init
@@ -148,6 +154,7 @@ class NMF(*_Bases):
         self.shuffle = shuffle
         self.n_threads = n_threads
         self.time_limit = time_limit
+        self.n_runs = n_runs
 
     if _HAVE_SKLEARN:
 
@@ -199,6 +206,8 @@ class NMF(*_Bases):
             raise ValueError(f"Invalid alpha_H parameter: got {self.alpha_H!r}.")
         if not isinstance(self.max_iter, numbers.Integral) or self.max_iter < 1:
             raise ValueError(f"Invalid max_iter parameter: got {self.max_iter!r}.")
+        if not isinstance(self.n_runs, numbers.Integral) or self.n_runs < 1:
+            raise ValueError(f"Invalid n_runs parameter: got {self.n_runs!r}.")
         nc = self.n_components
         if not (nc is None or nc == "auto" or (isinstance(nc, numbers.Integral) and nc >= 1)):
             raise ValueError(f"Invalid n_components parameter: got {nc!r}.")
@@ -242,6 +251,9 @@ class NMF(*_Bases):
                 "When beta_loss <= 0 and X contains zeros, the solver may diverge. Please add small values to X, or use a positive beta_loss."
             )
         init = self.init
+        many = update_H and self.n_runs > 1
+        if many and init == "custom":
+            raise ValueError("n_runs > 1 starts every run from random factors; it cannot be used with init='custom'.")
         if update_H:
             if init == "custom":
                 if W is None or H is None:
@@ -255,10 +267,10 @@ class NMF(*_Bases):
                     warnings.warn("When init!='custom', provided W or H are ignored. Set  init='custom' to use them as initialization.", RuntimeWarning)
                 W = H = None
                 if init is None:
-                    init = "nndsvda" if k <= min(n_samples, n_features) else "random"
+                    init = "random" if many or k > min(n_samples, n_features) else "nndsvda"
                 if init != "random" and k > min(n_samples, n_features):
                     raise ValueError(f"init = '{init}' can only be used when n_components <= min(n_samples, n_features)")
-                if init == "random":
+                if init == "random" and not many:
                     # scikit-learn's draws, with numpy's generator: identical factors.
                     avg = np.sqrt(X.mean() / k)
                     rng = check_random_state(self.random_state)
@@ -288,6 +300,7 @@ class NMF(*_Bases):
             "alpha_H": float(alpha_H),
             "l1_ratio": float(self.l1_ratio),
             "update_H": bool(update_H),
+            "n_runs": int(self.n_runs) if many else 1,
             "convergence": "sklearn",
         }
         if W is not None:
@@ -320,6 +333,12 @@ class NMF(*_Bases):
         self.n_iter_ = res["n_iter"]
         self.history_ = res["history"]
         self.stop_reason_ = res["stop_reason"]
+        if "run_objectives" in res:
+            self.run_objectives_ = np.asarray(res["run_objectives"])
+            self.best_run_ = res["best_run"]
+        else:
+            for stale in ("run_objectives_", "best_run_"):
+                self.__dict__.pop(stale, None)
         return res["W"]
 
     def fit(self, X, y=None, **params):

@@ -70,6 +70,19 @@ pub fn initialize<T: Scalar, D: Data<T>>(
     init: Init,
     seed: u64,
 ) -> Result<(Mat<T>, Mat<T>)> {
+    initialize_oriented(x, k, init, seed, false)
+}
+
+/// [`initialize`] for a matrix that is the transpose of the user's: with
+/// `transposed`, random draws are made in the user's order, so a problem
+/// solved as its transpose (row-major data) starts from the same factors.
+pub fn initialize_oriented<T: Scalar, D: Data<T>>(
+    x: &D,
+    k: usize,
+    init: Init,
+    seed: u64,
+    transposed: bool,
+) -> Result<(Mat<T>, Mat<T>)> {
     let (n, m) = x.shape();
     if k == 0 {
         return Err(NmfError::ZeroRank);
@@ -77,7 +90,7 @@ pub fn initialize<T: Scalar, D: Data<T>>(
     let init = init.resolve(k, n, m);
     let mean = x.sum() / (n as f64 * m as f64);
     match init {
-        Init::Random => Ok(random_init(n, m, k, mean, seed)),
+        Init::Random => Ok(random_init(n, m, k, mean, seed, transposed)),
         _ => {
             if k > n.min(m) {
                 return Err(NmfError::RankTooLarge {
@@ -93,9 +106,33 @@ pub fn initialize<T: Scalar, D: Data<T>>(
     }
 }
 
-fn random_init<T: Scalar>(n: usize, m: usize, k: usize, mean: f64, seed: u64) -> (Mat<T>, Mat<T>) {
+fn random_init<T: Scalar>(
+    n: usize,
+    m: usize,
+    k: usize,
+    mean: f64,
+    seed: u64,
+    transposed: bool,
+) -> (Mat<T>, Mat<T>) {
     let avg = (mean / k as f64).sqrt();
     let mut rng = seeded(seed);
+    if transposed {
+        // The user's H is our Wᵀ, the user's W our Hᵀ: draw them in the
+        // user's order (H row by row, then W row by row).
+        let mut wt = Mat::zeros(k, n);
+        for t in 0..k {
+            for i in 0..n {
+                wt.set(t, i, T::from_f64((avg * standard_normal(&mut rng)).abs()));
+            }
+        }
+        let mut h = Mat::zeros(k, m);
+        for j in 0..m {
+            for t in 0..k {
+                h.set(t, j, T::from_f64((avg * standard_normal(&mut rng)).abs()));
+            }
+        }
+        return (wt, h);
+    }
     // scikit-learn draws H (k×m, row-major) first, then W (n×k, row-major);
     // the same order here keeps "row i of W" tied to the same draws.
     let mut h = Mat::zeros(k, m);
