@@ -698,6 +698,6 @@ fn clusters_demo_suggests_the_planted_rank() {
     let out = d.path().join("demo");
     let o = ok(&["demo", "clusters", "--out", &out.to_string_lossy()]);
     let text = String::from_utf8_lossy(&o.stdout);
-    assert!(text.contains("falls after rank 4 (planted: 4)"), "{text}");
+    assert!(text.contains("suggested rank 4 (planted: 4)"), "{text}");
     assert_eq!(json_file(&out.join("rank.json"))["suggested_rank"], 4);
 }

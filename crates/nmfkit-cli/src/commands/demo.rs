@@ -247,7 +247,7 @@ fn clusters_demo(a: &DemoArgs, x_path: &std::path::Path) -> Result<(), CliError>
         println!("nmfkit demo: 300 samples in {planted} planted clusters (300×120), ranks 2–8, 20 HALS runs each");
         print_table(&table);
         println!(
-            "  the cophenetic correlation falls after rank {} (planted: {planted})",
+            "  suggested rank {} (planted: {planted}): highest dispersion among the ranks with the best cophenetic correlation",
             suggested.map_or("?".to_string(), |k| k.to_string())
         );
         println!("  wrote X.npy, truth_W.npy, truth_H.npy, rank.json, rank.csv, clusters.csv, rank.png and consensus_<k>.png into {}", a.out.display());

@@ -9,7 +9,8 @@ use crate::progress::{interrupt_flag, RunCounter};
 use crate::report;
 use clap::Args;
 use nmfkit::rank::{
-    randomized_dense, randomized_sparse, ClusterAxis, RankResult, RankStats, SurveyOptions,
+    randomized_dense, randomized_sparse, suggested_rank, ClusterAxis, RankResult, RankStats,
+    SurveyOptions,
 };
 use nmfkit::{Mat, Nmf};
 use serde_json::{json, Value};
@@ -28,8 +29,10 @@ measures against the rank; the randomized copy dashed) and consensus_<k>.png (th
 matrix ordered by its average-linkage tree). Runs start from random factors with seeds derived\n\
 from --seed and the rank. Ctrl-C keeps the ranks finished so far.\n\n\
 Reading the survey: the rank to keep is usually the last one before the cophenetic correlation\n\
-and the dispersion fall (Brunet et al. 2004); a randomized copy of the data shows how much of a\n\
-measure's value comes from its structure rather than from the rank itself."
+and the dispersion fall (Brunet et al. 2004; Kim & Park 2007); `suggested_rank` in rank.json is\n\
+the rank with the highest dispersion among those within 0.01 of the best cophenetic correlation.\n\
+A randomized copy of the data shows how much of a measure's value comes from its structure rather\n\
+than from the rank itself."
 )]
 pub struct RankArgs {
     /// The matrix (.npy, .npz, .csv, .tsv or .mtx).
@@ -106,19 +109,6 @@ pub fn parse_ranks(s: &str) -> Result<Vec<usize>, CliError> {
         return Err(bad("more than 1000 ranks"));
     }
     Ok(ranks)
-}
-
-/// The rank before the cophenetic correlation first falls (Brunet et al.).
-pub fn suggested_rank(table: &[RankStats]) -> Option<usize> {
-    let first = table.first()?;
-    let mut pick = first.rank;
-    for w in table.windows(2) {
-        if w[1].cophenetic < w[0].cophenetic - 1e-12 {
-            return Some(w[0].rank);
-        }
-        pick = w[1].rank;
-    }
-    Some(pick)
 }
 
 fn stats_json(s: &RankStats) -> Value {
@@ -298,7 +288,7 @@ pub fn run(a: RankArgs) -> Result<(), CliError> {
             eprintln!("interrupted: the {} ranks finished were kept", table.len());
         }
         if let Some(k) = suggested_rank(&table) {
-            eprintln!("last rank before the cophenetic correlation falls: {k}");
+            eprintln!("suggested rank: {k} (highest dispersion among the ranks with the best cophenetic correlation)");
         }
         eprintln!("wrote {}", a.out.display());
     }

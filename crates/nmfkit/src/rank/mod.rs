@@ -252,5 +252,25 @@ impl Nmf {
     }
 }
 
+/// A suggestion, not a verdict: among the ranks whose cophenetic
+/// correlation is within 0.01 of the best (Brunet et al.'s measure, which
+/// saturates near 1 once runs agree), the one with the largest dispersion
+/// (Kim & Park's, which also drops when a cluster is split at random);
+/// ties go to the lower rank.
+pub fn suggested_rank(table: &[RankStats]) -> Option<usize> {
+    let best = table
+        .iter()
+        .map(|s| s.cophenetic)
+        .fold(f64::NEG_INFINITY, f64::max);
+    table
+        .iter()
+        .filter(|s| s.cophenetic >= best - 0.01)
+        .fold(None::<&RankStats>, |b, s| match b {
+            Some(b) if b.dispersion >= s.dispersion => Some(b),
+            _ => Some(s),
+        })
+        .map(|s| s.rank)
+}
+
 #[cfg(test)]
 mod tests;

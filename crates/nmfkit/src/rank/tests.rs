@@ -159,3 +159,33 @@ fn progress_cancel_and_bad_options() {
     assert_eq!(r1[0].cophenetic, 1.0);
     assert_eq!(r1[0].silhouette, 0.0);
 }
+
+#[test]
+fn suggestion_prefers_dispersion_among_the_best_cophenetic() {
+    let row = |rank, cophenetic, dispersion| RankStats {
+        rank,
+        runs: 1,
+        best_objective: 0.0,
+        mean_objective: 0.0,
+        explained_variance: 0.0,
+        relative_error: 0.0,
+        sparseness_w: 0.0,
+        sparseness_h: 0.0,
+        cophenetic,
+        dispersion,
+        silhouette: 0.0,
+        mean_iterations: 0.0,
+        seconds_per_run: 0.0,
+    };
+    // The measured 5000×500 survey (planted 6): a dip at 3 must not win.
+    let t = [
+        row(2, 0.9777, 0.22),
+        row(3, 0.9746, 0.39),
+        row(6, 0.9998, 0.986),
+        row(7, 0.9998, 0.982),
+        row(8, 0.9995, 0.96),
+    ];
+    assert_eq!(suggested_rank(&t), Some(6));
+    assert_eq!(suggested_rank(&t[..2]), Some(3));
+    assert_eq!(suggested_rank(&[]), None);
+}
