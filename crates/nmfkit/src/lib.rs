@@ -33,6 +33,7 @@ pub mod regularization;
 mod rng;
 mod runs;
 mod scalar;
+pub mod smooth;
 pub mod solver;
 pub mod synth;
 

@@ -1,0 +1,202 @@
+//! The pass over the data that every iteration makes. With D = GW (n×k),
+//! y = D·h_j and r = x_j / y, the H step needs Dᵀr for every pixel and the
+//! W step Σ_j r h_jᵀ with the *new* H. A pixel's new h_j depends only on its
+//! own column of X (the Laplacian term is taken at the old H, computed
+//! before), so one pass does both: Dᵀr, the new h_j, then r again with it —
+//! while x_j is still in cache. X is read once per iteration, which is what
+//! bounds the speed (the data are larger than the caches). The KL divergence
+//! of the factors at the start of the pass comes out of it when asked for.
+
+use crate::matrix::{Mat, MatRef};
+use crate::scalar::EPS32;
+use rayon::prelude::*;
+
+/// Pixels per parallel task; partial sums are added in task order, so
+/// results do not depend on the number of threads.
+const CHUNK: usize = 64;
+
+/// a · b with eight independent sums (four lanes × two chains), so the
+/// FMA latency does not serialize the loop.
+#[inline(always)]
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let mut s = [0.0f64; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (ta, tb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for l in 0..8 {
+            s[l] += x[l] * y[l];
+        }
+    }
+    let mut tail = 0.0;
+    for (x, y) in ta.iter().zip(tb) {
+        tail += x * y;
+    }
+    ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7])) + tail
+}
+
+/// y = D h, then r = x / max(y, ε₃₂) in place of y.
+#[inline(always)]
+fn ratio(d: &Mat<f64>, h: &[f64], x: &[f64], y: &mut [f64]) {
+    y.fill(0.0);
+    for (t, &ht) in h.iter().enumerate() {
+        for (yi, &di) in y.iter_mut().zip(d.col(t)) {
+            *yi += di * ht;
+        }
+    }
+    for (yi, &xi) in y.iter_mut().zip(x) {
+        *yi = xi / yi.max(EPS32);
+    }
+}
+
+/// Σ_i x log(x/y) − x + y over one column (x = 0 entries give y).
+#[inline(always)]
+fn kl_column(d: &Mat<f64>, h: &[f64], x: &[f64], y: &mut [f64]) -> f64 {
+    y.fill(0.0);
+    for (t, &ht) in h.iter().enumerate() {
+        for (yi, &di) in y.iter_mut().zip(d.col(t)) {
+            *yi += di * ht;
+        }
+    }
+    let mut s = 0.0;
+    for (&yi, &xi) in y.iter().zip(x) {
+        let yi = yi.max(EPS32);
+        s += if xi > 0.0 {
+            xi * (xi / yi).ln() - xi + yi
+        } else {
+            yi
+        };
+    }
+    s
+}
+
+/// One iteration's pass: for every pixel j, `update(j, Dᵀr, h_j)` replaces
+/// h_j (given Dᵀ(x_j / D h_j) at the old h_j); returns R = Σ_j r h_jᵀ at
+/// the new H (n×k) and, when `with_kl`, D(X ‖ DH) at the old H.
+pub fn fused<F: Fn(usize, &[f64], &mut [f64]) + Sync>(
+    x: MatRef<'_, f64>,
+    d: &Mat<f64>,
+    h: &mut Mat<f64>,
+    update: F,
+    with_kl: bool,
+) -> (Mat<f64>, f64) {
+    let (n, k) = (x.nrows, h.nrows);
+    let wide = simd_wide();
+    let parts: Vec<(Vec<f64>, f64)> = h
+        .data
+        .par_chunks_mut(k * CHUNK)
+        .enumerate()
+        .map(|(c, block)| {
+            let mut r = vec![0.0; n * k];
+            let kl = run_chunk(wide, x, d, block, c * CHUNK, &update, with_kl, &mut r);
+            (r, kl)
+        })
+        .collect();
+    let mut out = Mat::zeros(n, k);
+    let mut kl = 0.0;
+    for (part, v) in &parts {
+        for (o, p) in out.data.iter_mut().zip(part) {
+            *o += p;
+        }
+        kl += v;
+    }
+    (out, kl)
+}
+
+/// Whether the CPU runs the AVX2 + FMA build of the pass (its divisions
+/// and products run four lanes wide instead of two).
+fn simd_wide() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// One chunk of pixels starting at `first`: see [`fused`].
+#[allow(clippy::too_many_arguments)]
+fn run_chunk<F: Fn(usize, &[f64], &mut [f64])>(
+    wide: bool,
+    x: MatRef<'_, f64>,
+    d: &Mat<f64>,
+    block: &mut [f64],
+    first: usize,
+    update: &F,
+    with_kl: bool,
+    r: &mut [f64],
+) -> f64 {
+    #[inline(always)]
+    fn body<F: Fn(usize, &[f64], &mut [f64])>(
+        x: MatRef<'_, f64>,
+        d: &Mat<f64>,
+        block: &mut [f64],
+        first: usize,
+        update: &F,
+        with_kl: bool,
+        r: &mut [f64],
+    ) -> f64 {
+        let (n, k) = (x.nrows, d.ncols);
+        let mut y = vec![0.0; n];
+        let mut dr = vec![0.0; k];
+        let mut kl = 0.0;
+        for (q, hj) in block.chunks_exact_mut(k).enumerate() {
+            let j = first + q;
+            let xj = x.col(j);
+            if with_kl {
+                kl += kl_column(d, hj, xj, &mut y);
+            }
+            ratio(d, hj, xj, &mut y);
+            for (t, o) in dr.iter_mut().enumerate() {
+                *o = dot(d.col(t), &y);
+            }
+            update(j, &dr, hj);
+            ratio(d, hj, xj, &mut y);
+            for (t, &ht) in hj.iter().enumerate() {
+                for (ri, &yi) in r[t * n..(t + 1) * n].iter_mut().zip(&y) {
+                    *ri += yi * ht;
+                }
+            }
+        }
+        kl
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx2,fma")]
+        #[allow(clippy::too_many_arguments)]
+        unsafe fn body_wide<F: Fn(usize, &[f64], &mut [f64])>(
+            x: MatRef<'_, f64>,
+            d: &Mat<f64>,
+            block: &mut [f64],
+            first: usize,
+            update: &F,
+            with_kl: bool,
+            r: &mut [f64],
+        ) -> f64 {
+            body(x, d, block, first, update, with_kl, r)
+        }
+        if wide {
+            // SAFETY: `wide` is only true when the features were detected.
+            return unsafe { body_wide(x, d, block, first, update, with_kl, r) };
+        }
+    }
+    let _ = wide;
+    body(x, d, block, first, update, with_kl, r)
+}
+
+/// The KL divergence D(X ‖ DH) alone.
+pub fn kl(x: MatRef<'_, f64>, d: &Mat<f64>, h: &Mat<f64>) -> f64 {
+    let n = x.nrows;
+    let p = h.ncols;
+    let parts: Vec<f64> = (0..p.div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|c| {
+            let mut y = vec![0.0; n];
+            (c * CHUNK..((c + 1) * CHUNK).min(p))
+                .map(|j| kl_column(d, h.col(j), x.col(j), &mut y))
+                .sum::<f64>()
+        })
+        .collect();
+    parts.iter().sum()
+}
