@@ -72,9 +72,12 @@ impl Drop for Staged {
     }
 }
 
-/// A model read back: W (n×k), H (k×m) and the report.
+/// A model read back: W (n×k), H (k×m) and the report. For the smooth
+/// model with a dictionary, `w` is the spectra GW (what multiplies H to
+/// give X) and `dictionary_weights` its W on G.
 pub struct Model {
     pub w: Mat<f64>,
+    pub dictionary_weights: Option<Mat<f64>>,
     pub h: Mat<f64>,
     pub report: Value,
 }
@@ -106,7 +109,11 @@ pub fn read(dir: &Path) -> Result<Model, CliError> {
             "not a model folder (run `nmfkit fit … --out DIR` first)",
         ));
     }
-    let w = io::read_dense(&find(dir, "W")?)?;
+    let mut w = io::read_dense(&find(dir, "W")?)?;
+    let mut dictionary_weights = None;
+    if let Ok(gw) = find(dir, "GW") {
+        dictionary_weights = Some(std::mem::replace(&mut w, io::read_dense(&gw)?));
+    }
     let h = io::read_dense(&find(dir, "H")?)?;
     let rp = dir.join("report.json");
     let report = std::fs::read_to_string(&rp)
@@ -122,5 +129,10 @@ pub fn read(dir: &Path) -> Result<Model, CliError> {
             ),
         ));
     }
-    Ok(Model { w, h, report })
+    Ok(Model {
+        w,
+        dictionary_weights,
+        h,
+        report,
+    })
 }

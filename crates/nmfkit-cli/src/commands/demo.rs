@@ -81,8 +81,9 @@ pub fn run(a: DemoArgs) -> Result<(), CliError> {
         init: init.into(),
         w0: None,
         h0: None,
+        smooth: Default::default(),
         model: ModelArgs {
-            loss: loss.into(),
+            loss: Some(loss.into()),
             solver: Some(solver.into()),
             seed,
             max_iter,
@@ -113,7 +114,7 @@ pub fn run(a: DemoArgs) -> Result<(), CliError> {
     }
     let written = super::plot::draw_all(&a.out, g.image_shape, Some(&x_path))?;
 
-    let fit = &out.fit;
+    let fit = out.fit.as_ref().expect("the demos fit the standard model");
     let (w_est, h_est, w_true, h_true) = match a.kind {
         // Spectra: compare unit-sum spectra (columns of W), maps scaled to match.
         Kind::Spectra => {
@@ -216,7 +217,7 @@ fn clusters_demo(a: &DemoArgs, x_path: &std::path::Path) -> Result<(), CliError>
         cluster: "rows".into(),
         random_copy: true,
         model: ModelArgs {
-            loss: "frobenius".into(),
+            loss: None,
             solver: Some("hals".into()),
             seed: a.seed,
             max_iter: 200,

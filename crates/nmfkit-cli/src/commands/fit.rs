@@ -31,6 +31,8 @@ pub struct FitArgs {
     pub h0: Option<PathBuf>,
     #[command(flatten)]
     pub model: ModelArgs,
+    #[command(flatten)]
+    pub smooth: SmoothArgs,
     /// Factorize the transpose of the input.
     #[arg(long)]
     pub transpose: bool,
@@ -47,12 +49,92 @@ pub struct FitArgs {
     pub json: bool,
 }
 
+/// The smooth model's options (`--model smooth`).
+#[derive(Args, Clone, Debug)]
+pub struct SmoothArgs {
+    /// standard (X ≈ W·H) or smooth: X (channels × pixels) ≈ G·W·H with the
+    /// KL loss, Laplacian smoothness of the maps and log sparsity (ESPM's
+    /// SmoothNMF model).
+    #[arg(long = "model", default_value = "standard")]
+    pub kind: String,
+    /// Smooth model: the known dictionary G (channels × m); W is then m×k
+    /// and GW (the spectra) is written too.
+    #[arg(long)]
+    pub dictionary: Option<PathBuf>,
+    /// Smooth model: the maps' image shape HxW (H·W = number of columns).
+    #[arg(long)]
+    pub image_shape: Option<String>,
+    /// Smooth model: weight of ½·tr(HΔHᵀ), the maps' Laplacian smoothness.
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    pub lambda_l: f64,
+    /// Smooth model: weight of Σ log(H + ε_reg); one value or one per
+    /// component, comma-separated.
+    #[arg(long)]
+    pub mu: Option<String>,
+    /// Smooth model: ε_reg of the log term.
+    #[arg(long, default_value_t = 1.0)]
+    pub epsilon_reg: f64,
+    /// Smooth model: none, h (every pixel's abundances sum to 1) or w.
+    #[arg(long, default_value = "none")]
+    pub simplex: String,
+    /// Smooth model: scale X by k/(mean(X)·channels) while fitting (ESPM's
+    /// normalization: the weights then mean the same at any count level).
+    #[arg(long)]
+    pub normalize: bool,
+    /// Smooth model: evaluate the objective every this many iterations.
+    #[arg(long, default_value_t = 10)]
+    pub eval_every: usize,
+}
+
+impl Default for SmoothArgs {
+    fn default() -> Self {
+        SmoothArgs {
+            kind: "standard".into(),
+            dictionary: None,
+            image_shape: None,
+            lambda_l: 0.0,
+            mu: None,
+            epsilon_reg: 1.0,
+            simplex: "none".into(),
+            normalize: false,
+            eval_every: 10,
+        }
+    }
+}
+
+impl SmoothArgs {
+    pub fn is_smooth(&self) -> Result<bool, CliError> {
+        match self.kind.as_str() {
+            "standard" => {
+                let given = [
+                    ("--dictionary", self.dictionary.is_some()),
+                    ("--image-shape", self.image_shape.is_some()),
+                    ("--lambda-l", self.lambda_l != 0.0),
+                    ("--mu", self.mu.is_some()),
+                    ("--simplex", self.simplex != "none"),
+                    ("--normalize", self.normalize),
+                ];
+                if let Some((flag, _)) = given.iter().find(|g| g.1) {
+                    return Err(CliError::usage(format!(
+                        "{flag} belongs to the smooth model: add --model smooth"
+                    )));
+                }
+                Ok(false)
+            }
+            "smooth" => Ok(true),
+            other => Err(CliError::usage(format!(
+                "--model must be standard or smooth, got '{other}'"
+            ))),
+        }
+    }
+}
+
 /// The options of the model and its solver, shared by `fit` and `rank`.
 #[derive(Args, Clone, Debug)]
 pub struct ModelArgs {
-    /// frobenius, kl, is, or any β value.
-    #[arg(long, default_value = "frobenius")]
-    pub loss: String,
+    /// frobenius (default), kl, is, or any β value.
+    #[arg(long)]
+    pub loss: Option<String>,
     /// mu, cd, hals or anls (default: hals for Frobenius, mu otherwise).
     #[arg(long)]
     pub solver: Option<String>,
@@ -92,7 +174,7 @@ impl ModelArgs {
     pub fn estimator(&self, rank: usize) -> Result<Nmf, CliError> {
         let a = self;
         let usage = |e: nmfkit::NmfError| CliError::usage(e.to_string());
-        let loss = Loss::parse(&a.loss).map_err(usage)?;
+        let loss = Loss::parse(a.loss.as_deref().unwrap_or("frobenius")).map_err(usage)?;
         let solver = match &a.solver {
             Some(s) => SolverKind::parse(s).map_err(usage)?,
             None if loss == Loss::Frobenius => SolverKind::Hals,
@@ -124,7 +206,8 @@ impl ModelArgs {
 
 /// Everything a fit produced, for `fit` and `demo`.
 pub struct FitOutcome {
-    pub fit: NmfFit<f64>,
+    /// The standard model's fit (None for the smooth model).
+    pub fit: Option<NmfFit<f64>>,
     pub report: Value,
 }
 
@@ -135,6 +218,9 @@ pub fn fit_and_write(
     input_desc: Value,
     read_s: f64,
 ) -> Result<FitOutcome, CliError> {
+    if a.smooth.is_smooth()? {
+        return super::smooth::fit_and_write(a, x, input_desc, read_s);
+    }
     let t0 = Instant::now();
     let est = estimator(a)?;
     let format = Format::parse(&a.format)?;
@@ -198,7 +284,10 @@ pub fn fit_and_write(
     report["timings"]["write_s"] = json!(t1.elapsed().as_secs_f64());
     staged.json("report.json", &report)?;
     staged.commit()?;
-    Ok(FitOutcome { fit, report })
+    Ok(FitOutcome {
+        fit: Some(fit),
+        report,
+    })
 }
 
 /// Reads the input (optionally transposed) and describes it for the report.
@@ -222,24 +311,24 @@ pub fn read_input(path: &Path, transpose: bool) -> Result<(Matrix, Value, f64), 
 pub fn run(a: FitArgs) -> Result<(), CliError> {
     let (x, desc, read_s) = read_input(&a.input, a.transpose)?;
     let out = fit_and_write(&a, &x, desc, read_s)?;
-    let f = &out.fit;
     if a.json {
         println!(
             "{}",
             serde_json::to_string_pretty(&out.report).unwrap_or_default()
         );
     } else if !a.quiet {
-        let interrupted = if f.stop == nmfkit::StopReason::Cancelled {
+        let r = &out.report["result"];
+        let interrupted = if r["interrupted"].as_bool() == Some(true) {
             " (interrupted: the factors so far were kept)"
         } else {
             ""
         };
         eprintln!(
             "{} iterations, stopped: {}{interrupted}; objective {:.6e}, relative error {:.4e}; wrote {}",
-            f.n_iter,
-            f.stop.name(),
-            f.objective,
-            out.report["result"]["relative_error"].as_f64().unwrap_or(f64::NAN),
+            r["n_iter"],
+            r["stop_reason"].as_str().unwrap_or("?"),
+            r["objective"].as_f64().unwrap_or(f64::NAN),
+            r["relative_error"].as_f64().unwrap_or(f64::NAN),
             a.out.display()
         );
     }

@@ -6,6 +6,7 @@ pub mod fit;
 pub mod gen;
 pub mod plot;
 pub mod rank;
+pub mod smooth;
 pub mod transform;
 
 use crate::error::CliError;
