@@ -78,8 +78,16 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-/// Milliseconds of X·Hᵀ plus Wᵀ·X (the floor of a Frobenius iteration).
-fn floor_ms<D: Data<f64>>(x: &D, w: &Mat<f64>, h: &Mat<f64>) -> f64 {
+/// Milliseconds of X·Hᵀ plus Wᵀ·X (the floor of a Frobenius iteration),
+/// measured on a pool's worker as the fits run (see `Nmf::fit_with`).
+fn floor_ms<D: Data<f64> + Sync>(x: &D, w: &Mat<f64>, h: &Mat<f64>) -> f64 {
+    rayon::ThreadPoolBuilder::new()
+        .build()
+        .expect("thread pool")
+        .install(|| floor_ms_here(x, w, h))
+}
+
+fn floor_ms_here<D: Data<f64>>(x: &D, w: &Mat<f64>, h: &Mat<f64>) -> f64 {
     let wt = w.transpose();
     let (n, m) = x.shape();
     let k = h.nrows;

@@ -299,9 +299,13 @@ impl Nmf {
             Input::Dense(m) => self.fit_data(&DenseData::new(m), opts),
             Input::Sparse(s) => self.fit_data(&SparseData::new(s), opts),
         };
-        if self.threads == 0 {
+        if self.threads == 0 && rayon::current_thread_index().is_some() {
+            // Already on a pool's worker: use that pool.
             run()
         } else {
+            // From outside a pool, every parallel loop would be injected
+            // into the global pool by a blocked thread; running the whole
+            // fit on a pool's worker is faster (see the README's figures).
             rayon::ThreadPoolBuilder::new()
                 .num_threads(self.threads)
                 .build()
