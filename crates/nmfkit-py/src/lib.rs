@@ -646,6 +646,107 @@ fn survey_sparse<'py>(
     }
 }
 
+/// A 2-D float64 array as a column-major matrix: Fortran order is read in
+/// place, anything else copied once.
+fn col_major(a: &PyReadonlyArray2<'_, f64>) -> PyResult<Mat<f64>> {
+    let (n, m) = (a.shape()[0], a.shape()[1]);
+    let v: Vec<f64> = a.as_array().t().iter().copied().collect();
+    Mat::from_col_major(n, m, v).map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
+/// Rows of a column-major matrix as a C-ordered numpy array.
+fn to_numpy<'py>(py: Python<'py>, m: &Mat<f64>) -> PyResult<Bound<'py, PyAny>> {
+    Ok(PyArray1::from_vec(py, m.to_row_major())
+        .reshape([m.nrows, m.ncols])?
+        .into_any())
+}
+
+/// The smooth model (ESPM's SmoothNMF) on X (channels × pixels).
+#[pyfunction]
+#[pyo3(signature = (x, g, params, w0=None, h0=None))]
+fn fit_smooth<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, f64>,
+    g: Option<PyReadonlyArray2<'py, f64>>,
+    params: &Bound<'py, PyDict>,
+    w0: Option<PyReadonlyArray2<'py, f64>>,
+    h0: Option<PyReadonlyArray2<'py, f64>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    use nmfkit::smooth::{Simplex, SmoothNmf, SmoothOptions};
+    let bad = |e: NmfError| PyValueError::new_err(e.to_string());
+    let rank: usize = get(params, "n_components")?
+        .ok_or_else(|| PyValueError::new_err("n_components is required"))?;
+    let simplex: String = get(params, "simplex")?.unwrap_or_else(|| "none".into());
+    let init: String = get(params, "init")?.unwrap_or_else(|| "auto".into());
+    let mut est = SmoothNmf::new(rank)
+        .lambda_l(get(params, "lambda_L")?.unwrap_or(0.0))
+        .mu(get(params, "mu")?.unwrap_or_default())
+        .epsilon_reg(get(params, "epsilon_reg")?.unwrap_or(1.0))
+        .eps(get(params, "log_shift")?.unwrap_or(1e-14))
+        .simplex(Simplex::parse(&simplex).map_err(bad)?)
+        .normalize(get(params, "normalize")?.unwrap_or(false))
+        .max_iter(get(params, "max_iter")?.unwrap_or(200))
+        .tol(get(params, "tol")?.unwrap_or(1e-4))
+        .eval_every(get(params, "eval_every")?.unwrap_or(10))
+        .init(Init::parse(&init).map_err(bad)?)
+        .seed(get(params, "seed")?.unwrap_or(0))
+        .threads(get(params, "n_threads")?.unwrap_or(0));
+    if let Some((h, w)) = get::<(usize, usize)>(params, "shape_2d")? {
+        est = est.image_shape(h, w);
+    }
+    let x = col_major(&x)?;
+    let g = g.map(|g| col_major(&g)).transpose()?;
+    let w0 = w0.map(|a| col_major(&a)).transpose()?;
+    let h0 = h0.map(|a| col_major(&a)).transpose()?;
+    let (fit, interrupted) = interruptible(py, |cancel| {
+        let mut watch = |_: &Progress| {
+            if cancel.load(Ordering::Relaxed) {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        };
+        let opts = SmoothOptions {
+            w0: w0.as_ref(),
+            h0: h0.as_ref(),
+            progress: Some(&mut watch),
+            ..Default::default()
+        };
+        est.fit_with(x.as_ref(), g.as_ref().map(|g| g.as_ref()), opts)
+    })?;
+    if interrupted {
+        return Err(PyKeyboardInterrupt::new_err("fit interrupted"));
+    }
+    let fit = fit.map_err(bad)?;
+    let d = PyDict::new(py);
+    d.set_item("W", to_numpy(py, &fit.w)?)?;
+    d.set_item("GW", to_numpy(py, &fit.gw)?)?;
+    d.set_item("H", to_numpy(py, &fit.h)?)?;
+    d.set_item("n_iter", fit.n_iter)?;
+    d.set_item("stop_reason", fit.stop.name())?;
+    d.set_item("objective", fit.objective.total())?;
+    d.set_item("kl", fit.objective.kl)?;
+    d.set_item("laplacian", fit.objective.laplacian)?;
+    d.set_item("log_term", fit.objective.log_term)?;
+    d.set_item("norm_factor", fit.norm_factor)?;
+    let hist: Vec<Bound<'py, PyDict>> = fit
+        .history
+        .iter()
+        .map(|e| {
+            let h = PyDict::new(py);
+            h.set_item("iter", e.iter)?;
+            h.set_item("time_s", e.time_s)?;
+            h.set_item("loss", e.objective.total())?;
+            h.set_item("kl", e.objective.kl)?;
+            h.set_item("laplacian", e.objective.laplacian)?;
+            h.set_item("log_term", e.objective.log_term)?;
+            Ok(h)
+        })
+        .collect::<PyResult<_>>()?;
+    d.set_item("history", hist)?;
+    Ok(d)
+}
+
 /// The β-divergence between X (dense) and W·H, as scikit-learn defines it.
 #[pyfunction]
 fn beta_divergence(
@@ -678,6 +779,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(beta_divergence, m)?)?;
     m.add_function(wrap_pyfunction!(survey_dense, m)?)?;
     m.add_function(wrap_pyfunction!(survey_sparse, m)?)?;
+    m.add_function(wrap_pyfunction!(fit_smooth, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
