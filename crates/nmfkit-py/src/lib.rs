@@ -20,7 +20,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Options read from the Python side's dict.
 struct Params {
@@ -190,18 +190,14 @@ fn run<T: Scalar + Element>(
     } else {
         (true, p.update_h)
     };
-    let interrupted = AtomicBool::new(false);
-    let fit = py.detach(|| {
-        let mut last = Instant::now();
+    // The fit runs on a pool's worker; this thread watches for Ctrl-C.
+    let (fit, interrupted) = interruptible(py, |cancel| {
         let mut cb = |_: &Progress| {
-            if last.elapsed() >= Duration::from_millis(100) {
-                last = Instant::now();
-                if Python::attach(|py| py.check_signals()).is_err() {
-                    interrupted.store(true, Ordering::SeqCst);
-                    return ControlFlow::Break(());
-                }
+            if cancel.load(Ordering::Relaxed) {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
             }
-            ControlFlow::Continue(())
         };
         est.fit_with(
             x,
@@ -213,9 +209,9 @@ fn run<T: Scalar + Element>(
                 progress: Some(&mut cb),
             },
         )
-    });
+    })?;
     let fit = fit.map_err(|e| PyValueError::new_err(e.to_string()))?;
-    Ok((fit, interrupted.load(Ordering::SeqCst)))
+    Ok((fit, interrupted))
 }
 
 /// W, H and the fit's record, back in the caller's orientation.
