@@ -25,6 +25,7 @@ pub mod error;
 pub mod init;
 mod linalg;
 pub mod loss;
+pub mod masked;
 mod matrix;
 pub mod metrics;
 mod model;

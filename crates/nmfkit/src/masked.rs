@@ -1,0 +1,757 @@
+//! Weighted and missing entries: minimize Σ_ij M_ij · d_β(X_ij, (WH)_ij)
+//! (+ the elastic net) with M ≥ 0 a weight per entry; M_ij = 0 marks a
+//! missing entry, whose stored value (even NaN) is never read.
+//!
+//! Dense X and dense weights, in f64. Solvers:
+//! - `mu`: multiplicative updates for every β, with the mask inside both
+//!   products (Wᵀ(M∘X∘(WH)^{β−2}) over Wᵀ(M∘(WH)^{β−1})), Févotte–Idier's
+//!   exponent outside [1, 2];
+//! - `cd` / `hals` (Frobenius): every row of W (column of H) has its own
+//!   weighted Gram H·diag(m_i)·Hᵀ; coordinate sweeps on it, repeated while
+//!   they move the row;
+//! - `anls` (Frobenius): the same rows solved exactly (block pivoting).
+//!
+//! The weighted Grams are the full Gram corrected by the entries whose
+//! weight is not 1, or summed directly over the non-zero weights, whichever
+//! touches fewer entries — a few holes, or mostly-missing ratings, both cost
+//! in proportion to what is special.
+
+use crate::data::DenseData;
+use crate::driver::{HistoryEntry, Progress, StopReason};
+use crate::error::{invalid, NmfError, Result};
+use crate::init::initialize;
+use crate::linalg::gemm;
+use crate::matrix::{Mat, MatRef};
+use crate::model::{FitOptions, Nmf, NmfFit};
+use crate::regularization::Penalty;
+use crate::scalar::EPS32;
+use crate::solver::{nnls_bpp, SolverKind};
+use faer::Par;
+use rayon::prelude::*;
+use std::ops::ControlFlow;
+use std::time::Instant;
+
+/// X with its NaN entries marked missing: (X with NaN replaced by 0, weights
+/// 1 where X is a number and 0 where it is NaN).
+pub fn nan_mask(x: MatRef<'_, f64>) -> (Mat<f64>, Mat<f64>) {
+    let filled = x
+        .data
+        .iter()
+        .map(|&v| if v.is_nan() { 0.0 } else { v })
+        .collect();
+    let weights = x
+        .data
+        .iter()
+        .map(|&v| if v.is_nan() { 0.0 } else { 1.0 })
+        .collect();
+    (
+        Mat::from_col_major(x.nrows, x.ncols, filled).expect("same shape"),
+        Mat::from_col_major(x.nrows, x.ncols, weights).expect("same shape"),
+    )
+}
+
+/// X with every missing entry (weight 0) replaced by (WH)_ij.
+pub fn impute(
+    x: MatRef<'_, f64>,
+    weights: MatRef<'_, f64>,
+    w: &Mat<f64>,
+    h: &Mat<f64>,
+) -> Mat<f64> {
+    let wh = crate::model::inverse_transform(w, h);
+    let data = x
+        .data
+        .iter()
+        .zip(weights.data)
+        .zip(&wh.data)
+        .map(|((&xv, &m), &y)| if m == 0.0 { y } else { xv })
+        .collect();
+    Mat::from_col_major(x.nrows, x.ncols, data).expect("same shape")
+}
+
+/// One entry's β-divergence with scikit-learn's conventions (WH floored at
+/// float32 epsilon where a log or a division needs it; X = 0 entries of the
+/// X-dependent terms drop out).
+#[inline]
+fn divergence(x: f64, y: f64, beta: f64) -> f64 {
+    if beta == 2.0 {
+        0.5 * (x - y) * (x - y)
+    } else if beta == 1.0 {
+        let y = y.max(EPS32);
+        if x > 0.0 {
+            x * (x / y).ln() - x + y
+        } else {
+            y
+        }
+    } else if beta == 0.0 {
+        let r = x / y.max(EPS32);
+        r - r.ln() - 1.0
+    } else {
+        let y = y.max(EPS32);
+        (x.powf(beta) + (beta - 1.0) * y.powf(beta) - beta * x * y.powf(beta - 1.0))
+            / (beta * (beta - 1.0))
+    }
+}
+
+/// Σ M ∘ d_β(X, WH).
+pub fn masked_divergence(
+    x: MatRef<'_, f64>,
+    weights: MatRef<'_, f64>,
+    w: &Mat<f64>,
+    h: &Mat<f64>,
+    beta: f64,
+) -> f64 {
+    let wh = crate::model::inverse_transform(w, h);
+    loss_of(x, weights, &wh, beta)
+}
+
+fn loss_of(x: MatRef<'_, f64>, weights: MatRef<'_, f64>, wh: &Mat<f64>, beta: f64) -> f64 {
+    let n = x.nrows;
+    let parts: Vec<f64> = (0..x.ncols)
+        .into_par_iter()
+        .map(|j| {
+            let (xc, mc, yc) = (
+                &x.data[j * n..(j + 1) * n],
+                &weights.data[j * n..(j + 1) * n],
+                &wh.data[j * n..(j + 1) * n],
+            );
+            let mut s = 0.0;
+            for i in 0..n {
+                if mc[i] > 0.0 {
+                    s += mc[i] * divergence(xc[i], yc[i], beta);
+                }
+            }
+            s
+        })
+        .collect();
+    parts.iter().sum()
+}
+
+/// Checks X and its weights; returns M∘X with exact zeros at missing entries.
+fn validate(x: MatRef<'_, f64>, weights: MatRef<'_, f64>, beta: f64) -> Result<Mat<f64>> {
+    let (n, m) = (x.nrows, x.ncols);
+    if n == 0 || m == 0 {
+        return Err(NmfError::Empty { rows: n, cols: m });
+    }
+    if (weights.nrows, weights.ncols) != (n, m) {
+        return Err(NmfError::Shape {
+            what: "mask",
+            got: (weights.nrows, weights.ncols),
+            expected: (n, m),
+        });
+    }
+    for j in 0..m {
+        for i in 0..n {
+            let (v, wt) = (x.data[j * n + i], weights.data[j * n + i]);
+            if !(wt.is_finite() && wt >= 0.0) {
+                return Err(if wt.is_finite() {
+                    NmfError::Negative {
+                        what: "mask",
+                        row: i,
+                        col: j,
+                        value: wt,
+                    }
+                } else {
+                    NmfError::NonFinite {
+                        what: "mask",
+                        row: i,
+                        col: j,
+                        value: wt,
+                    }
+                });
+            }
+            if wt > 0.0 {
+                if !v.is_finite() {
+                    return Err(NmfError::NonFinite {
+                        what: "X",
+                        row: i,
+                        col: j,
+                        value: v,
+                    });
+                }
+                if v < 0.0 {
+                    return Err(NmfError::Negative {
+                        what: "X",
+                        row: i,
+                        col: j,
+                        value: v,
+                    });
+                }
+                if beta <= 0.0 && v == 0.0 {
+                    return Err(NmfError::ZerosWithNonPositiveBeta { beta });
+                }
+            }
+        }
+    }
+    if weights.data.iter().all(|&w| w == 0.0) {
+        return Err(invalid(
+            "mask",
+            "every entry is missing: there is nothing to fit",
+        ));
+    }
+    let mx = x
+        .data
+        .iter()
+        .zip(weights.data)
+        .map(|(&v, &w)| if w > 0.0 { w * v } else { 0.0 })
+        .collect();
+    Mat::from_col_major(n, m, mx)
+}
+
+impl Nmf {
+    /// Fits W and H to the entries of X with weights `weights` (n×m, ≥ 0;
+    /// 0 = missing, its value in X ignored even if NaN).
+    ///
+    /// ```
+    /// use nmfkit::{masked, synth, Mat, Nmf, SolverKind};
+    /// let x = synth::low_rank::<f64>(40, 30, 3, 0.0, 1).x;
+    /// let weights = Mat::from_fn(40, 30, |i, j| if (i * 7 + j) % 5 == 0 { 0.0 } else { 1.0 });
+    /// let fit = Nmf::new(3).solver(SolverKind::AnlsBpp).max_iter(300).tol(1e-12)
+    ///     .fit_masked(x.as_ref(), weights.as_ref()).unwrap();
+    /// let filled = masked::impute(x.as_ref(), weights.as_ref(), &fit.w, &fit.h);
+    /// assert!((filled.get(0, 0) - x.get(0, 0)).abs() < 1e-4 * x.get(0, 0));
+    /// ```
+    pub fn fit_masked(&self, x: MatRef<'_, f64>, weights: MatRef<'_, f64>) -> Result<NmfFit<f64>> {
+        self.fit_masked_with(x, weights, FitOptions::default())
+    }
+
+    /// [`fit_masked`](Nmf::fit_masked) with initial factors, a fixed H
+    /// (`update_h = false`: the masked transform) and a progress callback.
+    pub fn fit_masked_with(
+        &self,
+        x: MatRef<'_, f64>,
+        weights: MatRef<'_, f64>,
+        opts: FitOptions<'_, '_, f64>,
+    ) -> Result<NmfFit<f64>> {
+        let run = || self.masked_inner(x, weights, opts);
+        if self.threads == 0 && rayon::current_thread_index().is_some() {
+            run()
+        } else {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(self.threads)
+                .build()
+                .map_err(|e| invalid("threads", e.to_string()))?
+                .install(run)
+        }
+    }
+
+    fn masked_inner(
+        &self,
+        x: MatRef<'_, f64>,
+        weights: MatRef<'_, f64>,
+        mut opts: FitOptions<'_, '_, f64>,
+    ) -> Result<NmfFit<f64>> {
+        if self.rank == 0 {
+            return Err(NmfError::ZeroRank);
+        }
+        let beta = self.loss.beta();
+        if beta != 2.0 && self.solver != SolverKind::Mu {
+            return Err(NmfError::Unsupported {
+                solver: self.solver.name(),
+                what: format!("beta = {beta} (use mu)"),
+            });
+        }
+        self.regularization.validate()?;
+        let mx = validate(x, weights, beta)?;
+        if !opts.update_w {
+            return Err(invalid(
+                "update_w",
+                "a masked fit with W fixed is not supported; fit the transpose",
+            ));
+        }
+        let (n, m, k) = (x.nrows, x.ncols, self.rank);
+        let t0 = Instant::now();
+        let (mut w, mut h, init_used) = match (opts.w0, opts.h0, opts.update_h) {
+            (Some(w0), Some(h0), true) => {
+                check(w0, (n, k), "W")?;
+                check(h0, (k, m), "H")?;
+                (w0.clone(), h0.clone(), None)
+            }
+            (_, Some(h0), false) => {
+                check(h0, (k, m), "H")?;
+                let fill = if self.solver == SolverKind::Mu {
+                    (mx.data.iter().sum::<f64>() / weights.data.iter().sum::<f64>() / k as f64)
+                        .sqrt()
+                } else {
+                    0.0
+                };
+                (
+                    Mat::from_col_major(n, k, vec![fill; n * k])?,
+                    h0.clone(),
+                    None,
+                )
+            }
+            (_, None, false) => {
+                return Err(invalid(
+                    "h0",
+                    "a fixed H is required when update_h is false",
+                ))
+            }
+            _ => {
+                // Missing entries filled with their column's observed mean
+                // for the initialization only.
+                let filled = column_mean_fill(x, weights);
+                let init = self.init.resolve(k, n, m);
+                let (wt, h) = initialize(&DenseData::new(filled.as_ref()), k, init, self.seed)?;
+                (wt.transpose(), h, Some(init))
+            }
+        };
+        let init_time = t0.elapsed();
+        let pen = self.regularization.penalties(n, m);
+        let objective = |w: &Mat<f64>, h: &Mat<f64>| {
+            let wh = crate::model::inverse_transform(w, h);
+            let loss = loss_of(x, weights, &wh, beta);
+            (loss, loss + pen.w.value(w) + pen.h.value(h))
+        };
+        let start = Instant::now();
+        let (l0, o0) = objective(&w, &h);
+        let mut history = vec![HistoryEntry {
+            iter: 0,
+            time_s: 0.0,
+            objective: o0,
+            loss: l0,
+            rel_decrease: None,
+            violation: None,
+        }];
+        let (mut prev, mut loss) = (o0, l0);
+        let mut it = 0;
+        let w_first = self.solver != SolverKind::Mu;
+        let stop = loop {
+            if it >= self.max_iter {
+                break StopReason::MaxIterations;
+            }
+            if let Some(cb) = opts.progress.as_mut() {
+                let p = Progress {
+                    iter: it,
+                    max_iter: self.max_iter,
+                    elapsed: start.elapsed(),
+                    objective: prev,
+                };
+                if let ControlFlow::Break(()) = cb(&p) {
+                    break StopReason::Cancelled;
+                }
+            }
+            if self.time_limit.is_some_and(|t| start.elapsed() >= t) {
+                break StopReason::TimeLimit;
+            }
+            let update_w = |w: &mut Mat<f64>, h: &Mat<f64>| {
+                self.masked_half(&mx, weights, x, w, h, Side::W, pen.w, beta)
+            };
+            let update_h = |w: &Mat<f64>, h: &mut Mat<f64>| {
+                let mut ht = h.transpose();
+                self.masked_half(&mx, weights, x, &mut ht, w, Side::H, pen.h, beta);
+                *h = ht.transpose();
+            };
+            if w_first {
+                update_w(&mut w, &h);
+                if opts.update_h {
+                    update_h(&w, &mut h);
+                }
+            } else {
+                if opts.update_h {
+                    update_h(&w, &mut h);
+                }
+                update_w(&mut w, &h);
+            }
+            it += 1;
+            let (l, o) = objective(&w, &h);
+            loss = l;
+            let rel = (prev - o) / prev.abs().max(f64::MIN_POSITIVE);
+            history.push(HistoryEntry {
+                iter: it,
+                time_s: start.elapsed().as_secs_f64(),
+                objective: o,
+                loss: l,
+                rel_decrease: Some(rel),
+                violation: None,
+            });
+            prev = o;
+            if self.tol > 0.0 && rel < self.tol {
+                break StopReason::Converged;
+            }
+        };
+        Ok(NmfFit {
+            w,
+            h,
+            n_iter: it,
+            stop,
+            loss,
+            objective: prev,
+            reconstruction_err: (2.0 * loss.max(0.0)).sqrt(),
+            history,
+            init: init_used,
+            init_time,
+            fit_time: start.elapsed(),
+        })
+    }
+
+    /// Updates the rows of `f` (n×k for W; for H its transpose, m×k) with the
+    /// other factor `g` fixed. `Side::W`: rows of X; `Side::H`: columns.
+    #[allow(clippy::too_many_arguments)]
+    fn masked_half(
+        &self,
+        mx: &Mat<f64>,
+        weights: MatRef<'_, f64>,
+        x: MatRef<'_, f64>,
+        f: &mut Mat<f64>,
+        g: &Mat<f64>,
+        side: Side,
+        pen: Penalty,
+        beta: f64,
+    ) {
+        match self.solver {
+            SolverKind::Mu => mu_half(x, weights, f, g, side, pen, beta),
+            SolverKind::AnlsBpp => rows_half(mx, weights, f, g, side, pen, true),
+            SolverKind::Cd | SolverKind::Hals => rows_half(mx, weights, f, g, side, pen, false),
+        }
+    }
+}
+
+/// Which factor a half-step updates.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Side {
+    W,
+    H,
+}
+
+fn check(a: &Mat<f64>, shape: (usize, usize), what: &'static str) -> Result<()> {
+    if (a.nrows, a.ncols) != shape {
+        return Err(NmfError::Shape {
+            what,
+            got: (a.nrows, a.ncols),
+            expected: shape,
+        });
+    }
+    if let Some(&v) = a.data.iter().find(|v| !(v.is_finite() && **v >= 0.0)) {
+        return Err(if v.is_finite() {
+            NmfError::Negative {
+                what,
+                row: 0,
+                col: 0,
+                value: v,
+            }
+        } else {
+            NmfError::NonFinite {
+                what,
+                row: 0,
+                col: 0,
+                value: v,
+            }
+        });
+    }
+    if a.data.iter().all(|&v| v == 0.0) {
+        return Err(NmfError::AllZero { what });
+    }
+    Ok(())
+}
+
+/// Missing entries replaced by their column's mean over observed entries
+/// (the overall mean for an empty column).
+fn column_mean_fill(x: MatRef<'_, f64>, weights: MatRef<'_, f64>) -> Mat<f64> {
+    let n = x.nrows;
+    let (mut tot, mut cnt) = (0.0, 0.0);
+    for (v, w) in x.data.iter().zip(weights.data) {
+        if *w > 0.0 {
+            tot += v;
+            cnt += 1.0;
+        }
+    }
+    let overall = if cnt > 0.0 { tot / cnt } else { 0.0 };
+    let mut out = Mat::zeros(n, x.ncols);
+    for j in 0..x.ncols {
+        let (xc, wc) = (
+            &x.data[j * n..(j + 1) * n],
+            &weights.data[j * n..(j + 1) * n],
+        );
+        let (s, c) = xc
+            .iter()
+            .zip(wc)
+            .filter(|(_, w)| **w > 0.0)
+            .fold((0.0, 0.0), |(s, c), (v, _)| (s + v, c + 1.0));
+        let mean = if c > 0.0 { s / c } else { overall };
+        for i in 0..n {
+            out.data[j * n + i] = if wc[i] > 0.0 { xc[i] } else { mean };
+        }
+    }
+    out
+}
+
+/// Masked multiplicative update of `f` (rows × k): F ← F ∘ (A G / (B G + l1 + l2 F))^γ
+/// with A = M∘X∘Y^{β−2}, B = M∘Y^{β−1}, Y = WH (oriented for the side).
+fn mu_half(
+    x: MatRef<'_, f64>,
+    weights: MatRef<'_, f64>,
+    f: &mut Mat<f64>,
+    g: &Mat<f64>,
+    side: Side,
+    pen: Penalty,
+    beta: f64,
+) {
+    let (n, m) = (x.nrows, x.ncols);
+    let k = f.ncols;
+    // Y = W H, n×m.
+    let mut y = Mat::zeros(n, m);
+    match side {
+        Side::W => gemm(
+            &mut y.data,
+            n,
+            m,
+            f.as_ref(),
+            false,
+            g.as_ref(),
+            false,
+            false,
+            Par::rayon(0),
+        ),
+        Side::H => gemm(
+            &mut y.data,
+            n,
+            m,
+            g.as_ref(),
+            false,
+            f.as_ref(),
+            true,
+            false,
+            Par::rayon(0),
+        ),
+    }
+    let mut a = Mat::zeros(n, m);
+    let mut b = Mat::zeros(n, m);
+    a.data
+        .par_iter_mut()
+        .zip(b.data.par_iter_mut())
+        .zip(y.data.par_iter())
+        .zip(x.data.par_iter().zip(weights.data.par_iter()))
+        .for_each(|(((av, bv), &yv), (&xv, &wv))| {
+            if wv > 0.0 {
+                let yf = yv.max(EPS32);
+                if beta == 2.0 {
+                    *av = wv * xv;
+                    *bv = wv * yv;
+                } else if beta == 1.0 {
+                    *av = wv * xv / yf;
+                    *bv = wv;
+                } else {
+                    *av = wv * xv * yf.powf(beta - 2.0);
+                    *bv = wv * yf.powf(beta - 1.0);
+                }
+            }
+        });
+    let rows = f.nrows;
+    let mut num = Mat::zeros(rows, k);
+    let mut den = Mat::zeros(rows, k);
+    match side {
+        // W (n×k): A Hᵀ with H = g (k×m).
+        Side::W => {
+            gemm(
+                &mut num.data,
+                rows,
+                k,
+                a.as_ref(),
+                false,
+                g.as_ref(),
+                true,
+                false,
+                Par::rayon(0),
+            );
+            gemm(
+                &mut den.data,
+                rows,
+                k,
+                b.as_ref(),
+                false,
+                g.as_ref(),
+                true,
+                false,
+                Par::rayon(0),
+            );
+        }
+        // Hᵀ (m×k): Aᵀ W with W = g (n×k).
+        Side::H => {
+            gemm(
+                &mut num.data,
+                rows,
+                k,
+                a.as_ref(),
+                true,
+                g.as_ref(),
+                false,
+                false,
+                Par::rayon(0),
+            );
+            gemm(
+                &mut den.data,
+                rows,
+                k,
+                b.as_ref(),
+                true,
+                g.as_ref(),
+                false,
+                false,
+                Par::rayon(0),
+            );
+        }
+    }
+    let gamma = if beta < 1.0 {
+        1.0 / (2.0 - beta)
+    } else if beta > 2.0 {
+        1.0 / (beta - 1.0)
+    } else {
+        1.0
+    };
+    for ((fv, &nv), &dv) in f.data.iter_mut().zip(&num.data).zip(&den.data) {
+        let d = dv + pen.l1 + pen.l2 * *fv;
+        let ratio = if d > 0.0 { nv / d } else { 0.0 };
+        *fv *= if gamma == 1.0 {
+            ratio
+        } else {
+            ratio.powf(gamma)
+        };
+    }
+}
+
+/// Frobenius half-step row by row: each row i of `f` (rows × k) minimizes
+/// ½ Σ_j m_ij (x_ij − f_i·g_j)² + l1 Σ f_i + ½ l2 ‖f_i‖² exactly (`exact`,
+/// block pivoting) or by coordinate sweeps.
+fn rows_half(
+    mx: &Mat<f64>,
+    weights: MatRef<'_, f64>,
+    f: &mut Mat<f64>,
+    g: &Mat<f64>,
+    side: Side,
+    pen: Penalty,
+    exact: bool,
+) {
+    let k = f.ncols;
+    let (n, m) = (weights.nrows, weights.ncols);
+    // `g` as k×len columns: for W, H (k×m) itself; for H, Wᵀ (k×n).
+    let gk = match side {
+        Side::W => g.clone(),
+        Side::H => g.transpose(),
+    };
+    let len = gk.ncols;
+    // b = (M∘X) Gᵀ for every row: rows × k.
+    let rows = f.nrows;
+    let mut b = Mat::zeros(rows, k);
+    match side {
+        Side::W => gemm(
+            &mut b.data,
+            rows,
+            k,
+            mx.as_ref(),
+            false,
+            gk.as_ref(),
+            true,
+            false,
+            Par::rayon(0),
+        ),
+        Side::H => gemm(
+            &mut b.data,
+            rows,
+            k,
+            mx.as_ref(),
+            true,
+            gk.as_ref(),
+            true,
+            false,
+            Par::rayon(0),
+        ),
+    }
+    // The full Gram G Gᵀ.
+    let mut full = vec![0.0; k * k];
+    gemm(
+        &mut full,
+        k,
+        k,
+        gk.as_ref(),
+        false,
+        gk.as_ref(),
+        true,
+        false,
+        Par::rayon(0),
+    );
+    let weight = |r: usize, c: usize| -> f64 {
+        match side {
+            Side::W => weights.data[c * n + r],
+            Side::H => weights.data[r * n + c],
+        }
+    };
+    let _ = m;
+    let out: Vec<Vec<f64>> = (0..rows)
+        .into_par_iter()
+        .map(|r| {
+            // The row's weighted Gram, from whichever side is cheaper.
+            let (mut not_one, mut nonzero) = (0usize, 0usize);
+            for c in 0..len {
+                let wv = weight(r, c);
+                not_one += (wv != 1.0) as usize;
+                nonzero += (wv != 0.0) as usize;
+            }
+            let mut gram = if not_one <= nonzero {
+                full.clone()
+            } else {
+                vec![0.0; k * k]
+            };
+            for c in 0..len {
+                let wv = weight(r, c);
+                let coef = if not_one <= nonzero { wv - 1.0 } else { wv };
+                if coef != 0.0 {
+                    let gc = gk.col(c);
+                    for q in 0..k {
+                        let s = coef * gc[q];
+                        for p in 0..k {
+                            gram[q * k + p] += s * gc[p];
+                        }
+                    }
+                }
+            }
+            for t in 0..k {
+                gram[t * k + t] += pen.l2;
+            }
+            let rhs: Vec<f64> = (0..k).map(|t| b.get(r, t) - pen.l1).collect();
+            let cur: Vec<f64> = (0..k).map(|t| f.get(r, t)).collect();
+            if exact {
+                let warm: Vec<bool> = cur.iter().map(|&v| v > 0.0).collect();
+                nnls_bpp(&gram, k, &rhs, Some(&warm))
+            } else {
+                coordinate_sweeps(&gram, &rhs, cur)
+            }
+        })
+        .collect();
+    for (r, row) in out.into_iter().enumerate() {
+        for t in 0..k {
+            f.set(r, t, row[t]);
+        }
+    }
+}
+
+/// Coordinate descent on ½ fᵀ G f − bᵀ f, f ≥ 0: sweeps repeated (up to 10)
+/// while the last one moved f by more than a tenth of the first one's move.
+fn coordinate_sweeps(gram: &[f64], b: &[f64], mut f: Vec<f64>) -> Vec<f64> {
+    let k = f.len();
+    let mut first = None;
+    for _ in 0..10 {
+        let mut moved = 0.0;
+        for t in 0..k {
+            let d = gram[t * k + t];
+            if d <= 0.0 {
+                continue;
+            }
+            let grad: f64 = (0..k).map(|p| gram[t * k + p] * f[p]).sum::<f64>() - b[t];
+            let new = (f[t] - grad / d).max(0.0);
+            moved += (new - f[t]).abs();
+            f[t] = new;
+        }
+        match first {
+            None => first = Some(moved),
+            Some(f0) if moved <= 0.1 * f0 => break,
+            _ => {}
+        }
+        if moved == 0.0 {
+            break;
+        }
+    }
+    f
+}
+
+#[cfg(test)]
+mod tests;
