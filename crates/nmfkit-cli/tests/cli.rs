@@ -671,6 +671,40 @@ fn rank_survey_finds_the_planted_clusters_and_writes_its_folder() {
     }
     assert!(!again.join("rank.png").exists());
 
+    // Cross-validation: the held-out error is lowest at the planted rank.
+    let cvd = d.path().join("cv");
+    let o3 = ok(&[
+        "rank",
+        &x,
+        "--ranks",
+        "2..5",
+        "--runs",
+        "3",
+        "--cv-folds",
+        "2",
+        "--seed",
+        "4",
+        "--out",
+        &cvd.to_string_lossy(),
+        "--json",
+        "--no-plots",
+    ]);
+    let r3: Value = serde_json::from_slice(&o3.stdout).unwrap();
+    let cv: Vec<f64> = r3["table"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["cv_error"].as_f64().unwrap())
+        .collect();
+    let lowest = (0..cv.len()).fold(0, |b, i| if cv[i] < cv[b] { i } else { b });
+    assert_eq!(lowest + 2, 3, "{cv:?}");
+    assert!(std::fs::read_to_string(cvd.join("rank.csv"))
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .ends_with(",cv_error"));
+
     // Bad requests: exit 2, one line, nothing written.
     for (args, needle) in [
         (vec!["--ranks", "0..3"], "ranks start at 1"),
@@ -678,6 +712,10 @@ fn rank_survey_finds_the_planted_clusters_and_writes_its_folder() {
         (vec!["--runs", "0"], "--runs"),
         (vec!["--cluster", "diagonal"], "diagonal"),
         (vec!["--loss", "kl", "--solver", "cd"], "cd"),
+        (
+            vec!["--cv-folds", "2", "--cv-fraction", "1.5"],
+            "--cv-fraction",
+        ),
     ] {
         let bad = d.path().join("bad");
         let mut all = vec!["rank", x.as_str(), "--out"];

@@ -424,6 +424,8 @@ struct SurveyParams {
     axis: ClusterAxis,
     random_copy: bool,
     details: bool,
+    cv_folds: usize,
+    cv_fraction: f64,
 }
 
 fn survey_params(d: &Bound<'_, PyDict>) -> PyResult<SurveyParams> {
@@ -436,6 +438,8 @@ fn survey_params(d: &Bound<'_, PyDict>) -> PyResult<SurveyParams> {
         axis: ClusterAxis::parse(&axis).map_err(|e| PyValueError::new_err(e.to_string()))?,
         random_copy: get(d, "random_copy")?.unwrap_or(false),
         details: get(d, "details")?.unwrap_or(false),
+        cv_folds: get(d, "cv_folds")?.unwrap_or(0),
+        cv_fraction: get(d, "cv_fraction")?.unwrap_or(0.1),
     })
 }
 
@@ -476,6 +480,8 @@ fn survey_t<'py, T: Scalar + Element>(
             axis,
             cancel: Some(cancel),
             on_run: None,
+            cv_folds: sp.cv_folds,
+            cv_fraction: sp.cv_fraction,
         };
         let mut kept = Vec::new();
         let data = est.survey(x, &sp.ranks, &opts, |r| {
@@ -549,6 +555,7 @@ fn stats_dict<'py>(py: Python<'py>, data: &str, s: &RankStats) -> PyResult<Bound
     d.set_item("silhouette", s.silhouette)?;
     d.set_item("mean_iterations", s.mean_iterations)?;
     d.set_item("seconds_per_run", s.seconds_per_run)?;
+    d.set_item("cv_error", s.cv_error.unwrap_or(f64::NAN))?;
     Ok(d)
 }
 

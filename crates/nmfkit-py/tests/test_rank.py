@@ -28,7 +28,8 @@ def test_cophenetic_and_dispersion_peak_at_the_planted_rank(planted):
     assert all(len(v) == 5 for v in table.values())
     assert set(table["data"]) == {"data"}
     assert np.all(table["mean_objective"] >= table["best_objective"])
-    assert np.all(np.isfinite(np.stack([table[c] for c in table if c != "data"]).astype(float)))
+    assert np.all(np.isfinite(np.stack([table[c] for c in table if c not in ("data", "cv_error")]).astype(float)))
+    assert np.isnan(table["cv_error"]).all()  # not asked for: NaN, as pandas marks missing values
 
 
 def test_every_layout_and_dtype_gives_the_same_survey():
@@ -148,3 +149,15 @@ def test_ctrl_c_interrupts_a_survey_promptly():
     out, _ = p.communicate(timeout=10)
     assert "interrupted" in out
     assert time.perf_counter() - t < 3.0
+
+
+def test_cross_validation_error_is_lowest_at_the_planted_rank():
+    rng = np.random.default_rng(3)
+    X = rng.uniform(size=(60, 4)) @ rng.uniform(size=(4, 50)) + np.abs(0.05 * rng.standard_normal((60, 50)))
+    t = nmfkit.rank_survey(X, range(2, 8), n_runs=2, cv_folds=2, random_state=1)
+    assert t["rank"][int(np.argmin(t["cv_error"]))] == 4, t["cv_error"]
+    assert np.isnan(nmfkit.rank_survey(X, [2], n_runs=1)["cv_error"]).all()
+    with pytest.raises(ValueError, match="dense"):
+        nmfkit.rank_survey(sp.csr_matrix(X), [2], n_runs=1, cv_folds=2)
+    with pytest.raises(ValueError, match="cv_fraction"):
+        nmfkit.rank_survey(X, [2], n_runs=1, cv_folds=2, cv_fraction=0)

@@ -216,6 +216,8 @@ fn clusters_demo(a: &DemoArgs, x_path: &std::path::Path) -> Result<(), CliError>
         runs: 20,
         cluster: "rows".into(),
         random_copy: true,
+        cv_folds: 0,
+        cv_fraction: 0.1,
         model: ModelArgs {
             loss: None,
             solver: Some("hals".into()),

@@ -49,6 +49,13 @@ pub struct RankArgs {
     /// Also survey a copy of the data with every column permuted at random.
     #[arg(long)]
     pub random_copy: bool,
+    /// Cross-validation folds per rank (0: none): each holds out
+    /// --cv-fraction of the entries, fits the rest, and measures the error on
+    /// them (dense data).
+    #[arg(long, default_value_t = 0)]
+    pub cv_folds: usize,
+    #[arg(long, default_value_t = 0.1)]
+    pub cv_fraction: f64,
     #[command(flatten)]
     pub model: ModelArgs,
     /// Factorize the transpose of the input.
@@ -126,10 +133,11 @@ fn stats_json(s: &RankStats) -> Value {
         "silhouette": s.silhouette,
         "mean_iterations": s.mean_iterations,
         "seconds_per_run": s.seconds_per_run,
+        "cv_error": s.cv_error,
     })
 }
 
-const CSV_COLUMNS: [&str; 13] = [
+const CSV_COLUMNS: [&str; 14] = [
     "rank",
     "runs",
     "best_objective",
@@ -143,6 +151,7 @@ const CSV_COLUMNS: [&str; 13] = [
     "silhouette",
     "mean_iterations",
     "seconds_per_run",
+    "cv_error",
 ];
 
 fn write_table(path: &Path, tables: &[(&str, &[RankStats])]) -> Result<(), CliError> {
@@ -155,7 +164,10 @@ fn write_table(path: &Path, tables: &[(&str, &[RankStats])]) -> Result<(), CliEr
             for s in *table {
                 let v = stats_json(s);
                 let mut rec = vec![name.to_string()];
-                rec.extend(CSV_COLUMNS.iter().map(|c| v[*c].to_string()));
+                rec.extend(CSV_COLUMNS.iter().map(|c| match &v[*c] {
+                    Value::Null => String::new(),
+                    other => other.to_string(),
+                }));
                 w.write_record(&rec)?;
             }
         }
@@ -201,7 +213,7 @@ fn reduced_consensus<T>(r: &RankResult<T>, cells: usize) -> Mat<f64> {
 
 fn panels(data: &[RankStats], random: &[RankStats]) -> Vec<Panel> {
     type Get = fn(&RankStats) -> f64;
-    let measures: [(&str, &[(&str, Get)]); 6] = [
+    let measures: [(&str, &[(&str, Get)]); 7] = [
         (
             "cophenetic correlation",
             &[("cophenetic", |s| s.cophenetic)],
@@ -220,9 +232,15 @@ fn panels(data: &[RankStats], random: &[RankStats]) -> Vec<Panel> {
             "Hoyer sparseness",
             &[("W", |s| s.sparseness_w), ("H", |s| s.sparseness_h)],
         ),
+        (
+            "held-out error (cross-validation)",
+            &[("cv", |s| s.cv_error.unwrap_or(f64::NAN))],
+        ),
     ];
+    let with_cv = data.iter().any(|s| s.cv_error.is_some());
     measures
         .iter()
+        .filter(|(title, _)| with_cv || !title.starts_with("held-out"))
         .map(|(title, lines)| {
             let mut series = Vec::new();
             for (label, get) in lines.iter() {
@@ -297,20 +315,29 @@ pub fn run(a: RankArgs) -> Result<(), CliError> {
 
 /// The measures per rank, on stderr.
 pub fn print_table(table: &[RankStats]) {
+    let cv = table.iter().any(|s| s.cv_error.is_some());
     eprintln!(
-        "{:>5} {:>12} {:>9} {:>10} {:>10} {:>10} {:>9}",
-        "rank", "best obj", "evar", "cophenetic", "dispersion", "silhouette", "s/run"
+        "{:>5} {:>12} {:>9} {:>10} {:>10} {:>10} {:>9}{}",
+        "rank",
+        "best obj",
+        "evar",
+        "cophenetic",
+        "dispersion",
+        "silhouette",
+        "s/run",
+        if cv { "  cv error" } else { "" }
     );
     for s in table {
         eprintln!(
-            "{:>5} {:>12.5e} {:>9.4} {:>10.4} {:>10.4} {:>10.4} {:>9.3}",
+            "{:>5} {:>12.5e} {:>9.4} {:>10.4} {:>10.4} {:>10.4} {:>9.3}{}",
             s.rank,
             s.best_objective,
             s.explained_variance,
             s.cophenetic,
             s.dispersion,
             s.silhouette,
-            s.seconds_per_run
+            s.seconds_per_run,
+            s.cv_error.map_or(String::new(), |v| format!(" {v:>9.4}"))
         );
     }
 }
@@ -322,6 +349,12 @@ pub fn survey_and_write(a: &RankArgs) -> Result<(Value, Vec<RankStats>), CliErro
     let axis = ClusterAxis::parse(&a.cluster).map_err(|e| CliError::usage(e.to_string()))?;
     if a.runs == 0 {
         return Err(CliError::usage("--runs must be at least 1"));
+    }
+    if a.cv_folds > 0 && !(a.cv_fraction > 0.0 && a.cv_fraction < 1.0) {
+        return Err(CliError::usage(format!(
+            "--cv-fraction must be in (0, 1), got {}",
+            a.cv_fraction
+        )));
     }
     let est = a.model.estimator(ranks[0])?;
     let (x, desc, read_s) = read_input(&a.input, a.transpose)?;
@@ -337,6 +370,8 @@ pub fn survey_and_write(a: &RankArgs) -> Result<(Value, Vec<RankStats>), CliErro
         axis,
         cancel: Some(&cancel),
         on_run: Some(&tick),
+        cv_folds: a.cv_folds,
+        cv_fraction: a.cv_fraction,
     };
     let mut staged = Staged::new(&a.out)?;
     let mut clusters = Vec::new();
@@ -363,6 +398,8 @@ pub fn survey_and_write(a: &RankArgs) -> Result<(Value, Vec<RankStats>), CliErro
     params["cluster"] = json!(axis.name());
     params["init"] = json!("random");
     params["random_copy"] = json!(a.random_copy);
+    params["cv_folds"] = json!(a.cv_folds);
+    params["cv_fraction"] = json!(a.cv_fraction);
     let total_runs = (table.len() + random.len()) * a.runs;
     let report = json!({
         "nmfkit_version": env!("CARGO_PKG_VERSION"),

@@ -21,6 +21,7 @@ _COLUMNS = (
     "silhouette",
     "mean_iterations",
     "seconds_per_run",
+    "cv_error",
 )
 
 
@@ -41,6 +42,8 @@ def rank_survey(
     random_copy=False,
     return_details=False,
     n_threads=None,
+    cv_folds=0,
+    cv_fraction=0.1,
 ):
     """Fit ``n_runs`` times at every rank and measure how stable the results are.
 
@@ -65,6 +68,11 @@ def rank_survey(
     random_copy : bool
         Also survey a copy of X with every column permuted at random: the
         values a measure takes without any structure in the data.
+    cv_folds, cv_fraction : int, float
+        Cross-validation: per rank, ``cv_folds`` fits each holding out
+        ``cv_fraction`` of the entries; ``cv_error`` is the relative error on
+        them (NaN when not asked). Dense X only. The measure that does not
+        depend on clustering: it rises again once the rank fits the noise.
     return_details : bool
         Also return, per rank, the consensus matrix, the order of the items
         in its average-linkage tree and the clusters from cutting that tree.
@@ -83,6 +91,12 @@ def rank_survey(
         raise ValueError(f"ranks must be positive integers, got {ranks!r}")
     if not isinstance(n_runs, numbers.Integral) or n_runs < 1:
         raise ValueError(f"n_runs must be a positive integer, got {n_runs!r}")
+    if not isinstance(cv_folds, numbers.Integral) or cv_folds < 0:
+        raise ValueError(f"cv_folds must be a non-negative integer, got {cv_folds!r}")
+    if cv_folds and not 0 < cv_fraction < 1:
+        raise ValueError(f"cv_fraction must be in (0, 1), got {cv_fraction!r}")
+    if cv_folds and _is_sparse(X):
+        raise ValueError("cross-validation needs dense X (masks are dense for now)")
     if cluster not in ("rows", "columns"):
         raise ValueError(f"cluster must be 'rows' or 'columns', got {cluster!r}")
     beta = _beta_to_float(beta_loss)
@@ -112,6 +126,8 @@ def rank_survey(
         "cluster": cluster,
         "random_copy": bool(random_copy),
         "details": bool(return_details),
+        "cv_folds": int(cv_folds),
+        "cv_fraction": float(cv_fraction),
     }
     if _is_sparse(X):
         res = _core.survey_sparse(

@@ -8,10 +8,12 @@
 //! triangle plus one fit.
 
 mod consensus;
+mod cv;
 mod linkage;
 mod randomize;
 
 pub use consensus::{col_argmax, row_argmax, Consensus};
+pub use cv::cross_validation_error;
 pub use linkage::{average_linkage, silhouette, Dendrogram, Merge};
 pub use randomize::{randomized_dense, randomized_sparse};
 
@@ -64,6 +66,10 @@ pub struct SurveyOptions<'a> {
     pub cancel: Option<&'a AtomicBool>,
     /// Called after every finished run with (rank, runs done at this rank).
     pub on_run: Option<&'a (dyn Fn(usize, usize) + Sync)>,
+    /// Cross-validation folds per rank (0: none); dense data only.
+    pub cv_folds: usize,
+    /// Share of the entries each fold holds out (0: 0.1).
+    pub cv_fraction: f64,
 }
 
 /// The measures of one rank. Those of a single fit (explained variance,
@@ -90,6 +96,8 @@ pub struct RankStats {
     pub mean_iterations: f64,
     /// Wall time of the runs divided by their number.
     pub seconds_per_run: f64,
+    /// Held-out relative error of [`cross_validation_error`], when asked.
+    pub cv_error: Option<f64>,
 }
 
 /// Everything known about one rank.
@@ -186,6 +194,39 @@ impl Nmf {
         let rel = relative_error(x, &best.w, &best.h);
         let (sparseness_w, sparseness_h) = component_sparseness(&best.w, &best.h);
         let runs = opts.n_runs as f64;
+        let cv_error = match (opts.cv_folds, x) {
+            (0, _) => None,
+            (folds, Input::Dense(xd)) => {
+                let xd = xd.to_owned().cast::<f64>();
+                let fraction = if opts.cv_fraction > 0.0 {
+                    opts.cv_fraction
+                } else {
+                    0.1
+                };
+                let est = Nmf {
+                    init: if self.init == crate::Init::Auto {
+                        crate::Init::Random
+                    } else {
+                        self.init
+                    },
+                    ..self.clone()
+                };
+                let seed = rank_seeds(self.seed ^ 0xC055_7A11_DA7E, self.rank, 1)[0];
+                Some(cross_validation_error(
+                    &est,
+                    xd.as_ref(),
+                    folds,
+                    fraction,
+                    seed,
+                )?)
+            }
+            (_, Input::Sparse(_)) => {
+                return Err(crate::NmfError::Unsupported {
+                    solver: "rank survey",
+                    what: "cross-validation on sparse data (masks are dense for now)".into(),
+                })
+            }
+        };
         let stats = RankStats {
             rank: self.rank,
             runs: opts.n_runs,
@@ -200,6 +241,7 @@ impl Nmf {
             silhouette: silhouette(&clusters, distance),
             mean_iterations: sum_iter / runs,
             seconds_per_run,
+            cv_error,
         };
         Ok(Some(RankResult {
             stats,

@@ -176,6 +176,7 @@ fn suggestion_prefers_dispersion_among_the_best_cophenetic() {
         silhouette: 0.0,
         mean_iterations: 0.0,
         seconds_per_run: 0.0,
+        cv_error: None,
     };
     // The measured 5000×500 survey (planted 6): a dip at 3 must not win.
     let t = [
@@ -188,4 +189,28 @@ fn suggestion_prefers_dispersion_among_the_best_cophenetic() {
     assert_eq!(suggested_rank(&t), Some(6));
     assert_eq!(suggested_rank(&t[..2]), Some(3));
     assert_eq!(suggested_rank(&[]), None);
+}
+
+#[test]
+fn cross_validation_error_is_lowest_at_the_planted_rank() {
+    let x = synth::low_rank::<f64>(60, 50, 4, 0.05, 11).x;
+    let opts = SurveyOptions {
+        n_runs: 2,
+        cv_folds: 2,
+        cv_fraction: 0.1,
+        ..Default::default()
+    };
+    let est = Nmf::new(1).solver(SolverKind::Hals).seed(3).max_iter(300);
+    let table = est.survey(&x, &[2, 3, 4, 5, 6, 7], &opts, |_| {}).unwrap();
+    let cv: Vec<f64> = table.iter().map(|s| s.cv_error.unwrap()).collect();
+    assert_eq!(
+        table[argmax(&cv.iter().map(|v| -v).collect::<Vec<_>>())].rank,
+        4,
+        "{cv:?}"
+    );
+    // Sparse data: a clear error, not a silent omission.
+    let xs = crate::CsrMatrix::from_dense(x.as_ref());
+    assert!(est.survey(&xs, &[2], &opts, |_| {}).is_err());
+    assert!(cross_validation_error(&est, x.as_ref(), 0, 0.1, 0).is_err());
+    assert!(cross_validation_error(&est, x.as_ref(), 1, 1.5, 0).is_err());
 }
