@@ -1,7 +1,7 @@
 //! `nmfkit`: non-negative matrix factorization from the command line.
 
 use clap::{Parser, Subcommand};
-use nmfkit_cli::commands::{demo, eval, fit, gen, plot, rank, transform};
+use nmfkit_cli::commands::{demo, eval, fit, gen, impute, plot, rank, transform};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -23,6 +23,7 @@ enum Command {
     Eval(eval::EvalArgs),
     Plot(plot::PlotArgs),
     Rank(rank::RankArgs),
+    Impute(impute::ImputeArgs),
     Demo(demo::DemoArgs),
     Gen(gen::GenArgs),
 }
@@ -35,6 +36,7 @@ fn main() -> ExitCode {
         Command::Eval(a) => eval::run(a),
         Command::Plot(a) => plot::run(a),
         Command::Rank(a) => rank::run(a),
+        Command::Impute(a) => impute::run(a),
         Command::Demo(a) => demo::run(a),
         Command::Gen(a) => gen::run(a),
     };

@@ -558,7 +558,16 @@ fn ctrl_c_keeps_the_factors_so_far() {
 
 #[test]
 fn every_subcommand_has_help_and_json() {
-    for sub in ["fit", "transform", "eval", "plot", "demo", "gen", "rank"] {
+    for sub in [
+        "fit",
+        "transform",
+        "eval",
+        "plot",
+        "demo",
+        "gen",
+        "rank",
+        "impute",
+    ] {
         let o = ok(&[sub, "--help"]);
         let text = String::from_utf8_lossy(&o.stdout);
         assert!(text.contains("Example"), "{sub} --help has examples");
@@ -902,4 +911,195 @@ fn smooth_model_fits_a_spectrum_image_and_rejects_bad_requests() {
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("dense"));
+}
+
+#[test]
+fn missing_values_fit_impute_and_bad_masks() {
+    let d = tempfile::tempdir().unwrap();
+    let x = p(d.path(), "X.npy");
+    ok(&[
+        "gen", "lowrank", "--rows", "80", "--cols", "60", "--rank", "4", "--out", &x,
+    ]);
+    let truth = read_matrix(Path::new(&x)).unwrap().to_dense();
+    // 20 % of the entries missing, as NaN in one file and as a 0/1 mask in another.
+    let mut s = 7u64;
+    let weights = Mat::from_fn(80, 60, |_, _| {
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        if (s >> 40) % 5 == 0 {
+            0.0
+        } else {
+            1.0
+        }
+    });
+    let mut holes = truth.clone();
+    for (v, w) in holes.data.iter_mut().zip(&weights.data) {
+        if *w == 0.0 {
+            *v = f64::NAN;
+        }
+    }
+    let xn = p(d.path(), "Xnan.npy");
+    let mp = p(d.path(), "M.csv");
+    write_matrix(Path::new(&xn), &Matrix::Dense(holes)).unwrap();
+    write_matrix(Path::new(&mp), &Matrix::Dense(weights.clone())).unwrap();
+    let m1 = p(d.path(), "m1");
+    let r: Value = serde_json::from_slice(
+        &ok(&[
+            "fit",
+            &xn,
+            "--rank",
+            "4",
+            "--missing",
+            "nan",
+            "--solver",
+            "hals",
+            "--max-iter",
+            "3000",
+            "--tol",
+            "0",
+            "--out",
+            &m1,
+            "--json",
+        ])
+        .stdout,
+    )
+    .unwrap();
+    let missing = weights.data.iter().filter(|w| **w == 0.0).count();
+    assert_eq!(r["mask"]["missing_entries"], missing);
+    assert!(
+        r["result"]["relative_error"].as_f64().unwrap() < 1e-4,
+        "{}",
+        r["result"]
+    );
+    // The same holes given as a mask (the data's values there are then ignored).
+    let m2 = p(d.path(), "m2");
+    ok(&[
+        "fit",
+        &x,
+        "--rank",
+        "4",
+        "--mask",
+        &mp,
+        "--solver",
+        "hals",
+        "--max-iter",
+        "3000",
+        "--tol",
+        "0",
+        "--out",
+        &m2,
+        "--quiet",
+    ]);
+    let h1 = read_matrix(&Path::new(&m1).join("H.npy"))
+        .unwrap()
+        .to_dense();
+    let h2 = read_matrix(&Path::new(&m2).join("H.npy"))
+        .unwrap()
+        .to_dense();
+    assert_eq!(h1, h2);
+    // Impute: observed entries unchanged, missing ones close to the truth.
+    let filled = p(d.path(), "filled.npy");
+    ok(&[
+        "impute",
+        &xn,
+        "--model",
+        &m1,
+        "--missing",
+        "nan",
+        "--out",
+        &filled,
+        "--quiet",
+    ]);
+    let f = read_matrix(Path::new(&filled)).unwrap().to_dense();
+    let (mut se, mut ss) = (0.0, 0.0);
+    for ((a, b), w) in f.data.iter().zip(&truth.data).zip(&weights.data) {
+        if *w == 0.0 {
+            se += (a - b) * (a - b);
+            ss += b * b;
+        } else {
+            assert_eq!(a, b);
+        }
+    }
+    assert!(
+        (se / ss).sqrt() < 1e-3,
+        "held-out error {}",
+        (se / ss).sqrt()
+    );
+
+    // Bad requests: exit 2 with the problem named.
+    let short = p(d.path(), "short.csv");
+    write_matrix(
+        Path::new(&short),
+        &Matrix::Dense(Mat::from_fn(80, 59, |_, _| 1.0)),
+    )
+    .unwrap();
+    let sparse = p(d.path(), "X.npz");
+    write_matrix(
+        Path::new(&sparse),
+        &Matrix::Sparse(nmfkit::CsrMatrix::from_dense(truth.as_ref())),
+    )
+    .unwrap();
+    let bad = p(d.path(), "bad");
+    for (args, needle) in [
+        (
+            vec!["fit", xn.as_str(), "--rank", "4", "--out", bad.as_str()],
+            "non-finite",
+        ),
+        (
+            vec![
+                "fit",
+                x.as_str(),
+                "--rank",
+                "4",
+                "--mask",
+                short.as_str(),
+                "--out",
+                bad.as_str(),
+            ],
+            "the mask is 80×59",
+        ),
+        (
+            vec![
+                "fit",
+                sparse.as_str(),
+                "--rank",
+                "4",
+                "--mask",
+                mp.as_str(),
+                "--out",
+                bad.as_str(),
+            ],
+            "dense",
+        ),
+        (
+            vec![
+                "fit",
+                xn.as_str(),
+                "--rank",
+                "4",
+                "--missing",
+                "zero",
+                "--out",
+                bad.as_str(),
+            ],
+            "--missing",
+        ),
+        (
+            vec![
+                "impute",
+                xn.as_str(),
+                "--model",
+                m1.as_str(),
+                "--out",
+                bad.as_str(),
+            ],
+            "missing",
+        ),
+    ] {
+        let o = nmfkit(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
 }

@@ -82,6 +82,7 @@ pub fn run(a: DemoArgs) -> Result<(), CliError> {
         w0: None,
         h0: None,
         smooth: Default::default(),
+        mask: Default::default(),
         model: ModelArgs {
             loss: Some(loss.into()),
             solver: Some(solver.into()),

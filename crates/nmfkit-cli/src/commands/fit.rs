@@ -6,7 +6,7 @@ use crate::model_dir::Staged;
 use crate::progress::Reporter;
 use crate::report;
 use clap::Args;
-use nmfkit::{FitOptions, Init, Loss, Nmf, NmfFit, Regularization, SolverKind};
+use nmfkit::{FitOptions, Init, Loss, Mat, Nmf, NmfFit, Regularization, SolverKind};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -33,6 +33,8 @@ pub struct FitArgs {
     pub model: ModelArgs,
     #[command(flatten)]
     pub smooth: SmoothArgs,
+    #[command(flatten)]
+    pub mask: MaskArgs,
     /// Factorize the transpose of the input.
     #[arg(long)]
     pub transpose: bool,
@@ -47,6 +49,84 @@ pub struct FitArgs {
     /// Print the report to stdout.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Missing or weighted entries (`fit`, `impute`).
+#[derive(Args, Clone, Debug, Default)]
+pub struct MaskArgs {
+    /// Weights per entry, same shape and formats as the data: 0 marks a
+    /// missing entry (its value is ignored), 1 a normal one, others weigh
+    /// the entry in the loss.
+    #[arg(long)]
+    pub mask: Option<PathBuf>,
+    /// `nan`: NaN entries of the data are missing (otherwise NaN is an error).
+    #[arg(long)]
+    pub missing: Option<String>,
+}
+
+impl MaskArgs {
+    pub fn active(&self) -> bool {
+        self.mask.is_some() || self.missing.is_some()
+    }
+
+    /// (X with missing NaN set to 0, the weights) for dense X.
+    /// `transpose`: the data was transposed after reading; so is the mask.
+    pub fn weights(
+        &self,
+        x: &Matrix,
+        input: &Path,
+        transpose: bool,
+    ) -> Result<(Mat<f64>, Mat<f64>), CliError> {
+        if let Some(m) = &self.missing {
+            if m != "nan" {
+                return Err(CliError::usage(format!(
+                    "--missing must be 'nan', got '{m}'"
+                )));
+            }
+        }
+        let Matrix::Dense(xd) = x else {
+            return Err(CliError::input(
+                input,
+                "masks and missing values need dense data for now (save X as .npy or .csv)",
+            ));
+        };
+        let (n, m) = (xd.nrows, xd.ncols);
+        let mut weights = match &self.mask {
+            Some(path) => {
+                let mut w = io::read_dense(path)?;
+                if transpose {
+                    w = w.transpose();
+                }
+                if (w.nrows, w.ncols) != (n, m) {
+                    return Err(CliError::input(
+                        path,
+                        format!(
+                            "the mask is {}×{} but the data is {n}×{m}",
+                            w.nrows, w.ncols
+                        ),
+                    ));
+                }
+                if let Some(v) = w.data.iter().find(|v| !(v.is_finite() && **v >= 0.0)) {
+                    return Err(CliError::input(
+                        path,
+                        format!("mask weights must be finite and >= 0, found {v}"),
+                    ));
+                }
+                w
+            }
+            None => Mat::from_fn(n, m, |_, _| 1.0),
+        };
+        let mut filled = xd.clone();
+        if self.missing.is_some() {
+            for (v, w) in filled.data.iter_mut().zip(weights.data.iter_mut()) {
+                if v.is_nan() {
+                    *v = 0.0;
+                    *w = 0.0;
+                }
+            }
+        }
+        Ok((filled, weights))
+    }
 }
 
 /// The smooth model's options (`--model smooth`).
@@ -243,7 +323,16 @@ pub fn fit_and_write(
         ..Default::default()
     };
     let context = custom.as_ref().map(|_| a.w0.as_deref().unwrap());
-    let fit = est.fit_with(x.input(), opts).map_err(|e| {
+    let masked = if a.mask.active() {
+        Some(a.mask.weights(x, &a.input, a.transpose)?)
+    } else {
+        None
+    };
+    let fitted = match &masked {
+        Some((xf, wts)) => est.fit_masked_with(xf.as_ref(), wts.as_ref(), opts),
+        None => est.fit_with(x.input(), opts),
+    };
+    let fit = fitted.map_err(|e| {
         let ctx = match &e {
             nmfkit::NmfError::Shape { what: "H", .. }
             | nmfkit::NmfError::Negative { what: "H", .. }
@@ -251,6 +340,7 @@ pub fn fit_and_write(
             nmfkit::NmfError::Shape { what: "W", .. }
             | nmfkit::NmfError::Negative { what: "W", .. }
             | nmfkit::NmfError::AllZero { what: "W" } => context,
+            nmfkit::NmfError::InvalidParameter { name: "mask", .. } => a.mask.mask.as_deref(),
             _ => Some(a.input.as_path()),
         };
         CliError::nmf(ctx, e)
@@ -259,8 +349,19 @@ pub fn fit_and_write(
     let fit_s = t0.elapsed().as_secs_f64();
 
     let t1 = Instant::now();
-    let rel = nmfkit::relative_error(x.input(), &fit.w, &fit.h);
-    let mut result = report::result(&fit, x.sq_norm(), est.loss.beta());
+    let (rel, x_sq) = match &masked {
+        Some((xf, wts)) => {
+            let sq: f64 = xf.data.iter().zip(&wts.data).map(|(v, w)| w * v * v).sum();
+            let se = 2.0
+                * nmfkit::masked::masked_divergence(xf.as_ref(), wts.as_ref(), &fit.w, &fit.h, 2.0);
+            ((se / sq.max(f64::MIN_POSITIVE)).sqrt(), sq)
+        }
+        None => (
+            nmfkit::relative_error(x.input(), &fit.w, &fit.h),
+            x.sq_norm(),
+        ),
+    };
+    let mut result = report::result(&fit, x_sq, est.loss.beta());
     result["relative_error"] = json!(rel);
     let mut report = json!({
         "nmfkit_version": env!("CARGO_PKG_VERSION"),
@@ -272,6 +373,13 @@ pub fn fit_and_write(
         "timings": {"read_s": read_s, "init_s": fit.init_time.as_secs_f64(), "fit_s": fit.fit_time.as_secs_f64(), "total_fit_s": fit_s},
         "history": report::history(&fit.history),
     });
+    if let Some((_, wts)) = &masked {
+        report["mask"] = json!({
+            "path": a.mask.mask.as_ref().map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())),
+            "missing": a.mask.missing,
+            "missing_entries": wts.data.iter().filter(|w| **w == 0.0).count(),
+        });
+    }
     let mut staged = Staged::new(&a.out)?;
     staged.matrix(
         &format!("W.{}", format.extension()),

@@ -4,6 +4,7 @@ pub mod demo;
 pub mod eval;
 pub mod fit;
 pub mod gen;
+pub mod impute;
 pub mod plot;
 pub mod rank;
 pub mod smooth;

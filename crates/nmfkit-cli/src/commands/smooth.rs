@@ -22,6 +22,11 @@ fn estimator(a: &FitArgs) -> Result<SmoothNmf, CliError> {
             )));
         }
     }
+    if a.mask.active() {
+        return Err(CliError::usage(
+            "the smooth model does not take --mask/--missing yet",
+        ));
+    }
     if let Some(solver) = &a.model.solver {
         return Err(CliError::usage(format!(
             "the smooth model has its own solver (multiplicative MM updates); --solver {solver} does not apply"

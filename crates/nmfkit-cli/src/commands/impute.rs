@@ -1,0 +1,89 @@
+//! `nmfkit impute`: fill the missing entries of a matrix from a model.
+
+use super::fit::MaskArgs;
+use super::transform::estimator_of;
+use crate::error::CliError;
+use crate::io::{self, Matrix};
+use crate::model_dir;
+use clap::Args;
+use nmfkit::{FitOptions, SolverKind};
+use serde_json::json;
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+#[command(
+    about = "Fill the missing entries of a matrix with W·H from a fitted model",
+    after_help = "Examples:\n  nmfkit fit ratings.npy --rank 10 --missing nan --out model\n  nmfkit impute ratings.npy --model model --missing nan --out filled.npy\n  nmfkit impute X.csv --model model --mask M.csv --out filled.csv\n\nW for the rows of INPUT is fitted on their observed entries with the model's H fixed; the\nobserved entries are copied unchanged and the missing ones (weight 0) replaced by W·H."
+)]
+pub struct ImputeArgs {
+    pub input: PathBuf,
+    /// Folder written by `nmfkit fit`.
+    #[arg(long)]
+    pub model: PathBuf,
+    #[command(flatten)]
+    pub mask: MaskArgs,
+    /// The filled matrix (.npy, .csv, .tsv, .mtx or .npz).
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long, default_value_t = 500)]
+    pub max_iter: usize,
+    #[arg(long, default_value_t = 1e-8)]
+    pub tol: f64,
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Print a JSON summary to stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(a: ImputeArgs) -> Result<(), CliError> {
+    if !a.mask.active() {
+        return Err(CliError::usage(
+            "say which entries are missing: --mask FILE and/or --missing nan",
+        ));
+    }
+    io::Format::of(&a.out)?;
+    let model = model_dir::read(&a.model)?;
+    let x = io::read_matrix(&a.input)?;
+    let (n, m) = x.shape();
+    if m != model.h.ncols {
+        return Err(CliError::input(
+            &a.input,
+            format!(
+                "has {m} columns but the model was fitted on {} columns",
+                model.h.ncols
+            ),
+        ));
+    }
+    let (filled, weights) = a.mask.weights(&x, &a.input, false)?;
+    let mut est = estimator_of(&model.report, model.h.nrows)?
+        .max_iter(a.max_iter)
+        .tol(a.tol);
+    if est.loss.beta() == 2.0 {
+        // W given H is a set of independent least-squares rows: solve them exactly.
+        est = est.solver(SolverKind::AnlsBpp);
+    }
+    let opts = FitOptions {
+        h0: Some(&model.h),
+        update_h: false,
+        ..Default::default()
+    };
+    let fit = est
+        .fit_masked_with(filled.as_ref(), weights.as_ref(), opts)
+        .map_err(|e| CliError::nmf(Some(&a.input), e))?;
+    let out = nmfkit::masked::impute(filled.as_ref(), weights.as_ref(), &fit.w, &model.h);
+    let missing = weights.data.iter().filter(|w| **w == 0.0).count();
+    io::write_matrix(&a.out, &Matrix::Dense(out))?;
+    if a.json {
+        println!(
+            "{}",
+            json!({"command": "impute", "shape": [n, m], "missing_entries": missing, "out": a.out, "n_iter": fit.n_iter})
+        );
+    } else if !a.quiet {
+        eprintln!(
+            "filled {missing} missing entries of the {n}×{m} matrix; wrote {}",
+            a.out.display()
+        );
+    }
+    Ok(())
+}
