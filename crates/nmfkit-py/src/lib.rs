@@ -750,6 +750,52 @@ fn fit_smooth<'py>(
     Ok(d)
 }
 
+/// A masked fit: X and the weights dense float64 (copied to the core's
+/// layout), 0 = missing (its value ignored, NaN allowed).
+#[pyfunction]
+#[pyo3(signature = (x, weights, params, w0=None, h0=None))]
+fn fit_masked<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, f64>,
+    weights: PyReadonlyArray2<'py, f64>,
+    params: &Bound<'py, PyDict>,
+    w0: Option<PyReadonlyArray2<'py, f64>>,
+    h0: Option<PyReadonlyArray2<'py, f64>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let p = self::params(params)?;
+    let est = oriented(&p, false);
+    let x = col_major(&x)?;
+    let weights = col_major(&weights)?;
+    let w0 = w0.map(|a| col_major(&a)).transpose()?;
+    let h0 = h0.map(|a| col_major(&a)).transpose()?;
+    let update_h = p.update_h;
+    let (fit, interrupted) = interruptible(py, |cancel| {
+        let mut cb = |_: &Progress| {
+            if cancel.load(Ordering::Relaxed) {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        };
+        est.fit_masked_with(
+            x.as_ref(),
+            weights.as_ref(),
+            FitOptions {
+                w0: w0.as_ref(),
+                h0: h0.as_ref(),
+                update_h,
+                update_w: true,
+                progress: Some(&mut cb),
+            },
+        )
+    })?;
+    if interrupted {
+        return Err(PyKeyboardInterrupt::new_err("fit interrupted"));
+    }
+    let fit = fit.map_err(|e| PyValueError::new_err(e.to_string()))?;
+    result(py, fit, false, false)
+}
+
 /// The β-divergence between X (dense) and W·H, as scikit-learn defines it.
 #[pyfunction]
 fn beta_divergence(
@@ -783,6 +829,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(survey_dense, m)?)?;
     m.add_function(wrap_pyfunction!(survey_sparse, m)?)?;
     m.add_function(wrap_pyfunction!(fit_smooth, m)?)?;
+    m.add_function(wrap_pyfunction!(fit_masked, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

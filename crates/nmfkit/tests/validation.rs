@@ -173,6 +173,19 @@ fn unsupported_combinations_and_bad_parameters() {
             ..
         }
     ));
+    // Every solver's name parses back to it (the CLI and Python pass names).
+    for kind in [
+        SolverKind::Mu,
+        SolverKind::Cd,
+        SolverKind::Hals,
+        SolverKind::AnlsBpp,
+    ] {
+        assert_eq!(SolverKind::parse(kind.name()).unwrap(), kind);
+    }
+    assert!(SolverKind::parse("nonsense")
+        .unwrap_err()
+        .to_string()
+        .contains("anls"));
     assert!(Loss::parse("nonsense").is_err());
     assert_eq!(Loss::parse("2").unwrap(), Loss::Frobenius);
     assert_eq!(Loss::parse("0.5").unwrap(), Loss::Beta(0.5));

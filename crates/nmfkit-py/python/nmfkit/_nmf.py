@@ -108,6 +108,10 @@ class NMF(*_Bases):
         Threads used by the core (None: all cores).
     time_limit : float or None
         Stop after this many seconds.
+    missing_values : None or np.nan
+        With ``np.nan``, NaN entries of X are missing: the fit ignores them
+        (as does ``mask=`` on ``fit``/``transform``, a weight per entry with 0
+        for missing), and ``impute(X)`` fills them with W·H. Dense X only.
     n_runs : int, default=1
         Fit this many times from random starts (seeds derived from
         ``random_state``; runs of small problems in parallel) and keep the fit
@@ -139,6 +143,7 @@ class NMF(*_Bases):
         n_threads=None,
         time_limit=None,
         n_runs=1,
+        missing_values=None,
     ):
         self.n_components = n_components
         self.init = init
@@ -155,6 +160,7 @@ class NMF(*_Bases):
         self.n_threads = n_threads
         self.time_limit = time_limit
         self.n_runs = n_runs
+        self.missing_values = missing_values
 
     if _HAVE_SKLEARN:
 
@@ -322,9 +328,78 @@ class NMF(*_Bases):
             )
         return res
 
+    # -- missing values -----------------------------------------------------
+    def _masked(self, X, mask):
+        """Dense X and its weights when entries are missing or weighted, else None."""
+        nan_missing = self.missing_values is not None and np.isnan(self.missing_values)
+        if mask is None and not nan_missing:
+            return None
+        if self.missing_values is not None and not nan_missing:
+            raise ValueError(f"missing_values must be None or np.nan, got {self.missing_values!r}")
+        if _is_sparse(X):
+            raise ValueError("masks and missing values need dense X for now")
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2:
+            raise ValueError(f"Expected a 2-D array, got {X.ndim}-D")
+        weights = np.ones_like(X) if mask is None else np.asarray(mask, dtype=np.float64)
+        if weights.shape != X.shape:
+            raise ValueError(f"mask has shape {weights.shape} but X has shape {X.shape}")
+        if nan_missing:
+            weights = np.where(np.isnan(X), 0.0, weights)
+        return np.where(weights == 0, 0.0, X), weights
+
+    def _fit_masked(self, X, weights, W=None, H=None, update_H=True):
+        self._check_params(X)
+        k = self._rank(X, W, H, update_H)
+        alpha_H = self.alpha_W if self.alpha_H == "same" else self.alpha_H
+        init = self.init if self.init in ("random", "nndsvd", "nndsvda", "nndsvdar") else "auto"
+        params = {
+            "n_components": k,
+            "beta": self._beta_loss,
+            "solver": self.solver,
+            "init": init,
+            "seed": _seed_from(self.random_state),
+            "max_iter": int(self.max_iter),
+            "tol": float(self.tol),
+            "n_threads": self.n_threads or 0,
+            "time_limit": self.time_limit,
+            "alpha_W": float(self.alpha_W),
+            "alpha_H": float(alpha_H),
+            "l1_ratio": float(self.l1_ratio),
+            "update_H": bool(update_H),
+        }
+        as64 = lambda a: None if a is None else np.asarray(a, dtype=np.float64)
+        if self.init == "custom" and update_H and (W is None or H is None):
+            raise ValueError("init='custom' needs both W and H")
+        w0 = as64(W) if (self.init == "custom" and update_H) else None
+        return _core.fit_masked(X, weights, params, w0, as64(H))
+
+    def impute(self, X, mask=None):
+        """X with its missing entries (NaN with ``missing_values=np.nan``, or
+        weight 0 in ``mask``) replaced by W·H; W is fitted to X's observed
+        entries with the components fixed."""
+        masked = self._masked(X, mask)
+        if masked is None:
+            raise ValueError("nothing is missing: give mask= or set missing_values=np.nan")
+        W = self.transform(X, mask=mask)
+        Xf, weights = masked
+        return np.where(weights == 0, W @ self.components_, Xf)
+
     # -- the estimator API --------------------------------------------------
-    def fit_transform(self, X, y=None, W=None, H=None):
+    def fit_transform(self, X, y=None, W=None, H=None, mask=None):
         """Learn the model and return W (the transformed data)."""
+        masked = self._masked(X, mask)
+        if masked is not None:
+            Xf, weights = masked
+            self.n_features_in_ = Xf.shape[1]
+            res = self._fit_masked(Xf, weights, W=W, H=H)
+            self.reconstruction_err_ = res["reconstruction_err"]
+            self.components_ = res["H"]
+            self.n_components_ = res["H"].shape[0]
+            self.n_iter_ = res["n_iter"]
+            self.history_ = res["history"]
+            self.stop_reason_ = res["stop_reason"]
+            return res["W"]
         X = self._validate(X, reset=True)
         res = self._fit_transform(X, W=W, H=H)
         self.reconstruction_err_ = res["reconstruction_err"]
@@ -346,12 +421,18 @@ class NMF(*_Bases):
         self.fit_transform(X, **params)
         return self
 
-    def transform(self, X):
+    def transform(self, X, mask=None):
         """W for X with the learned components fixed."""
         if _HAVE_SKLEARN:
             check_is_fitted(self)
         elif not hasattr(self, "components_"):
             raise ValueError("This NMF instance is not fitted yet.")
+        masked = self._masked(X, mask)
+        if masked is not None:
+            Xf, weights = masked
+            if Xf.shape[1] != self.components_.shape[1]:
+                raise ValueError(f"X has {Xf.shape[1]} features, but NMF is expecting {self.components_.shape[1]} features as input.")
+            return self._fit_masked(Xf, weights, H=self.components_.astype(np.float64), update_H=False)["W"]
         X = self._validate(X, reset=False)
         H = self.components_
         if H.dtype != X.dtype:

@@ -41,10 +41,11 @@ impl SolverKind {
             "mu" => SolverKind::Mu,
             "cd" => SolverKind::Cd,
             "hals" => SolverKind::Hals,
+            "anls" | "anls-bpp" | "anls_bpp" => SolverKind::AnlsBpp,
             _ => {
                 return Err(invalid(
                     "solver",
-                    format!("'{s}' is not one of mu, cd, hals"),
+                    format!("'{s}' is not one of mu, cd, hals, anls"),
                 ))
             }
         })

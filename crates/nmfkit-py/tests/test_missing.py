@@ -1,0 +1,59 @@
+"""Missing values and weights from Python: missing_values=np.nan, mask=, impute."""
+import numpy as np
+import pytest
+
+import nmfkit
+
+
+def planted(n=80, m=60, k=4, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.uniform(size=(n, k)) @ rng.uniform(size=(k, m))
+
+
+def test_nan_as_missing_fit_and_impute_recover_the_held_out_entries():
+    X = planted()
+    holes = np.random.default_rng(1).uniform(size=X.shape) < 0.2
+    Xn = X.copy()
+    Xn[holes] = np.nan
+    est = nmfkit.NMF(4, solver="hals", missing_values=np.nan, max_iter=3000, tol=0, random_state=0)
+    W = est.fit_transform(Xn)
+    assert W.shape == (80, 4) and est.components_.shape == (4, 60)
+    losses = [h["loss"] for h in est.history_]
+    assert all(b <= a * (1 + 1e-12) for a, b in zip(losses, losses[1:]))
+    filled = est.impute(Xn)
+    np.testing.assert_array_equal(filled[~holes], X[~holes])
+    err = np.linalg.norm(filled[holes] - X[holes]) / np.linalg.norm(X[holes])
+    assert err < 1e-3, err
+    # The same holes as a mask: the values under it are never read.
+    other = X.copy()
+    other[holes] = 1e6
+    est2 = nmfkit.NMF(4, solver="hals", max_iter=3000, tol=0, random_state=0)
+    est2.fit(other, mask=(~holes).astype(float))
+    np.testing.assert_array_equal(est2.components_, est.components_)
+
+
+def test_all_ones_mask_matches_the_unmasked_fit():
+    X = planted(seed=2)
+    a = nmfkit.NMF(4, solver="anls", init="nndsvda", max_iter=30, tol=0).fit(X)
+    b = nmfkit.NMF(4, solver="anls", init="nndsvda", max_iter=30, tol=0).fit(X, mask=np.ones_like(X))
+    np.testing.assert_allclose(b.components_, a.components_, rtol=1e-8, atol=1e-10)
+
+
+def test_kl_with_missing_values_and_errors():
+    X = planted(seed=3) + 0.1
+    Xn = X.copy()
+    Xn[::7, ::5] = np.nan
+    est = nmfkit.NMF(3, solver="mu", beta_loss="kullback-leibler", missing_values=np.nan, max_iter=100, tol=0)
+    est.fit(Xn)
+    assert np.all(np.isfinite(est.components_))
+    with pytest.raises(ValueError):
+        nmfkit.NMF(3).fit(Xn)  # NaN without missing_values is an error
+    with pytest.raises(ValueError, match="mask has shape"):
+        nmfkit.NMF(3).fit(X, mask=np.ones((3, 3)))
+    with pytest.raises(ValueError, match="dense"):
+        import scipy.sparse as sp
+        nmfkit.NMF(3).fit(sp.csr_matrix(X), mask=np.ones_like(X))
+    with pytest.raises(ValueError, match="nothing is missing"):
+        nmfkit.NMF(3).fit(X).impute(X)
+    with pytest.raises(ValueError, match="beta_loss"):
+        nmfkit.NMF(3, solver="hals", beta_loss="kullback-leibler", missing_values=np.nan).fit(Xn)
