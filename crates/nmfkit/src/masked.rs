@@ -315,6 +315,7 @@ impl Nmf {
         let (mut prev, mut loss) = (o0, l0);
         let mut it = 0;
         let w_first = self.solver != SolverKind::Mu;
+        let mut ws = Workspace::new(weights, self.solver == SolverKind::Mu);
         let stop = loop {
             if it >= self.max_iter {
                 break StopReason::MaxIterations;
@@ -333,24 +334,24 @@ impl Nmf {
             if self.time_limit.is_some_and(|t| start.elapsed() >= t) {
                 break StopReason::TimeLimit;
             }
-            let update_w = |w: &mut Mat<f64>, h: &Mat<f64>| {
-                self.masked_half(&mx, weights, x, w, h, Side::W, pen.w, beta)
+            let update_w = |w: &mut Mat<f64>, h: &Mat<f64>, ws: &mut Workspace| {
+                self.masked_half(&mx, weights, x, w, h, Side::W, pen.w, beta, ws)
             };
-            let update_h = |w: &Mat<f64>, h: &mut Mat<f64>| {
+            let update_h = |w: &Mat<f64>, h: &mut Mat<f64>, ws: &mut Workspace| {
                 let mut ht = h.transpose();
-                self.masked_half(&mx, weights, x, &mut ht, w, Side::H, pen.h, beta);
+                self.masked_half(&mx, weights, x, &mut ht, w, Side::H, pen.h, beta, ws);
                 *h = ht.transpose();
             };
             if w_first {
-                update_w(&mut w, &h);
+                update_w(&mut w, &h, &mut ws);
                 if opts.update_h {
-                    update_h(&w, &mut h);
+                    update_h(&w, &mut h, &mut ws);
                 }
             } else {
                 if opts.update_h {
-                    update_h(&w, &mut h);
+                    update_h(&w, &mut h, &mut ws);
                 }
-                update_w(&mut w, &h);
+                update_w(&mut w, &h, &mut ws);
             }
             it += 1;
             let (l, o) = objective(&w, &h);
@@ -397,11 +398,74 @@ impl Nmf {
         side: Side,
         pen: Penalty,
         beta: f64,
+        ws: &mut Workspace,
     ) {
         match self.solver {
-            SolverKind::Mu => mu_half(x, weights, f, g, side, pen, beta),
-            SolverKind::AnlsBpp => rows_half(mx, weights, f, g, side, pen, true),
-            SolverKind::Cd | SolverKind::Hals => rows_half(mx, weights, f, g, side, pen, false),
+            SolverKind::Mu => mu_half(x, weights, f, g, side, pen, beta, ws),
+            SolverKind::AnlsBpp => rows_half(mx, f, g, side, pen, true, ws),
+            SolverKind::Cd | SolverKind::Hals => rows_half(mx, f, g, side, pen, false, ws),
+        }
+    }
+}
+
+/// Buffers kept across iterations: for `mu` the n×m products (fresh
+/// allocations would page-fault on every half-step), for the row solvers
+/// each row's and each column's special entries.
+struct Workspace {
+    y: Mat<f64>,
+    a: Mat<f64>,
+    b: Mat<f64>,
+    /// Per row of X (updating W) and per column (updating H): whether its
+    /// Gram starts from the full one, and the (index, coefficient) pairs to
+    /// add: weight − 1 where it is not 1, or the weight where it is not 0.
+    rows: Vec<(bool, Vec<(u32, f64)>)>,
+    cols: Vec<(bool, Vec<(u32, f64)>)>,
+}
+
+impl Workspace {
+    fn new(weights: MatRef<'_, f64>, mu: bool) -> Self {
+        let (n, m) = (weights.nrows, weights.ncols);
+        if mu {
+            return Workspace {
+                y: Mat::zeros(n, m),
+                a: Mat::zeros(n, m),
+                b: Mat::zeros(n, m),
+                rows: Vec::new(),
+                cols: Vec::new(),
+            };
+        }
+        let lists = |len: usize, get: &(dyn Fn(usize) -> f64 + Sync)| -> (bool, Vec<(u32, f64)>) {
+            let (mut not_one, mut nonzero) = (0usize, 0usize);
+            for c in 0..len {
+                let v = get(c);
+                not_one += (v != 1.0) as usize;
+                nonzero += (v != 0.0) as usize;
+            }
+            let from_full = not_one <= nonzero;
+            let list = (0..len)
+                .filter_map(|c| {
+                    let v = get(c);
+                    let coef = if from_full { v - 1.0 } else { v };
+                    (coef != 0.0).then_some((c as u32, coef))
+                })
+                .collect();
+            (from_full, list)
+        };
+        let wt = weights.to_owned().transpose();
+        let rows = (0..n)
+            .into_par_iter()
+            .map(|i| lists(m, &|j| wt.data[i * m + j]))
+            .collect();
+        let cols = (0..m)
+            .into_par_iter()
+            .map(|j| lists(n, &|i| weights.data[j * n + i]))
+            .collect();
+        Workspace {
+            y: Mat::zeros(0, 0),
+            a: Mat::zeros(0, 0),
+            b: Mat::zeros(0, 0),
+            rows,
+            cols,
         }
     }
 }
@@ -477,6 +541,7 @@ fn column_mean_fill(x: MatRef<'_, f64>, weights: MatRef<'_, f64>) -> Mat<f64> {
 
 /// Masked multiplicative update of `f` (rows × k): F ← F ∘ (A G / (B G + l1 + l2 F))^γ
 /// with A = M∘X∘Y^{β−2}, B = M∘Y^{β−1}, Y = WH (oriented for the side).
+#[allow(clippy::too_many_arguments)]
 fn mu_half(
     x: MatRef<'_, f64>,
     weights: MatRef<'_, f64>,
@@ -485,11 +550,12 @@ fn mu_half(
     side: Side,
     pen: Penalty,
     beta: f64,
+    ws: &mut Workspace,
 ) {
     let (n, m) = (x.nrows, x.ncols);
     let k = f.ncols;
     // Y = W H, n×m.
-    let mut y = Mat::zeros(n, m);
+    let Workspace { y, a, b, .. } = ws;
     match side {
         Side::W => gemm(
             &mut y.data,
@@ -514,14 +580,14 @@ fn mu_half(
             Par::rayon(0),
         ),
     }
-    let mut a = Mat::zeros(n, m);
-    let mut b = Mat::zeros(n, m);
     a.data
         .par_iter_mut()
         .zip(b.data.par_iter_mut())
         .zip(y.data.par_iter())
         .zip(x.data.par_iter().zip(weights.data.par_iter()))
         .for_each(|(((av, bv), &yv), (&xv, &wv))| {
+            *av = 0.0;
+            *bv = 0.0;
             if wv > 0.0 {
                 let yf = yv.max(EPS32);
                 if beta == 2.0 {
@@ -614,21 +680,23 @@ fn mu_half(
 /// block pivoting) or by coordinate sweeps.
 fn rows_half(
     mx: &Mat<f64>,
-    weights: MatRef<'_, f64>,
     f: &mut Mat<f64>,
     g: &Mat<f64>,
     side: Side,
     pen: Penalty,
     exact: bool,
+    ws: &Workspace,
 ) {
     let k = f.ncols;
-    let (n, m) = (weights.nrows, weights.ncols);
     // `g` as k×len columns: for W, H (k×m) itself; for H, Wᵀ (k×n).
     let gk = match side {
         Side::W => g.clone(),
         Side::H => g.transpose(),
     };
-    let len = gk.ncols;
+    let lists = match side {
+        Side::W => &ws.rows,
+        Side::H => &ws.cols,
+    };
     // b = (M∘X) Gᵀ for every row: rows × k.
     let rows = f.nrows;
     let mut b = Mat::zeros(rows, k);
@@ -669,43 +737,30 @@ fn rows_half(
         false,
         Par::rayon(0),
     );
-    let weight = |r: usize, c: usize| -> f64 {
-        match side {
-            Side::W => weights.data[c * n + r],
-            Side::H => weights.data[r * n + c],
-        }
-    };
-    let _ = m;
     let out: Vec<Vec<f64>> = (0..rows)
         .into_par_iter()
         .map(|r| {
-            // The row's weighted Gram, from whichever side is cheaper.
-            let (mut not_one, mut nonzero) = (0usize, 0usize);
-            for c in 0..len {
-                let wv = weight(r, c);
-                not_one += (wv != 1.0) as usize;
-                nonzero += (wv != 0.0) as usize;
-            }
-            let mut gram = if not_one <= nonzero {
+            let (from_full, list) = &lists[r];
+            let mut gram = if *from_full {
                 full.clone()
             } else {
                 vec![0.0; k * k]
             };
-            for c in 0..len {
-                let wv = weight(r, c);
-                let coef = if not_one <= nonzero { wv - 1.0 } else { wv };
-                if coef != 0.0 {
-                    let gc = gk.col(c);
-                    for q in 0..k {
-                        let s = coef * gc[q];
-                        for p in 0..k {
-                            gram[q * k + p] += s * gc[p];
-                        }
+            // Rank-one updates on the lower triangle, mirrored after.
+            for &(c, coef) in list {
+                let gc = gk.col(c as usize);
+                for q in 0..k {
+                    let s = coef * gc[q];
+                    for (gp, &v) in gram[q * k + q..(q + 1) * k].iter_mut().zip(&gc[q..]) {
+                        *gp += s * v;
                     }
                 }
             }
-            for t in 0..k {
-                gram[t * k + t] += pen.l2;
+            for q in 0..k {
+                for p in q + 1..k {
+                    gram[p * k + q] = gram[q * k + p];
+                }
+                gram[q * k + q] += pen.l2;
             }
             let rhs: Vec<f64> = (0..k).map(|t| b.get(r, t) - pen.l1).collect();
             let cur: Vec<f64> = (0..k).map(|t| f.get(r, t)).collect();
