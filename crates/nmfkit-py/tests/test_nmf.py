@@ -242,13 +242,18 @@ def test_ctrl_c_interrupts_a_long_fit_promptly():
         "    print('interrupted', flush=True)\n"
     )
     p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-    assert p.stdout.readline().strip() == "ready"
-    time.sleep(1.0)
-    t = time.perf_counter()
-    p.send_signal(signal.SIGINT)
-    out, _ = p.communicate(timeout=10)
-    assert "interrupted" in out
-    assert time.perf_counter() - t < 3.0
+    try:
+        assert p.stdout.readline().strip() == "ready"
+        time.sleep(1.0)
+        t = time.perf_counter()
+        p.send_signal(signal.SIGINT)
+        out, _ = p.communicate(timeout=10)
+        assert "interrupted" in out
+        assert time.perf_counter() - t < 3.0
+    finally:
+        # A failed run must not leave an endless fit behind.
+        p.kill()
+        p.wait()
 
 
 def test_package_works_without_scikit_learn():
