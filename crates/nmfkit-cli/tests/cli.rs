@@ -1107,3 +1107,71 @@ fn missing_values_fit_impute_and_bad_masks() {
         assert!(err.contains(needle), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn only_stored_entries_observed_for_sparse_ratings() {
+    let d = tempfile::tempdir().unwrap();
+    let x = p(d.path(), "R.npz");
+    ok(&[
+        "gen",
+        "lowrank",
+        "--sparse",
+        "--density",
+        "0.5",
+        "--rows",
+        "80",
+        "--cols",
+        "60",
+        "--rank",
+        "3",
+        "--out",
+        &x,
+    ]);
+    let fit = |extra: &[&str], out: &str| -> Value {
+        let mut args = vec![
+            "fit",
+            x.as_str(),
+            "--rank",
+            "3",
+            "--solver",
+            "hals",
+            "--max-iter",
+            "1500",
+            "--tol",
+            "0",
+            "--out",
+            out,
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        serde_json::from_slice(&ok(&args).stdout).unwrap()
+    };
+    // Stored values come from a rank-3 product: with only them observed the
+    // fit is (near) exact; reading the unstored ones as zeros it cannot be.
+    let observed = fit(&["--missing", "unstored"], &p(d.path(), "m1"));
+    let zeros = fit(&[], &p(d.path(), "m2"));
+    assert_eq!(observed["mask"]["missing"], "unstored");
+    let (a, b) = (
+        observed["result"]["relative_error"].as_f64().unwrap(),
+        zeros["result"]["relative_error"].as_f64().unwrap(),
+    );
+    assert!(a < 1e-3 && b > 0.1, "observed-only {a}, zeros {b}");
+    let dense = p(d.path(), "R.npy");
+    write_matrix(
+        Path::new(&dense),
+        &Matrix::Dense(read_matrix(Path::new(&x)).unwrap().to_dense()),
+    )
+    .unwrap();
+    let o = nmfkit(&[
+        "fit",
+        &dense,
+        "--rank",
+        "3",
+        "--missing",
+        "unstored",
+        "--out",
+        &p(d.path(), "bad"),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("sparse"));
+}

@@ -808,5 +808,7 @@ fn coordinate_sweeps(gram: &[f64], b: &[f64], mut f: Vec<f64>) -> Vec<f64> {
     f
 }
 
+mod observed;
+
 #[cfg(test)]
 mod tests;

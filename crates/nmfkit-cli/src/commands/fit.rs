@@ -59,7 +59,9 @@ pub struct MaskArgs {
     /// the entry in the loss.
     #[arg(long)]
     pub mask: Option<PathBuf>,
-    /// `nan`: NaN entries of the data are missing (otherwise NaN is an error).
+    /// `nan`: NaN entries of the data are missing (otherwise NaN is an
+    /// error). `unstored` (sparse data, `fit` only): only the stored entries
+    /// are observed, the others missing rather than zeros — for ratings.
     #[arg(long)]
     pub missing: Option<String>,
 }
@@ -323,14 +325,27 @@ pub fn fit_and_write(
         ..Default::default()
     };
     let context = custom.as_ref().map(|_| a.w0.as_deref().unwrap());
-    let masked = if a.mask.active() {
+    let unstored = a.mask.missing.as_deref() == Some("unstored");
+    let masked = if a.mask.active() && !unstored {
         Some(a.mask.weights(x, &a.input, a.transpose)?)
     } else {
         None
     };
-    let fitted = match &masked {
-        Some((xf, wts)) => est.fit_masked_with(xf.as_ref(), wts.as_ref(), opts),
-        None => est.fit_with(x.input(), opts),
+    let fitted = match (&masked, unstored, x) {
+        (_, true, Matrix::Sparse(s)) => {
+            if a.mask.mask.is_some() {
+                return Err(CliError::usage(
+                    "--missing unstored already says which entries are observed: drop --mask",
+                ));
+            }
+            est.fit_observed_with(s, opts)
+        }
+        (_, true, Matrix::Dense(_)) => return Err(CliError::input(
+            &a.input,
+            "--missing unstored needs sparse data (.npz or .mtx): a dense file stores every entry",
+        )),
+        (Some((xf, wts)), _, _) => est.fit_masked_with(xf.as_ref(), wts.as_ref(), opts),
+        (None, _, _) => est.fit_with(x.input(), opts),
     };
     let fit = fitted.map_err(|e| {
         let ctx = match &e {
@@ -349,17 +364,29 @@ pub fn fit_and_write(
     let fit_s = t0.elapsed().as_secs_f64();
 
     let t1 = Instant::now();
-    let (rel, x_sq) = match &masked {
-        Some((xf, wts)) => {
-            let sq: f64 = xf.data.iter().zip(&wts.data).map(|(v, w)| w * v * v).sum();
-            let se = 2.0
-                * nmfkit::masked::masked_divergence(xf.as_ref(), wts.as_ref(), &fit.w, &fit.h, 2.0);
-            ((se / sq.max(f64::MIN_POSITIVE)).sqrt(), sq)
+    let (rel, x_sq) = match (&masked, x) {
+        (None, Matrix::Sparse(s)) if unstored => {
+            let sq: f64 = s.values().iter().map(|v| v * v).sum();
+            ((2.0 * fit.loss / sq.max(f64::MIN_POSITIVE)).sqrt(), sq)
         }
-        None => (
-            nmfkit::relative_error(x.input(), &fit.w, &fit.h),
-            x.sq_norm(),
-        ),
+        _ => match &masked {
+            Some((xf, wts)) => {
+                let sq: f64 = xf.data.iter().zip(&wts.data).map(|(v, w)| w * v * v).sum();
+                let se = 2.0
+                    * nmfkit::masked::masked_divergence(
+                        xf.as_ref(),
+                        wts.as_ref(),
+                        &fit.w,
+                        &fit.h,
+                        2.0,
+                    );
+                ((se / sq.max(f64::MIN_POSITIVE)).sqrt(), sq)
+            }
+            None => (
+                nmfkit::relative_error(x.input(), &fit.w, &fit.h),
+                x.sq_norm(),
+            ),
+        },
     };
     let mut result = report::result(&fit, x_sq, est.loss.beta());
     result["relative_error"] = json!(rel);
@@ -373,6 +400,9 @@ pub fn fit_and_write(
         "timings": {"read_s": read_s, "init_s": fit.init_time.as_secs_f64(), "fit_s": fit.fit_time.as_secs_f64(), "total_fit_s": fit_s},
         "history": report::history(&fit.history),
     });
+    if unstored {
+        report["mask"] = json!({"missing": "unstored", "observed_entries": x.nnz()});
+    }
     if let Some((_, wts)) = &masked {
         report["mask"] = json!({
             "path": a.mask.mask.as_ref().map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())),

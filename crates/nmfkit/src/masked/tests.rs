@@ -248,3 +248,99 @@ fn bad_masks_and_data_are_named() {
     )
     .contains("beta"));
 }
+
+/// A planted matrix keeping about `share` of its entries as a sparse X.
+fn observed(
+    n: usize,
+    m: usize,
+    k: usize,
+    share: f64,
+    seed: u64,
+) -> (Mat<f64>, crate::CsrMatrix<f64>, Mat<f64>) {
+    let x = synth::low_rank::<f64>(n, m, k, 0.0, seed).x;
+    let keep = holes(n, m, 1.0 - share, seed + 1);
+    let t: Vec<(usize, usize, f64)> = (0..n)
+        .flat_map(|i| (0..m).map(move |j| (i, j)))
+        .filter(|&(i, j)| keep.get(i, j) == 1.0)
+        .map(|(i, j)| (i, j, x.get(i, j)))
+        .collect();
+    (
+        x.clone(),
+        crate::CsrMatrix::from_triplets(n, m, &t).unwrap(),
+        keep,
+    )
+}
+
+#[test]
+fn observed_only_sparse_equals_the_dense_mask_of_its_pattern() {
+    let (x, xs, keep) = observed(40, 30, 3, 0.5, 20);
+    let w0 = Mat::from_fn(40, 3, |i, t| 0.2 + ((i + 3 * t) % 5) as f64 * 0.1);
+    let h0 = Mat::from_fn(3, 30, |t, j| 0.3 + ((2 * j + t) % 7) as f64 * 0.1);
+    for (solver, loss) in [
+        (SolverKind::Mu, Loss::Frobenius),
+        (SolverKind::Mu, Loss::KullbackLeibler),
+        (SolverKind::Hals, Loss::Frobenius),
+        (SolverKind::AnlsBpp, Loss::Frobenius),
+    ] {
+        let est = Nmf::new(3).solver(solver).loss(loss).max_iter(25).tol(0.0);
+        let opts = || FitOptions {
+            w0: Some(&w0),
+            h0: Some(&h0),
+            ..Default::default()
+        };
+        let dense = est
+            .fit_masked_with(x.as_ref(), keep.as_ref(), opts())
+            .unwrap();
+        let sparse = est.fit_observed_with(&xs, opts()).unwrap();
+        assert!(
+            rel(&sparse.w, &dense.w) < 1e-9,
+            "{solver:?} {loss:?}: {}",
+            rel(&sparse.w, &dense.w)
+        );
+        assert!(rel(&sparse.h, &dense.h) < 1e-9, "{solver:?} {loss:?}");
+        for h in sparse.history.windows(2) {
+            assert!(
+                h[1].objective <= h[0].objective * (1.0 + 1e-12),
+                "{solver:?} {loss:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn observed_only_recovers_the_unobserved_entries() {
+    let (x, xs, keep) = observed(100, 80, 4, 0.5, 30);
+    let fit = Nmf::new(4)
+        .solver(SolverKind::Hals)
+        .seed(1)
+        .max_iter(1500)
+        .tol(0.0)
+        .fit_observed(&xs)
+        .unwrap();
+    let wh = crate::model::inverse_transform(&fit.w, &fit.h);
+    let (mut se, mut ss) = (0.0, 0.0);
+    for ((a, b), w) in wh.data.iter().zip(&x.data).zip(&keep.data) {
+        if *w == 0.0 {
+            se += (a - b) * (a - b);
+            ss += b * b;
+        }
+    }
+    assert!(
+        (se / ss).sqrt() < 1e-4,
+        "unobserved relative error {}",
+        (se / ss).sqrt()
+    );
+    // NNDSVD would read the missing entries as zeros: refused.
+    assert!(Nmf::new(4)
+        .init(Init::Nndsvda)
+        .fit_observed(&xs)
+        .unwrap_err()
+        .to_string()
+        .contains("random"));
+    let bad = crate::CsrMatrix::from_triplets(2, 2, &[(0, 0, -1.0)]).unwrap();
+    assert!(Nmf::new(1)
+        .fit_observed(&bad)
+        .unwrap_err()
+        .to_string()
+        .contains("negative"));
+}
