@@ -320,7 +320,12 @@ fn masked() -> Value {
         ("hals", SolverKind::Hals, Loss::Frobenius),
         ("anls", SolverKind::AnlsBpp, Loss::Frobenius),
     ] {
-        let est = Nmf::new(20).solver(solver).loss(loss).init(Init::Random).max_iter(10).tol(0.0);
+        let est = Nmf::new(20)
+            .solver(solver)
+            .loss(loss)
+            .init(Init::Random)
+            .max_iter(10)
+            .tol(0.0);
         let plain = est.fit(&xs).expect("fit");
         let obs = est.fit_observed(&xs).expect("observed fit");
         let per = |f: &nmfkit::NmfFit<f64>| f.fit_time.as_secs_f64() * 1e3 / f.n_iter as f64;

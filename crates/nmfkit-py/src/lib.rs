@@ -153,6 +153,17 @@ fn interruptible<R: Send>(
     }
 }
 
+/// A progress callback that stops the fit once `cancel` is set.
+fn stop_when(cancel: &AtomicBool) -> impl FnMut(&Progress) -> ControlFlow<()> + Send + '_ {
+    move |_| {
+        if cancel.load(Ordering::Relaxed) {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    }
+}
+
 /// `n_runs` fits from seeds derived from the seed, keeping the best.
 fn run_many<T: Scalar + Element>(
     py: Python<'_>,
@@ -192,13 +203,7 @@ fn run<T: Scalar + Element>(
     };
     // The fit runs on a pool's worker; this thread watches for Ctrl-C.
     let (fit, interrupted) = interruptible(py, |cancel| {
-        let mut cb = |_: &Progress| {
-            if cancel.load(Ordering::Relaxed) {
-                ControlFlow::Break(())
-            } else {
-                ControlFlow::Continue(())
-            }
-        };
+        let mut cb = stop_when(cancel);
         est.fit_with(
             x,
             FitOptions {
@@ -702,13 +707,7 @@ fn fit_smooth<'py>(
     let w0 = w0.map(|a| col_major(&a)).transpose()?;
     let h0 = h0.map(|a| col_major(&a)).transpose()?;
     let (fit, interrupted) = interruptible(py, |cancel| {
-        let mut watch = |_: &Progress| {
-            if cancel.load(Ordering::Relaxed) {
-                ControlFlow::Break(())
-            } else {
-                ControlFlow::Continue(())
-            }
-        };
+        let mut watch = stop_when(cancel);
         let opts = SmoothOptions {
             w0: w0.as_ref(),
             h0: h0.as_ref(),
@@ -770,13 +769,7 @@ fn fit_masked<'py>(
     let h0 = h0.map(|a| col_major(&a)).transpose()?;
     let update_h = p.update_h;
     let (fit, interrupted) = interruptible(py, |cancel| {
-        let mut cb = |_: &Progress| {
-            if cancel.load(Ordering::Relaxed) {
-                ControlFlow::Break(())
-            } else {
-                ControlFlow::Continue(())
-            }
-        };
+        let mut cb = stop_when(cancel);
         est.fit_masked_with(
             x.as_ref(),
             weights.as_ref(),

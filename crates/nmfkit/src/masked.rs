@@ -222,16 +222,7 @@ impl Nmf {
         weights: MatRef<'_, f64>,
         opts: FitOptions<'_, '_, f64>,
     ) -> Result<NmfFit<f64>> {
-        let run = || self.masked_inner(x, weights, opts);
-        if self.threads == 0 && rayon::current_thread_index().is_some() {
-            run()
-        } else {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(self.threads)
-                .build()
-                .map_err(|e| invalid("threads", e.to_string()))?
-                .install(run)
-        }
+        crate::model::on_pool(self.threads, || self.masked_inner(x, weights, opts))
     }
 
     fn masked_inner(
@@ -302,38 +293,10 @@ impl Nmf {
             let loss = loss_of(x, weights, &wh, beta);
             (loss, loss + pen.w.value(w) + pen.h.value(h))
         };
-        let start = Instant::now();
-        let (l0, o0) = objective(&w, &h);
-        let mut history = vec![HistoryEntry {
-            iter: 0,
-            time_s: 0.0,
-            objective: o0,
-            loss: l0,
-            rel_decrease: None,
-            violation: None,
-        }];
-        let (mut prev, mut loss) = (o0, l0);
-        let mut it = 0;
         let w_first = self.solver != SolverKind::Mu;
         let mut ws = Workspace::new(weights, self.solver == SolverKind::Mu);
-        let stop = loop {
-            if it >= self.max_iter {
-                break StopReason::MaxIterations;
-            }
-            if let Some(cb) = opts.progress.as_mut() {
-                let p = Progress {
-                    iter: it,
-                    max_iter: self.max_iter,
-                    elapsed: start.elapsed(),
-                    objective: prev,
-                };
-                if let ControlFlow::Break(()) = cb(&p) {
-                    break StopReason::Cancelled;
-                }
-            }
-            if self.time_limit.is_some_and(|t| start.elapsed() >= t) {
-                break StopReason::TimeLimit;
-            }
+        let first = objective(&w, &h);
+        let end = iterate(self, opts.progress.take(), first, || {
             let update_w = |w: &mut Mat<f64>, h: &Mat<f64>, ws: &mut Workspace| {
                 self.masked_half(&mx, weights, x, w, h, Side::W, pen.w, beta, ws)
             };
@@ -353,38 +316,10 @@ impl Nmf {
                 }
                 update_w(&mut w, &h, &mut ws);
             }
-            it += 1;
-            let (l, o) = objective(&w, &h);
-            loss = l;
-            let rel = (prev - o) / prev.abs().max(f64::MIN_POSITIVE);
-            history.push(HistoryEntry {
-                iter: it,
-                time_s: start.elapsed().as_secs_f64(),
-                objective: o,
-                loss: l,
-                rel_decrease: Some(rel),
-                violation: None,
-            });
-            prev = o;
-            if self.tol > 0.0 && rel < self.tol {
-                break StopReason::Converged;
-            }
-        };
-        Ok(NmfFit {
-            w,
-            h,
-            n_iter: it,
-            stop,
-            loss,
-            objective: prev,
-            reconstruction_err: (2.0 * loss.max(0.0)).sqrt(),
-            history,
-            init: init_used,
-            init_time,
-            fit_time: start.elapsed(),
-        })
+            objective(&w, &h)
+        });
+        Ok(end.into_fit(w, h, init_used, init_time))
     }
-
     /// Updates the rows of `f` (n×k for W; for H its transpose, m×k) with the
     /// other factor `g` fixed. `Side::W`: rows of X; `Side::H`: columns.
     #[allow(clippy::too_many_arguments)]
@@ -405,6 +340,105 @@ impl Nmf {
             SolverKind::AnlsBpp => rows_half(mx, f, g, side, pen, true, ws),
             SolverKind::Cd | SolverKind::Hals => rows_half(mx, f, g, side, pen, false, ws),
         }
+    }
+}
+
+/// How the loop of a masked fit ended.
+pub(crate) struct LoopEnd {
+    stop: StopReason,
+    history: Vec<HistoryEntry>,
+    n_iter: usize,
+    loss: f64,
+    objective: f64,
+    fit_time: std::time::Duration,
+}
+
+impl LoopEnd {
+    fn into_fit(
+        self,
+        w: Mat<f64>,
+        h: Mat<f64>,
+        init: Option<crate::Init>,
+        init_time: std::time::Duration,
+    ) -> NmfFit<f64> {
+        NmfFit {
+            w,
+            h,
+            n_iter: self.n_iter,
+            stop: self.stop,
+            loss: self.loss,
+            objective: self.objective,
+            reconstruction_err: (2.0 * self.loss.max(0.0)).sqrt(),
+            history: self.history,
+            init,
+            init_time,
+            fit_time: self.fit_time,
+        }
+    }
+}
+
+/// The loop the masked fits share: max iterations, progress callback, time
+/// limit, relative decrease of the objective, history. `first` is (loss,
+/// objective) at the start; `step` runs one iteration and returns them.
+pub(crate) fn iterate(
+    est: &Nmf,
+    mut progress: Option<&mut crate::ProgressFn<'_>>,
+    first: (f64, f64),
+    mut step: impl FnMut() -> (f64, f64),
+) -> LoopEnd {
+    let start = Instant::now();
+    let (mut loss, mut prev) = first;
+    let mut history = vec![HistoryEntry {
+        iter: 0,
+        time_s: 0.0,
+        objective: prev,
+        loss,
+        rel_decrease: None,
+        violation: None,
+    }];
+    let mut it = 0;
+    let stop = loop {
+        if it >= est.max_iter {
+            break StopReason::MaxIterations;
+        }
+        if let Some(cb) = progress.as_mut() {
+            let p = Progress {
+                iter: it,
+                max_iter: est.max_iter,
+                elapsed: start.elapsed(),
+                objective: prev,
+            };
+            if let ControlFlow::Break(()) = cb(&p) {
+                break StopReason::Cancelled;
+            }
+        }
+        if est.time_limit.is_some_and(|t| start.elapsed() >= t) {
+            break StopReason::TimeLimit;
+        }
+        let (l, o) = step();
+        it += 1;
+        loss = l;
+        let rel = (prev - o) / prev.abs().max(f64::MIN_POSITIVE);
+        history.push(HistoryEntry {
+            iter: it,
+            time_s: start.elapsed().as_secs_f64(),
+            objective: o,
+            loss: l,
+            rel_decrease: Some(rel),
+            violation: None,
+        });
+        prev = o;
+        if est.tol > 0.0 && rel < est.tol {
+            break StopReason::Converged;
+        }
+    };
+    LoopEnd {
+        stop,
+        history,
+        n_iter: it,
+        loss,
+        objective: prev,
+        fit_time: start.elapsed(),
     }
 }
 

@@ -241,6 +241,20 @@ pub struct ModelArgs {
     pub threads: usize,
 }
 
+impl FitArgs {
+    /// The initial W and H read from --w0/--h0 with --init custom.
+    pub fn custom_start(&self) -> Result<Option<(Mat<f64>, Mat<f64>)>, CliError> {
+        match (self.init.as_str(), &self.w0, &self.h0) {
+            ("custom", Some(w), Some(h)) => Ok(Some((io::read_dense(w)?, io::read_dense(h)?))),
+            ("custom", _, _) => Err(CliError::usage("--init custom needs both --w0 and --h0")),
+            (_, None, None) => Ok(None),
+            _ => Err(CliError::usage(
+                "--w0/--h0 are only used with --init custom",
+            )),
+        }
+    }
+}
+
 /// Builds the estimator from the flags.
 pub fn estimator(a: &FitArgs) -> Result<Nmf, CliError> {
     let init = if a.init == "custom" {
@@ -306,16 +320,7 @@ pub fn fit_and_write(
     let t0 = Instant::now();
     let est = estimator(a)?;
     let format = Format::parse(&a.format)?;
-    let custom = match (a.init.as_str(), &a.w0, &a.h0) {
-        ("custom", Some(w), Some(h)) => Some((io::read_dense(w)?, io::read_dense(h)?)),
-        ("custom", _, _) => return Err(CliError::usage("--init custom needs both --w0 and --h0")),
-        (_, None, None) => None,
-        _ => {
-            return Err(CliError::usage(
-                "--w0/--h0 are only used with --init custom",
-            ))
-        }
-    };
+    let custom = a.custom_start()?;
     let mut reporter = Reporter::new(a.quiet, a.model.max_iter);
     let mut cb = |p: &nmfkit::Progress| reporter.update(p);
     let opts = FitOptions {

@@ -102,16 +102,7 @@ pub fn fit_and_write(
         .as_deref()
         .map(io::read_dense)
         .transpose()?;
-    let custom = match (a.init.as_str(), &a.w0, &a.h0) {
-        ("custom", Some(w), Some(h)) => Some((io::read_dense(w)?, io::read_dense(h)?)),
-        ("custom", _, _) => return Err(CliError::usage("--init custom needs both --w0 and --h0")),
-        (_, None, None) => None,
-        _ => {
-            return Err(CliError::usage(
-                "--w0/--h0 are only used with --init custom",
-            ))
-        }
-    };
+    let custom = a.custom_start()?;
     let mut reporter = Reporter::new(a.quiet, a.model.max_iter);
     let mut cb = |p: &nmfkit::Progress| reporter.update(p);
     let opts = SmoothOptions {

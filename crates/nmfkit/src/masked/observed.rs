@@ -2,9 +2,8 @@
 //! ratings and other mostly-missing data. Every product runs over the
 //! stored entries (O(nnz·k) per half-step); nothing of size n×m is formed.
 
-use super::{coordinate_sweeps, divergence};
+use super::{coordinate_sweeps, divergence, iterate};
 use crate::data::CsrMatrix;
-use crate::driver::{HistoryEntry, Progress, StopReason};
 use crate::error::{invalid, NmfError, Result};
 use crate::matrix::Mat;
 use crate::model::{FitOptions, Nmf, NmfFit};
@@ -13,7 +12,6 @@ use crate::rng::{seeded, standard_normal};
 use crate::scalar::EPS32;
 use crate::solver::{nnls_bpp, SolverKind};
 use rayon::prelude::*;
-use std::ops::ControlFlow;
 use std::time::Instant;
 
 /// Row i of X as (column, value) pairs: `rows` of X for W, of Xᵀ for H.
@@ -58,16 +56,7 @@ impl Nmf {
         x: &CsrMatrix<f64>,
         opts: FitOptions<'_, '_, f64>,
     ) -> Result<NmfFit<f64>> {
-        let run = || self.observed_inner(x, opts);
-        if self.threads == 0 && rayon::current_thread_index().is_some() {
-            run()
-        } else {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(self.threads)
-                .build()
-                .map_err(|e| invalid("threads", e.to_string()))?
-                .install(run)
-        }
+        crate::model::on_pool(self.threads, || self.observed_inner(x, opts))
     }
 
     fn observed_inner(
@@ -190,37 +179,10 @@ impl Nmf {
                 .sum();
             (loss, loss + value(pen.w, wr) + value(pen.h, hr))
         };
-        let start = Instant::now();
-        let (l0, o0) = objective(&wr, &hr);
-        let mut history = vec![HistoryEntry {
-            iter: 0,
-            time_s: 0.0,
-            objective: o0,
-            loss: l0,
-            rel_decrease: None,
-            violation: None,
-        }];
-        let (mut prev, mut loss, mut it) = (o0, l0, 0);
         let w_first = self.solver != SolverKind::Mu;
-        let stop = loop {
-            if it >= self.max_iter {
-                break StopReason::MaxIterations;
-            }
-            if let Some(cb) = opts.progress.as_mut() {
-                let p = Progress {
-                    iter: it,
-                    max_iter: self.max_iter,
-                    elapsed: start.elapsed(),
-                    objective: prev,
-                };
-                if let ControlFlow::Break(()) = cb(&p) {
-                    break StopReason::Cancelled;
-                }
-            }
-            if self.time_limit.is_some_and(|t| start.elapsed() >= t) {
-                break StopReason::TimeLimit;
-            }
-            let update_h = opts.update_h;
+        let first = objective(&wr, &hr);
+        let update_h = opts.update_h;
+        let end = iterate(self, opts.progress.take(), first, || {
             if w_first {
                 half(self.solver, &rows, &mut wr, &hr, k, pen.w, beta);
                 if update_h {
@@ -232,38 +194,11 @@ impl Nmf {
                 }
                 half(self.solver, &rows, &mut wr, &hr, k, pen.w, beta);
             }
-            it += 1;
-            let (l, o) = objective(&wr, &hr);
-            loss = l;
-            let rel = (prev - o) / prev.abs().max(f64::MIN_POSITIVE);
-            history.push(HistoryEntry {
-                iter: it,
-                time_s: start.elapsed().as_secs_f64(),
-                objective: o,
-                loss: l,
-                rel_decrease: Some(rel),
-                violation: None,
-            });
-            prev = o;
-            if self.tol > 0.0 && rel < self.tol {
-                break StopReason::Converged;
-            }
-        };
+            objective(&wr, &hr)
+        });
         let w = Mat::from_fn(n, k, |i, t| wr[i * k + t]);
         let h = Mat::from_col_major(k, m, hr)?;
-        Ok(NmfFit {
-            w,
-            h,
-            n_iter: it,
-            stop,
-            loss,
-            objective: prev,
-            reconstruction_err: (2.0 * loss.max(0.0)).sqrt(),
-            history,
-            init: init_used,
-            init_time,
-            fit_time: start.elapsed(),
-        })
+        Ok(end.into_fit(w, h, init_used, init_time))
     }
 }
 

@@ -236,15 +236,9 @@ impl SmoothNmf {
         g: Option<MatRef<'_, f64>>,
         opts: SmoothOptions<'_, '_>,
     ) -> Result<SmoothFit> {
-        let run = || self.fit_inner(x, g, opts);
-        // Run inside a pool: called from outside one, every parallel loop
-        // would be injected into the global pool from a blocked thread,
-        // which measured 1.7× slower on this model's short loops.
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(self.threads)
-            .build()
-            .map_err(|e| invalid("threads", e.to_string()))?
-            .install(run)
+        // The whole fit on a pool's worker: its loops are short, and
+        // injected from outside a pool they measured 1.7× slower.
+        crate::model::on_pool(self.threads, || self.fit_inner(x, g, opts))
     }
 
     /// The μ of component t.
