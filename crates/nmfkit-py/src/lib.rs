@@ -789,6 +789,50 @@ fn fit_masked<'py>(
     result(py, fit, false, false)
 }
 
+/// A fit where only the stored entries of sparse X (CSR or CSC arrays)
+/// are observed.
+#[pyfunction]
+#[pyo3(signature = (shape, indptr, indices, data, csc, params, w0=None, h0=None))]
+#[allow(clippy::too_many_arguments)]
+fn fit_observed<'py>(
+    py: Python<'py>,
+    shape: (usize, usize),
+    indptr: PyReadonlyArray1<'py, i64>,
+    indices: PyReadonlyArray1<'py, i64>,
+    data: &Bound<'py, PyAny>,
+    csc: bool,
+    params: &Bound<'py, PyDict>,
+    w0: Option<PyReadonlyArray2<'py, f64>>,
+    h0: Option<PyReadonlyArray2<'py, f64>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let p = self::params(params)?;
+    let m = csr_from::<f64>(shape, &indptr, &indices, data, csc)?;
+    // CSC arrays are the CSR matrix of Xᵀ: make X's.
+    let m = if csc { m.transpose() } else { m };
+    let est = oriented(&p, false);
+    let w0 = w0.map(|a| col_major(&a)).transpose()?;
+    let h0 = h0.map(|a| col_major(&a)).transpose()?;
+    let update_h = p.update_h;
+    let (fit, interrupted) = interruptible(py, |cancel| {
+        let mut cb = stop_when(cancel);
+        est.fit_observed_with(
+            &m,
+            FitOptions {
+                w0: w0.as_ref(),
+                h0: h0.as_ref(),
+                update_h,
+                update_w: true,
+                progress: Some(&mut cb),
+            },
+        )
+    })?;
+    if interrupted {
+        return Err(PyKeyboardInterrupt::new_err("fit interrupted"));
+    }
+    let fit = fit.map_err(|e| PyValueError::new_err(e.to_string()))?;
+    result(py, fit, false, false)
+}
+
 /// The β-divergence between X (dense) and W·H, as scikit-learn defines it.
 #[pyfunction]
 fn beta_divergence(
@@ -823,6 +867,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(survey_sparse, m)?)?;
     m.add_function(wrap_pyfunction!(fit_smooth, m)?)?;
     m.add_function(wrap_pyfunction!(fit_masked, m)?)?;
+    m.add_function(wrap_pyfunction!(fit_observed, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -57,3 +57,24 @@ def test_kl_with_missing_values_and_errors():
         nmfkit.NMF(3).fit(X).impute(X)
     with pytest.raises(ValueError, match="beta_loss"):
         nmfkit.NMF(3, solver="hals", beta_loss="kullback-leibler", missing_values=np.nan).fit(Xn)
+
+
+def test_only_stored_entries_observed_for_sparse_ratings():
+    import scipy.sparse as sp
+    X = planted(100, 80, 3, seed=5)
+    keep = np.random.default_rng(6).uniform(size=X.shape) < 0.5
+    R = sp.csr_matrix(np.where(keep, X, 0.0))
+    est = nmfkit.NMF(3, solver="hals", missing_values="unstored", max_iter=1500, tol=0, random_state=0)
+    W = est.fit_transform(R)
+    pred = W @ est.components_
+    err = np.linalg.norm(pred[~keep] - X[~keep]) / np.linalg.norm(X[~keep])
+    assert err < 1e-3, err
+    # Read as zeros, the same data cannot predict the unobserved entries.
+    zeros = nmfkit.NMF(3, solver="hals", max_iter=300, random_state=0).fit(R)
+    pz = zeros.transform(R) @ zeros.components_
+    assert np.linalg.norm(pz[~keep] - X[~keep]) / np.linalg.norm(X[~keep]) > 0.5
+    # CSC gives the same fit.
+    est2 = nmfkit.NMF(3, solver="hals", missing_values="unstored", max_iter=1500, tol=0, random_state=0).fit(R.tocsc())
+    np.testing.assert_allclose(est2.components_, est.components_, rtol=1e-8, atol=1e-12)
+    with pytest.raises(ValueError, match="sparse"):
+        nmfkit.NMF(3, missing_values="unstored").fit(X)

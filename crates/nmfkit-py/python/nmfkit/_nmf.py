@@ -108,10 +108,12 @@ class NMF(*_Bases):
         Threads used by the core (None: all cores).
     time_limit : float or None
         Stop after this many seconds.
-    missing_values : None or np.nan
+    missing_values : None, np.nan or "unstored"
         With ``np.nan``, NaN entries of X are missing: the fit ignores them
         (as does ``mask=`` on ``fit``/``transform``, a weight per entry with 0
-        for missing), and ``impute(X)`` fills them with W·H. Dense X only.
+        for missing), and ``impute(X)`` fills them with W·H (dense X). With
+        ``"unstored"`` and a scipy.sparse X, only the stored entries are
+        observed and the others missing rather than zeros (ratings).
     n_runs : int, default=1
         Fit this many times from random starts (seeds derived from
         ``random_state``; runs of small problems in parallel) and keep the fit
@@ -329,13 +331,22 @@ class NMF(*_Bases):
         return res
 
     # -- missing values -----------------------------------------------------
+    def _unstored(self):
+        return isinstance(self.missing_values, str) and self.missing_values == "unstored"
+
     def _masked(self, X, mask):
         """Dense X and its weights when entries are missing or weighted, else None."""
-        nan_missing = self.missing_values is not None and np.isnan(self.missing_values)
+        if self._unstored():
+            raise ValueError("missing_values='unstored' applies to fit on scipy.sparse X only")
+        nan_missing = (
+            self.missing_values is not None
+            and not isinstance(self.missing_values, str)
+            and np.isnan(self.missing_values)
+        )
         if mask is None and not nan_missing:
             return None
         if self.missing_values is not None and not nan_missing:
-            raise ValueError(f"missing_values must be None or np.nan, got {self.missing_values!r}")
+            raise ValueError(f"missing_values must be None, np.nan or 'unstored', got {self.missing_values!r}")
         if _is_sparse(X):
             raise ValueError("masks and missing values need dense X for now")
         X = np.asarray(X, dtype=np.float64)
@@ -388,6 +399,42 @@ class NMF(*_Bases):
     # -- the estimator API --------------------------------------------------
     def fit_transform(self, X, y=None, W=None, H=None, mask=None):
         """Learn the model and return W (the transformed data)."""
+        if self._unstored():
+            if not _is_sparse(X) or mask is not None:
+                raise ValueError("missing_values='unstored' needs scipy.sparse X and no mask")
+            X = X.tocsr() if X.format not in ("csr", "csc") else X
+            self._check_params(X)
+            k = self._rank(X, W, H, True)
+            alpha_H = self.alpha_W if self.alpha_H == "same" else self.alpha_H
+            params = {
+                "n_components": k,
+                "beta": self._beta_loss,
+                "solver": self.solver,
+                "init": "random" if self.init in (None, "random") else self.init,
+                "seed": _seed_from(self.random_state),
+                "max_iter": int(self.max_iter),
+                "tol": float(self.tol),
+                "n_threads": self.n_threads or 0,
+                "time_limit": self.time_limit,
+                "alpha_W": float(self.alpha_W),
+                "alpha_H": float(alpha_H),
+                "l1_ratio": float(self.l1_ratio),
+            }
+            as64 = lambda a: None if a is None else np.asarray(a, dtype=np.float64)
+            custom = self.init == "custom"
+            res = _core.fit_observed(
+                X.shape, np.asarray(X.indptr, dtype=np.int64), np.asarray(X.indices, dtype=np.int64),
+                np.asarray(X.data, dtype=np.float64), X.format == "csc", params,
+                as64(W) if custom else None, as64(H) if custom else None,
+            )
+            self.n_features_in_ = X.shape[1]
+            self.reconstruction_err_ = res["reconstruction_err"]
+            self.components_ = res["H"]
+            self.n_components_ = res["H"].shape[0]
+            self.n_iter_ = res["n_iter"]
+            self.history_ = res["history"]
+            self.stop_reason_ = res["stop_reason"]
+            return res["W"]
         masked = self._masked(X, mask)
         if masked is not None:
             Xf, weights = masked
