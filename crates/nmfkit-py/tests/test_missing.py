@@ -53,6 +53,8 @@ def test_kl_with_missing_values_and_errors():
     with pytest.raises(ValueError, match="dense"):
         import scipy.sparse as sp
         nmfkit.NMF(3).fit(sp.csr_matrix(X), mask=np.ones_like(X))
+    with pytest.raises(ValueError, match="n_runs"):
+        nmfkit.NMF(3, n_runs=3, missing_values=np.nan).fit(Xn)
     with pytest.raises(ValueError, match="nothing is missing"):
         nmfkit.NMF(3).fit(X).impute(X)
     with pytest.raises(ValueError, match="beta_loss"):

@@ -396,9 +396,25 @@ class NMF(*_Bases):
         Xf, weights = masked
         return np.where(weights == 0, W @ self.components_, Xf)
 
+    def _keep(self, res):
+        """Store a fit's results as the fitted attributes; return W."""
+        self.reconstruction_err_ = res["reconstruction_err"]
+        self.components_ = res["H"]
+        self.n_components_ = res["H"].shape[0]
+        self.n_iter_ = res["n_iter"]
+        self.history_ = res["history"]
+        self.stop_reason_ = res["stop_reason"]
+        return res["W"]
+
     # -- the estimator API --------------------------------------------------
     def fit_transform(self, X, y=None, W=None, H=None, mask=None):
         """Learn the model and return W (the transformed data)."""
+        special = self._unstored() or mask is not None or self.missing_values is not None
+        if special and self.n_runs > 1:
+            raise ValueError("n_runs > 1 is not supported with missing values or masks yet")
+        if special:
+            for stale in ("run_objectives_", "best_run_"):
+                self.__dict__.pop(stale, None)
         if self._unstored():
             if not _is_sparse(X) or mask is not None:
                 raise ValueError("missing_values='unstored' needs scipy.sparse X and no mask")
@@ -428,33 +444,15 @@ class NMF(*_Bases):
                 as64(W) if custom else None, as64(H) if custom else None,
             )
             self.n_features_in_ = X.shape[1]
-            self.reconstruction_err_ = res["reconstruction_err"]
-            self.components_ = res["H"]
-            self.n_components_ = res["H"].shape[0]
-            self.n_iter_ = res["n_iter"]
-            self.history_ = res["history"]
-            self.stop_reason_ = res["stop_reason"]
-            return res["W"]
+            return self._keep(res)
         masked = self._masked(X, mask)
         if masked is not None:
             Xf, weights = masked
             self.n_features_in_ = Xf.shape[1]
-            res = self._fit_masked(Xf, weights, W=W, H=H)
-            self.reconstruction_err_ = res["reconstruction_err"]
-            self.components_ = res["H"]
-            self.n_components_ = res["H"].shape[0]
-            self.n_iter_ = res["n_iter"]
-            self.history_ = res["history"]
-            self.stop_reason_ = res["stop_reason"]
-            return res["W"]
+            return self._keep(self._fit_masked(Xf, weights, W=W, H=H))
         X = self._validate(X, reset=True)
         res = self._fit_transform(X, W=W, H=H)
-        self.reconstruction_err_ = res["reconstruction_err"]
-        self.components_ = res["H"]
-        self.n_components_ = res["H"].shape[0]
-        self.n_iter_ = res["n_iter"]
-        self.history_ = res["history"]
-        self.stop_reason_ = res["stop_reason"]
+        self._keep(res)
         if "run_objectives" in res:
             self.run_objectives_ = np.asarray(res["run_objectives"])
             self.best_run_ = res["best_run"]
