@@ -749,6 +749,32 @@ fn fit_smooth<'py>(
     Ok(d)
 }
 
+/// Runs `fit` with the given starts and a Ctrl-C watch (see
+/// [`interruptible`]) and returns its result dict (the caller's orientation).
+fn watched_fit<'py>(
+    py: Python<'py>,
+    w0: Option<Mat<f64>>,
+    h0: Option<Mat<f64>>,
+    update_h: bool,
+    fit: impl FnOnce(FitOptions<'_, '_, f64>) -> nmfkit::Result<NmfFit<f64>> + Send,
+) -> PyResult<Bound<'py, PyDict>> {
+    let (fit, interrupted) = interruptible(py, |cancel| {
+        let mut cb = stop_when(cancel);
+        fit(FitOptions {
+            w0: w0.as_ref(),
+            h0: h0.as_ref(),
+            update_h,
+            update_w: true,
+            progress: Some(&mut cb),
+        })
+    })?;
+    if interrupted {
+        return Err(PyKeyboardInterrupt::new_err("fit interrupted"));
+    }
+    let fit = fit.map_err(|e| PyValueError::new_err(e.to_string()))?;
+    result(py, fit, false, false)
+}
+
 /// A masked fit: X and the weights dense float64 (copied to the core's
 /// layout), 0 = missing (its value ignored, NaN allowed).
 #[pyfunction]
@@ -767,26 +793,9 @@ fn fit_masked<'py>(
     let weights = col_major(&weights)?;
     let w0 = w0.map(|a| col_major(&a)).transpose()?;
     let h0 = h0.map(|a| col_major(&a)).transpose()?;
-    let update_h = p.update_h;
-    let (fit, interrupted) = interruptible(py, |cancel| {
-        let mut cb = stop_when(cancel);
-        est.fit_masked_with(
-            x.as_ref(),
-            weights.as_ref(),
-            FitOptions {
-                w0: w0.as_ref(),
-                h0: h0.as_ref(),
-                update_h,
-                update_w: true,
-                progress: Some(&mut cb),
-            },
-        )
-    })?;
-    if interrupted {
-        return Err(PyKeyboardInterrupt::new_err("fit interrupted"));
-    }
-    let fit = fit.map_err(|e| PyValueError::new_err(e.to_string()))?;
-    result(py, fit, false, false)
+    watched_fit(py, w0, h0, p.update_h, |opts| {
+        est.fit_masked_with(x.as_ref(), weights.as_ref(), opts)
+    })
 }
 
 /// A fit where only the stored entries of sparse X (CSR or CSC arrays)
@@ -812,25 +821,9 @@ fn fit_observed<'py>(
     let est = oriented(&p, false);
     let w0 = w0.map(|a| col_major(&a)).transpose()?;
     let h0 = h0.map(|a| col_major(&a)).transpose()?;
-    let update_h = p.update_h;
-    let (fit, interrupted) = interruptible(py, |cancel| {
-        let mut cb = stop_when(cancel);
-        est.fit_observed_with(
-            &m,
-            FitOptions {
-                w0: w0.as_ref(),
-                h0: h0.as_ref(),
-                update_h,
-                update_w: true,
-                progress: Some(&mut cb),
-            },
-        )
-    })?;
-    if interrupted {
-        return Err(PyKeyboardInterrupt::new_err("fit interrupted"));
-    }
-    let fit = fit.map_err(|e| PyValueError::new_err(e.to_string()))?;
-    result(py, fit, false, false)
+    watched_fit(py, w0, h0, p.update_h, |opts| {
+        est.fit_observed_with(&m, opts)
+    })
 }
 
 /// The β-divergence between X (dense) and W·H, as scikit-learn defines it.
