@@ -10,6 +10,7 @@ from sklearn.decomposition._nmf import _initialize_nmf
 from sklearn.exceptions import ConvergenceWarning
 
 import nmfkit
+from sigint import assert_ctrl_c_interrupts
 
 
 def data(n=40, m=25, k=4, seed=0, positive=False):
@@ -227,33 +228,7 @@ def test_gil_is_released_during_a_fit():
 
 
 def test_ctrl_c_interrupts_a_long_fit_promptly():
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    code = (
-        "import numpy as np, nmfkit, sys\n"
-        "X = np.random.RandomState(0).rand(500, 300)\n"
-        "print('ready', flush=True)\n"
-        "try:\n"
-        "    nmfkit.NMF(n_components=10, solver='mu', tol=0.0, max_iter=10**9).fit(X)\n"
-        "except KeyboardInterrupt:\n"
-        "    print('interrupted', flush=True)\n"
-    )
-    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-    try:
-        assert p.stdout.readline().strip() == "ready"
-        time.sleep(1.0)
-        t = time.perf_counter()
-        p.send_signal(signal.SIGINT)
-        out, _ = p.communicate(timeout=10)
-        assert "interrupted" in out
-        assert time.perf_counter() - t < 3.0
-    finally:
-        # A failed run must not leave an endless fit behind.
-        p.kill()
-        p.wait()
+    assert_ctrl_c_interrupts("nmfkit.NMF(n_components=10, solver='mu', tol=0.0, max_iter=10**9).fit(X)")
 
 
 def test_package_works_without_scikit_learn():

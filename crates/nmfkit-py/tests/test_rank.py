@@ -4,6 +4,7 @@ import pytest
 import scipy.sparse as sp
 
 import nmfkit
+from sigint import assert_ctrl_c_interrupts
 
 
 def clustered(n=90, m=48, k=3, noise=0.1, seed=0):
@@ -127,33 +128,7 @@ def test_n_runs_keeps_the_best_run_reproducibly():
 
 
 def test_ctrl_c_interrupts_a_survey_promptly():
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    code = (
-        "import numpy as np, nmfkit\n"
-        "X = np.random.RandomState(0).rand(400, 300)\n"
-        "print('ready', flush=True)\n"
-        "try:\n"
-        "    nmfkit.rank_survey(X, range(2, 30), n_runs=50, solver='mu', tol=0.0, max_iter=10**6)\n"
-        "except KeyboardInterrupt:\n"
-        "    print('interrupted', flush=True)\n"
-    )
-    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-    try:
-        assert p.stdout.readline().strip() == "ready"
-        time.sleep(1.0)
-        t = time.perf_counter()
-        p.send_signal(signal.SIGINT)
-        out, _ = p.communicate(timeout=10)
-        assert "interrupted" in out
-        assert time.perf_counter() - t < 3.0
-    finally:
-        # A failed run must not leave an endless fit behind.
-        p.kill()
-        p.wait()
+    assert_ctrl_c_interrupts("nmfkit.rank_survey(X, range(2, 30), n_runs=50, solver='mu', tol=0.0, max_iter=10**6)")
 
 
 def test_cross_validation_error_is_lowest_at_the_planted_rank():
