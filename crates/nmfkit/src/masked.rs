@@ -2,7 +2,10 @@
 //! (+ the elastic net) with M ≥ 0 a weight per entry; M_ij = 0 marks a
 //! missing entry, whose stored value (even NaN) is never read.
 //!
-//! Dense X and dense weights, in f64. Solvers:
+//! Dense X with dense weights here ([`Nmf::fit_masked`]); sparse X with
+//! sparse weights — holes in data whose unstored entries are zeros, or only
+//! the listed entries observed — in `sparse.rs` ([`Nmf::fit_masked_sparse`],
+//! [`Nmf::fit_observed`]). In f64. Solvers:
 //! - `mu`: multiplicative updates for every β, with the mask inside both
 //!   products (Wᵀ(M∘X∘(WH)^{β−2}) over Wᵀ(M∘(WH)^{β−1})), Févotte–Idier's
 //!   exponent outside [1, 2];
@@ -76,8 +79,9 @@ fn divergence(x: f64, y: f64, beta: f64) -> f64 {
     if beta == 2.0 {
         0.5 * (x - y) * (x - y)
     } else if beta == 1.0 {
-        let y = y.max(EPS32);
+        // X = 0 leaves y itself, unfloored (scikit-learn sums WH as it is).
         if x > 0.0 {
+            let y = y.max(EPS32);
             x * (x / y).ln() - x + y
         } else {
             y
@@ -842,7 +846,8 @@ fn coordinate_sweeps(gram: &[f64], b: &[f64], mut f: Vec<f64>) -> Vec<f64> {
     f
 }
 
-mod observed;
+mod sparse;
+pub use sparse::SparseWeights;
 
 #[cfg(test)]
 mod tests;
