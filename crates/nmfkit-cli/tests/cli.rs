@@ -1069,12 +1069,14 @@ fn missing_values_fit_impute_and_bad_masks() {
                 sparse.as_str(),
                 "--rank",
                 "4",
-                "--mask",
+                "--missing",
+                "unstored",
+                "--missing-entries",
                 mp.as_str(),
                 "--out",
                 bad.as_str(),
             ],
-            "dense",
+            "already says which entries are observed",
         ),
         (
             vec![
@@ -1174,4 +1176,172 @@ fn only_stored_entries_observed_for_sparse_ratings() {
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("sparse"));
+}
+
+#[test]
+fn sparse_data_takes_masks_and_listed_holes() {
+    let d = tempfile::tempdir().unwrap();
+    // A rank-3 matrix with exact zeros (sparse factors), dense and sparse.
+    let w = Mat::from_fn(70, 3, |i, t| {
+        if (i + t) % 3 == 0 {
+            0.0
+        } else {
+            0.2 + ((i * 7 + t) % 5) as f64 * 0.2
+        }
+    });
+    let h = Mat::from_fn(3, 50, |t, j| {
+        if (j + 2 * t) % 4 == 0 {
+            0.0
+        } else {
+            0.3 + ((j * 3 + t) % 7) as f64 * 0.1
+        }
+    });
+    let truth = nmfkit::inverse_transform(&w, &h);
+    let (xd, xs) = (p(d.path(), "X.npy"), p(d.path(), "X.npz"));
+    write_matrix(Path::new(&xd), &Matrix::Dense(truth.clone())).unwrap();
+    write_matrix(
+        Path::new(&xs),
+        &Matrix::Sparse(nmfkit::CsrMatrix::from_dense(truth.as_ref())),
+    )
+    .unwrap();
+    // 15 % holes: as a list (.mtx) and as a dense 0/1 mask.
+    let mut t = Vec::new();
+    let mut s = 11u64;
+    let weights = Mat::from_fn(70, 50, |i, j| {
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        if (s >> 40) % 7 == 0 {
+            t.push((i, j, 1.0));
+            0.0
+        } else {
+            1.0
+        }
+    });
+    let (holes, mask) = (p(d.path(), "holes.mtx"), p(d.path(), "M.npy"));
+    write_matrix(
+        Path::new(&holes),
+        &Matrix::Sparse(nmfkit::CsrMatrix::from_triplets(70, 50, &t).unwrap()),
+    )
+    .unwrap();
+    write_matrix(Path::new(&mask), &Matrix::Dense(weights.clone())).unwrap();
+    let (w0, h0) = (p(d.path(), "W0.npy"), p(d.path(), "H0.npy"));
+    write_matrix(
+        Path::new(&w0),
+        &Matrix::Dense(Mat::from_fn(70, 3, |i, t| 0.5 + ((i + t) % 3) as f64 * 0.1)),
+    )
+    .unwrap();
+    write_matrix(
+        Path::new(&h0),
+        &Matrix::Dense(Mat::from_fn(3, 50, |t, j| {
+            0.5 + ((j + 2 * t) % 5) as f64 * 0.1
+        })),
+    )
+    .unwrap();
+    let fit = |input: &str, extra: &[&str], out: &str| -> (Value, Mat<f64>) {
+        let mut args = vec![
+            "fit",
+            input,
+            "--rank",
+            "3",
+            "--solver",
+            "hals",
+            "--init",
+            "custom",
+            "--w0",
+            w0.as_str(),
+            "--h0",
+            h0.as_str(),
+            "--max-iter",
+            "2000",
+            "--tol",
+            "0",
+            "--out",
+            out,
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        let r: Value = serde_json::from_slice(&ok(&args).stdout).unwrap();
+        (
+            r,
+            read_matrix(&Path::new(out).join("W.npy"))
+                .unwrap()
+                .to_dense(),
+        )
+    };
+    let (r_dense, w_dense) = fit(&xd, &["--mask", &mask], &p(d.path(), "a"));
+    let (r_list, w_list) = fit(&xs, &["--missing-entries", &holes], &p(d.path(), "b"));
+    let (_, w_mask) = fit(&xs, &["--mask", &mask], &p(d.path(), "c"));
+    let (_, w_dense_list) = fit(&xd, &["--missing-entries", &holes], &p(d.path(), "e"));
+    assert!(
+        max_diff(&w_list, &w_dense) < 1e-9,
+        "{}",
+        max_diff(&w_list, &w_dense)
+    );
+    assert!(max_diff(&w_mask, &w_dense) < 1e-9);
+    assert!(max_diff(&w_dense_list, &w_dense) < 1e-12);
+    assert_eq!(r_list["mask"]["missing_entries"], t.len());
+    assert_eq!(
+        r_list["mask"]["missing_entries"],
+        r_dense["mask"]["missing_entries"]
+    );
+    assert!(
+        r_list["result"]["relative_error"].as_f64().unwrap() < 1e-4,
+        "{}",
+        r_list["result"]
+    );
+    // Impute the holes of the sparse file: a sparse file back, observed
+    // entries kept, holes close to the truth.
+    let filled = p(d.path(), "filled.npz");
+    ok(&[
+        "impute",
+        &xs,
+        "--model",
+        &p(d.path(), "b"),
+        "--missing-entries",
+        &holes,
+        "--out",
+        &filled,
+        "--quiet",
+    ]);
+    let f = read_matrix(Path::new(&filled)).unwrap();
+    assert!(f.is_sparse());
+    let f = f.to_dense();
+    let (mut se, mut ss) = (0.0, 0.0);
+    for ((a, b), m) in f.data.iter().zip(&truth.data).zip(&weights.data) {
+        if *m == 0.0 {
+            se += (a - b) * (a - b);
+            ss += b * b;
+        } else {
+            assert_eq!(a, b);
+        }
+    }
+    assert!(
+        (se / ss).sqrt() < 1e-3,
+        "held-out error {}",
+        (se / ss).sqrt()
+    );
+    // A negative weight in a sparse mask is named.
+    let neg = p(d.path(), "neg.mtx");
+    write_matrix(
+        Path::new(&neg),
+        &Matrix::Sparse(nmfkit::CsrMatrix::from_triplets(70, 50, &[(2, 3, -1.0)]).unwrap()),
+    )
+    .unwrap();
+    let o = nmfkit(&[
+        "fit",
+        &xs,
+        "--rank",
+        "3",
+        "--mask",
+        &neg,
+        "--out",
+        &p(d.path(), "bad"),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("mask weights must be finite and >= 0"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }

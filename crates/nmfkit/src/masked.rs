@@ -847,7 +847,7 @@ fn coordinate_sweeps(gram: &[f64], b: &[f64], mut f: Vec<f64>) -> Vec<f64> {
 }
 
 mod sparse;
-pub use sparse::SparseWeights;
+pub use sparse::{impute_sparse, sparse_masked_error, SparseWeights};
 
 #[cfg(test)]
 mod tests;

@@ -6,7 +6,8 @@ use crate::model_dir::Staged;
 use crate::progress::Reporter;
 use crate::report;
 use clap::Args;
-use nmfkit::{FitOptions, Init, Loss, Mat, Nmf, NmfFit, Regularization, SolverKind};
+use nmfkit::masked::SparseWeights;
+use nmfkit::{CsrMatrix, FitOptions, Init, Loss, Mat, Nmf, NmfFit, Regularization, SolverKind};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -56,9 +57,15 @@ pub struct FitArgs {
 pub struct MaskArgs {
     /// Weights per entry, same shape and formats as the data: 0 marks a
     /// missing entry (its value is ignored), 1 a normal one, others weigh
-    /// the entry in the loss.
+    /// the entry in the loss. In a sparse file (.npz, .mtx) the unstored
+    /// entries are weight 0: only the stored ones are observed.
     #[arg(long)]
     pub mask: Option<PathBuf>,
+    /// A matrix file whose stored (sparse file) or nonzero (dense file)
+    /// entries are missing; every other entry is observed — for a few holes,
+    /// in dense data or in sparse data whose unstored entries are zeros.
+    #[arg(long, value_name = "FILE")]
+    pub missing_entries: Option<PathBuf>,
     /// `nan`: NaN entries of the data are missing (otherwise NaN is an
     /// error). `unstored` (sparse data, `fit` only): only the stored entries
     /// are observed, the others missing rather than zeros — for ratings.
@@ -66,68 +73,272 @@ pub struct MaskArgs {
     pub missing: Option<String>,
 }
 
-impl MaskArgs {
-    pub fn active(&self) -> bool {
-        self.mask.is_some() || self.missing.is_some()
+/// X and its weights, as the masked fits take them.
+pub enum MaskPlan {
+    /// Dense X with missing NaN set to 0, and dense weights.
+    Dense { x: Mat<f64>, weights: Mat<f64> },
+    /// Sparse X (missing NaN dropped), the listed weights and the weight of
+    /// every other entry.
+    Sparse {
+        x: CsrMatrix<f64>,
+        listed: CsrMatrix<f64>,
+        others: f64,
+    },
+}
+
+impl MaskPlan {
+    pub fn sparse_weights(&self) -> Option<SparseWeights<'_>> {
+        match self {
+            MaskPlan::Sparse { listed, others, .. } => Some(SparseWeights {
+                listed,
+                others: *others,
+            }),
+            MaskPlan::Dense { .. } => None,
+        }
     }
 
-    /// (X with missing NaN set to 0, the weights) for dense X.
-    /// `transpose`: the data was transposed after reading; so is the mask.
-    pub fn weights(
-        &self,
-        x: &Matrix,
-        input: &Path,
-        transpose: bool,
-    ) -> Result<(Mat<f64>, Mat<f64>), CliError> {
+    /// Entries with weight 0.
+    pub fn missing_count(&self) -> usize {
+        match self {
+            MaskPlan::Dense { weights, .. } => weights.data.iter().filter(|w| **w == 0.0).count(),
+            MaskPlan::Sparse { x, listed, others } => {
+                let zero = listed.values().iter().filter(|w| **w == 0.0).count();
+                if *others == 0.0 {
+                    x.nrows() * x.ncols() - (listed.nnz() - zero)
+                } else {
+                    zero
+                }
+            }
+        }
+    }
+
+    /// Fits with `est`.
+    pub fn fit(&self, est: &Nmf, opts: FitOptions<'_, '_, f64>) -> nmfkit::Result<NmfFit<f64>> {
+        match self {
+            MaskPlan::Dense { x, weights } => {
+                est.fit_masked_with(x.as_ref(), weights.as_ref(), opts)
+            }
+            MaskPlan::Sparse { x, .. } => {
+                est.fit_masked_sparse_with(x, self.sparse_weights().expect("sparse"), opts)
+            }
+        }
+    }
+
+    /// (½ Σ M∘(X − WH)², Σ M∘X²).
+    pub fn error(&self, w: &Mat<f64>, h: &Mat<f64>) -> nmfkit::Result<(f64, f64)> {
+        match self {
+            MaskPlan::Dense { x, weights } => {
+                let sq = x
+                    .data
+                    .iter()
+                    .zip(&weights.data)
+                    .map(|(v, w)| w * v * v)
+                    .sum();
+                Ok((
+                    nmfkit::masked::masked_divergence(x.as_ref(), weights.as_ref(), w, h, 2.0),
+                    sq,
+                ))
+            }
+            MaskPlan::Sparse { x, .. } => {
+                nmfkit::masked::sparse_masked_error(x, self.sparse_weights().expect("sparse"), w, h)
+            }
+        }
+    }
+
+    /// X with the missing entries replaced by W·H.
+    pub fn impute(&self, w: &Mat<f64>, h: &Mat<f64>) -> nmfkit::Result<Matrix> {
+        Ok(match self {
+            MaskPlan::Dense { x, weights } => {
+                Matrix::Dense(nmfkit::masked::impute(x.as_ref(), weights.as_ref(), w, h))
+            }
+            MaskPlan::Sparse { x, .. } => Matrix::Sparse(nmfkit::masked::impute_sparse(
+                x,
+                self.sparse_weights().expect("sparse"),
+                w,
+                h,
+            )?),
+        })
+    }
+}
+
+impl MaskArgs {
+    pub fn active(&self) -> bool {
+        self.mask.is_some() || self.missing.is_some() || self.missing_entries.is_some()
+    }
+
+    fn unstored(&self) -> bool {
+        self.missing.as_deref() == Some("unstored")
+    }
+
+    /// X and its weights. `transpose`: the data was transposed after
+    /// reading; so are the mask files.
+    pub fn plan(&self, x: &Matrix, input: &Path, transpose: bool) -> Result<MaskPlan, CliError> {
         if let Some(m) = &self.missing {
-            if m != "nan" {
+            if m != "nan" && m != "unstored" {
                 return Err(CliError::usage(format!(
-                    "--missing must be 'nan', got '{m}'"
+                    "--missing must be 'nan' or 'unstored', got '{m}'"
                 )));
             }
         }
-        let Matrix::Dense(xd) = x else {
-            return Err(CliError::input(
-                input,
-                "masks and missing values need dense data for now (save X as .npy or .csv)",
-            ));
-        };
-        let (n, m) = (xd.nrows, xd.ncols);
-        let mut weights = match &self.mask {
-            Some(path) => {
-                let mut w = io::read_dense(path)?;
-                if transpose {
-                    w = w.transpose();
-                }
-                if (w.nrows, w.ncols) != (n, m) {
-                    return Err(CliError::input(
-                        path,
-                        format!(
-                            "the mask is {}×{} but the data is {n}×{m}",
-                            w.nrows, w.ncols
-                        ),
-                    ));
-                }
-                if let Some(v) = w.data.iter().find(|v| !(v.is_finite() && **v >= 0.0)) {
-                    return Err(CliError::input(
-                        path,
-                        format!("mask weights must be finite and >= 0, found {v}"),
-                    ));
-                }
-                w
+        let (n, m) = x.shape();
+        let read = |path: &Path| -> Result<Matrix, CliError> {
+            let mut w = io::read_matrix(path)?;
+            if transpose {
+                w = w.transpose();
             }
-            None => Mat::from_fn(n, m, |_, _| 1.0),
+            if w.shape() != (n, m) {
+                let (a, b) = w.shape();
+                return Err(CliError::input(
+                    path,
+                    format!("the mask is {a}×{b} but the data is {n}×{m}"),
+                ));
+            }
+            Ok(w)
         };
-        let mut filled = xd.clone();
-        if self.missing.is_some() {
-            for (v, w) in filled.data.iter_mut().zip(weights.data.iter_mut()) {
-                if v.is_nan() {
-                    *v = 0.0;
-                    *w = 0.0;
-                }
+        let mask = self.mask.as_deref().map(read).transpose()?;
+        if let (Some(Matrix::Dense(w)), Some(path)) = (&mask, &self.mask) {
+            if let Some(v) = w.data.iter().find(|v| !(v.is_finite() && **v >= 0.0)) {
+                return Err(CliError::input(
+                    path,
+                    format!("mask weights must be finite and >= 0, found {v}"),
+                ));
             }
         }
-        Ok((filled, weights))
+        let holes = self.missing_entries.as_deref().map(read).transpose()?;
+        let nan = self.missing.as_deref() == Some("nan");
+        match x {
+            Matrix::Dense(xd) => {
+                if self.unstored() {
+                    return Err(CliError::input(
+                        input,
+                        "--missing unstored needs sparse data (.npz or .mtx): a dense file stores every entry",
+                    ));
+                }
+                let mut weights = match mask {
+                    Some(w) => w.to_dense(),
+                    None => Mat::from_fn(n, m, |_, _| 1.0),
+                };
+                match holes {
+                    Some(Matrix::Dense(hd)) => {
+                        for (w, h) in weights.data.iter_mut().zip(&hd.data) {
+                            if *h != 0.0 {
+                                *w = 0.0;
+                            }
+                        }
+                    }
+                    Some(Matrix::Sparse(hs)) => {
+                        for i in 0..n {
+                            for &j in hs.row(i).0 {
+                                weights.set(i, j as usize, 0.0);
+                            }
+                        }
+                    }
+                    None => {}
+                }
+                let mut filled = xd.clone();
+                if nan {
+                    for (v, w) in filled.data.iter_mut().zip(weights.data.iter_mut()) {
+                        if v.is_nan() {
+                            *v = 0.0;
+                            *w = 0.0;
+                        }
+                    }
+                }
+                Ok(MaskPlan::Dense { x: filled, weights })
+            }
+            Matrix::Sparse(xs) => {
+                if self.unstored() {
+                    if mask.is_some() || holes.is_some() {
+                        return Err(CliError::usage(
+                            "--missing unstored already says which entries are observed: drop --mask and --missing-entries",
+                        ));
+                    }
+                    let ones = xs.values().iter().map(|_| 1.0).collect();
+                    let idx = xs.indices().iter().map(|&j| j as usize).collect();
+                    let listed = CsrMatrix::try_new(n, m, xs.indptr().to_vec(), idx, ones)
+                        .map_err(|e| CliError::nmf(Some(input), e))?;
+                    return Ok(MaskPlan::Sparse {
+                        x: xs.clone(),
+                        listed,
+                        others: 0.0,
+                    });
+                }
+                // Listed weights as (row, column) → weight.
+                let mut listed: std::collections::BTreeMap<(usize, usize), f64> =
+                    Default::default();
+                let mut others = 1.0;
+                match mask {
+                    Some(Matrix::Sparse(ws)) => {
+                        others = 0.0;
+                        for i in 0..n {
+                            let (idx, val) = ws.row(i);
+                            for (&j, &v) in idx.iter().zip(val) {
+                                if !(v.is_finite() && v >= 0.0) {
+                                    return Err(CliError::input(
+                                        self.mask.as_deref().expect("mask"),
+                                        format!("mask weights must be finite and >= 0, found {v}"),
+                                    ));
+                                }
+                                listed.insert((i, j as usize), v);
+                            }
+                        }
+                    }
+                    Some(Matrix::Dense(wd)) => {
+                        for j in 0..m {
+                            for i in 0..n {
+                                let v = wd.get(i, j);
+                                if v != 1.0 {
+                                    listed.insert((i, j), v);
+                                }
+                            }
+                        }
+                    }
+                    None => {}
+                }
+                let mut hole = |i: usize, j: usize| {
+                    listed.insert((i, j), 0.0);
+                };
+                match &holes {
+                    Some(Matrix::Dense(hd)) => {
+                        for j in 0..m {
+                            for i in 0..n {
+                                if hd.get(i, j) != 0.0 {
+                                    hole(i, j);
+                                }
+                            }
+                        }
+                    }
+                    Some(Matrix::Sparse(hs)) => {
+                        for i in 0..n {
+                            for &j in hs.row(i).0 {
+                                hole(i, j as usize);
+                            }
+                        }
+                    }
+                    None => {}
+                }
+                // Stored NaN: missing with --missing nan (dropped from X),
+                // else left for the core to name.
+                let mut t = Vec::with_capacity(xs.nnz());
+                for i in 0..n {
+                    let (idx, val) = xs.row(i);
+                    for (&j, &v) in idx.iter().zip(val) {
+                        if nan && v.is_nan() {
+                            hole(i, j as usize);
+                        } else {
+                            t.push((i, j as usize, v));
+                        }
+                    }
+                }
+                let x = CsrMatrix::from_triplets(n, m, &t)
+                    .map_err(|e| CliError::nmf(Some(input), e))?;
+                let lt: Vec<(usize, usize, f64)> =
+                    listed.into_iter().map(|((i, j), v)| (i, j, v)).collect();
+                let listed = CsrMatrix::from_triplets(n, m, &lt)
+                    .map_err(|e| CliError::nmf(Some(input), e))?;
+                Ok(MaskPlan::Sparse { x, listed, others })
+            }
+        }
     }
 }
 
@@ -330,27 +541,14 @@ pub fn fit_and_write(
         ..Default::default()
     };
     let context = custom.as_ref().map(|_| a.w0.as_deref().unwrap());
-    let unstored = a.mask.missing.as_deref() == Some("unstored");
-    let masked = if a.mask.active() && !unstored {
-        Some(a.mask.weights(x, &a.input, a.transpose)?)
+    let plan = if a.mask.active() {
+        Some(a.mask.plan(x, &a.input, a.transpose)?)
     } else {
         None
     };
-    let fitted = match (&masked, unstored, x) {
-        (_, true, Matrix::Sparse(s)) => {
-            if a.mask.mask.is_some() {
-                return Err(CliError::usage(
-                    "--missing unstored already says which entries are observed: drop --mask",
-                ));
-            }
-            est.fit_observed_with(s, opts)
-        }
-        (_, true, Matrix::Dense(_)) => return Err(CliError::input(
-            &a.input,
-            "--missing unstored needs sparse data (.npz or .mtx): a dense file stores every entry",
-        )),
-        (Some((xf, wts)), _, _) => est.fit_masked_with(xf.as_ref(), wts.as_ref(), opts),
-        (None, _, _) => est.fit_with(x.input(), opts),
+    let fitted = match &plan {
+        Some(p) => p.fit(&est, opts),
+        None => est.fit_with(x.input(), opts),
     };
     let fit = fitted.map_err(|e| {
         let ctx = match &e {
@@ -360,7 +558,11 @@ pub fn fit_and_write(
             nmfkit::NmfError::Shape { what: "W", .. }
             | nmfkit::NmfError::Negative { what: "W", .. }
             | nmfkit::NmfError::AllZero { what: "W" } => context,
-            nmfkit::NmfError::InvalidParameter { name: "mask", .. } => a.mask.mask.as_deref(),
+            nmfkit::NmfError::InvalidParameter { name: "mask", .. }
+            | nmfkit::NmfError::Negative { what: "mask", .. }
+            | nmfkit::NmfError::NonFinite { what: "mask", .. } => {
+                a.mask.mask.as_deref().or(a.mask.missing_entries.as_deref())
+            }
             _ => Some(a.input.as_path()),
         };
         CliError::nmf(ctx, e)
@@ -369,29 +571,17 @@ pub fn fit_and_write(
     let fit_s = t0.elapsed().as_secs_f64();
 
     let t1 = Instant::now();
-    let (rel, x_sq) = match (&masked, x) {
-        (None, Matrix::Sparse(s)) if unstored => {
-            let sq: f64 = s.values().iter().map(|v| v * v).sum();
-            ((2.0 * fit.loss / sq.max(f64::MIN_POSITIVE)).sqrt(), sq)
+    let (rel, x_sq) = match &plan {
+        Some(p) => {
+            let (loss, sq) = p
+                .error(&fit.w, &fit.h)
+                .map_err(|e| CliError::nmf(Some(&a.input), e))?;
+            ((2.0 * loss / sq.max(f64::MIN_POSITIVE)).sqrt(), sq)
         }
-        _ => match &masked {
-            Some((xf, wts)) => {
-                let sq: f64 = xf.data.iter().zip(&wts.data).map(|(v, w)| w * v * v).sum();
-                let se = 2.0
-                    * nmfkit::masked::masked_divergence(
-                        xf.as_ref(),
-                        wts.as_ref(),
-                        &fit.w,
-                        &fit.h,
-                        2.0,
-                    );
-                ((se / sq.max(f64::MIN_POSITIVE)).sqrt(), sq)
-            }
-            None => (
-                nmfkit::relative_error(x.input(), &fit.w, &fit.h),
-                x.sq_norm(),
-            ),
-        },
+        None => (
+            nmfkit::relative_error(x.input(), &fit.w, &fit.h),
+            x.sq_norm(),
+        ),
     };
     let mut result = report::result(&fit, x_sq, est.loss.beta());
     result["relative_error"] = json!(rel);
@@ -405,14 +595,13 @@ pub fn fit_and_write(
         "timings": {"read_s": read_s, "init_s": fit.init_time.as_secs_f64(), "fit_s": fit.fit_time.as_secs_f64(), "total_fit_s": fit_s},
         "history": report::history(&fit.history),
     });
-    if unstored {
-        report["mask"] = json!({"missing": "unstored", "observed_entries": x.nnz()});
-    }
-    if let Some((_, wts)) = &masked {
+    if let Some(p) = &plan {
         report["mask"] = json!({
             "path": a.mask.mask.as_ref().map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())),
+            "missing_entries_path": a.mask.missing_entries.as_ref().map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())),
             "missing": a.mask.missing,
-            "missing_entries": wts.data.iter().filter(|w| **w == 0.0).count(),
+            "missing_entries": p.missing_count(),
+            "unlisted_weight": p.sparse_weights().map(|w| w.others),
         });
     }
     let mut staged = Staged::new(&a.out)?;

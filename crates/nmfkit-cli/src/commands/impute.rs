@@ -3,7 +3,7 @@
 use super::fit::MaskArgs;
 use super::transform::estimator_of;
 use crate::error::CliError;
-use crate::io::{self, Matrix};
+use crate::io;
 use crate::model_dir;
 use clap::Args;
 use nmfkit::{FitOptions, SolverKind};
@@ -13,7 +13,7 @@ use std::path::PathBuf;
 #[derive(Args, Debug)]
 #[command(
     about = "Fill the missing entries of a matrix with W·H from a fitted model",
-    after_help = "Examples:\n  nmfkit fit ratings.npy --rank 10 --missing nan --out model\n  nmfkit impute ratings.npy --model model --missing nan --out filled.npy\n  nmfkit impute X.csv --model model --mask M.csv --out filled.csv\n\nW for the rows of INPUT is fitted on their observed entries with the model's H fixed; the\nobserved entries are copied unchanged and the missing ones (weight 0) replaced by W·H."
+    after_help = "Examples:\n  nmfkit fit ratings.npy --rank 10 --missing nan --out model\n  nmfkit impute ratings.npy --model model --missing nan --out filled.npy\n  nmfkit impute X.csv --model model --mask M.csv --out filled.csv\n  nmfkit impute counts.npz --model model --missing-entries holes.mtx --out filled.npz\n\nW for the rows of INPUT is fitted on their observed entries with the model's H fixed; the\nobserved entries are copied unchanged and the missing ones (weight 0) replaced by W·H."
 )]
 pub struct ImputeArgs {
     pub input: PathBuf,
@@ -39,7 +39,7 @@ pub struct ImputeArgs {
 pub fn run(a: ImputeArgs) -> Result<(), CliError> {
     if !a.mask.active() {
         return Err(CliError::usage(
-            "say which entries are missing: --mask FILE and/or --missing nan",
+            "say which entries are missing: --mask FILE, --missing-entries FILE and/or --missing nan|unstored",
         ));
     }
     io::Format::of(&a.out)?;
@@ -55,7 +55,7 @@ pub fn run(a: ImputeArgs) -> Result<(), CliError> {
             ),
         ));
     }
-    let (filled, weights) = a.mask.weights(&x, &a.input, false)?;
+    let plan = a.mask.plan(&x, &a.input, false)?;
     let mut est = estimator_of(&model.report, model.h.nrows)?
         .max_iter(a.max_iter)
         .tol(a.tol);
@@ -68,12 +68,14 @@ pub fn run(a: ImputeArgs) -> Result<(), CliError> {
         update_h: false,
         ..Default::default()
     };
-    let fit = est
-        .fit_masked_with(filled.as_ref(), weights.as_ref(), opts)
+    let fit = plan
+        .fit(&est, opts)
         .map_err(|e| CliError::nmf(Some(&a.input), e))?;
-    let out = nmfkit::masked::impute(filled.as_ref(), weights.as_ref(), &fit.w, &model.h);
-    let missing = weights.data.iter().filter(|w| **w == 0.0).count();
-    io::write_matrix(&a.out, &Matrix::Dense(out))?;
+    let out = plan
+        .impute(&fit.w, &model.h)
+        .map_err(|e| CliError::nmf(Some(&a.input), e))?;
+    let missing = plan.missing_count();
+    io::write_matrix(&a.out, &out)?;
     if a.json {
         println!(
             "{}",

@@ -560,3 +560,69 @@ fn half(
             }
         });
 }
+
+/// (½ Σ M∘(X − WH)², Σ M∘X²) for sparse X with sparse weights: the masked
+/// Frobenius loss and the weighted norm it is relative to.
+pub fn sparse_masked_error(
+    x: &CsrMatrix<f64>,
+    weights: SparseWeights<'_>,
+    w: &Mat<f64>,
+    h: &Mat<f64>,
+) -> Result<(f64, f64)> {
+    let rows = lines(x, weights.listed, weights.others, 2.0)?;
+    // The lines hold every entry with a value: unlisted stored ones at weight `others`.
+    let sq: f64 = rows.iter().flatten().map(|e| e.m * e.x * e.x).sum();
+    Ok((
+        sparse_loss(&rows, &w.transpose(), h, 2.0, weights.others),
+        sq,
+    ))
+}
+
+/// Sparse X with its missing entries — weight 0, listed or (when `others`
+/// is 0) unlisted — replaced by (WH)_ij; the observed entries are kept. With
+/// `others = 0` every entry is stored in the result.
+pub fn impute_sparse(
+    x: &CsrMatrix<f64>,
+    weights: SparseWeights<'_>,
+    w: &Mat<f64>,
+    h: &Mat<f64>,
+) -> Result<CsrMatrix<f64>> {
+    let (n, m) = (x.nrows(), x.ncols());
+    let rows = lines(x, weights.listed, weights.others, 2.0)?;
+    let k = h.nrows;
+    let y = |i: usize, j: usize| (0..k).map(|t| w.get(i, t) * h.get(t, j)).sum::<f64>();
+    let mut indptr = vec![0];
+    let (mut idx, mut val) = (Vec::new(), Vec::new());
+    for (i, r) in rows.iter().enumerate() {
+        if weights.others == 0.0 {
+            let mut e = r.iter().peekable();
+            for j in 0..m {
+                let v = match e.peek() {
+                    Some(en) if en.j as usize == j => {
+                        let en = e.next().expect("peeked");
+                        if en.m > 0.0 {
+                            en.x
+                        } else {
+                            y(i, j)
+                        }
+                    }
+                    _ => y(i, j),
+                };
+                idx.push(j);
+                val.push(v);
+            }
+        } else {
+            // Unlisted entries keep X's value (stored or zero).
+            for en in r {
+                idx.push(en.j as usize);
+                val.push(if en.m > 0.0 {
+                    en.x
+                } else {
+                    y(i, en.j as usize)
+                });
+            }
+        }
+        indptr.push(idx.len());
+    }
+    CsrMatrix::try_new(n, m, indptr, idx, val)
+}

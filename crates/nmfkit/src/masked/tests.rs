@@ -535,3 +535,49 @@ fn bad_sparse_weights_are_named() {
     };
     assert!(err(&xs, odd, &est).contains("unlisted"));
 }
+
+#[test]
+fn sparse_imputation_and_error_agree_with_the_dense_ones() {
+    let (x, xs, listed, weights) = sparse_with_holes(20, 15, 2, 0.3, 70);
+    let w = Mat::from_fn(20, 2, |i, t| 0.1 + ((i + t) % 4) as f64 * 0.2);
+    let h = Mat::from_fn(2, 15, |t, j| 0.2 + ((j * 3 + t) % 5) as f64 * 0.1);
+    let dense_fill = impute(x.as_ref(), weights.as_ref(), &w, &h);
+    let sparse_fill = sparse::impute_sparse(&xs, SparseWeights::holes(&listed), &w, &h).unwrap();
+    assert!(rel(&sparse_fill.to_dense(), &dense_fill) < 1e-15);
+    let (loss, sq) =
+        sparse::sparse_masked_error(&xs, SparseWeights::holes(&listed), &w, &h).unwrap();
+    let dense_loss = masked_divergence(x.as_ref(), weights.as_ref(), &w, &h, 2.0);
+    let dense_sq: f64 = x
+        .data
+        .iter()
+        .zip(&weights.data)
+        .map(|(v, m)| m * v * v)
+        .sum();
+    assert!((loss - dense_loss).abs() < 1e-12 * dense_loss);
+    assert!((sq - dense_sq).abs() < 1e-12 * dense_sq);
+    // Only stored entries observed: every other entry is filled.
+    let pattern = crate::CsrMatrix::from_dense(
+        Mat::from_fn(20, 15, |i, j| {
+            if xs.row(i).0.contains(&(j as u32)) {
+                1.0
+            } else {
+                0.0
+            }
+        })
+        .as_ref(),
+    );
+    let obs = sparse::impute_sparse(&xs, SparseWeights::observed(&pattern), &w, &h).unwrap();
+    assert_eq!(obs.nnz(), 20 * 15);
+    let wh = crate::model::inverse_transform(&w, &h);
+    let od = obs.to_dense();
+    for i in 0..20 {
+        for j in 0..15 {
+            let want = if pattern.row(i).0.contains(&(j as u32)) {
+                x.get(i, j)
+            } else {
+                wh.get(i, j)
+            };
+            assert!((od.get(i, j) - want).abs() <= 1e-14 * want.abs());
+        }
+    }
+}
