@@ -798,18 +798,25 @@ fn fit_masked<'py>(
     })
 }
 
-/// A fit where only the stored entries of sparse X (CSR or CSC arrays)
-/// are observed.
+/// A masked fit of sparse X (CSR or CSC arrays) with sparse weights (CSR
+/// arrays of the listed entries; every other entry weighs `others`: 1 keeps
+/// unstored entries as observed zeros, 0 observes only the listed ones).
 #[pyfunction]
-#[pyo3(signature = (shape, indptr, indices, data, csc, params, w0=None, h0=None))]
+#[pyo3(signature = (shape, indptr, indices, data, csc, listed, others, params, w0=None, h0=None))]
 #[allow(clippy::too_many_arguments)]
-fn fit_observed<'py>(
+fn fit_masked_sparse<'py>(
     py: Python<'py>,
     shape: (usize, usize),
     indptr: PyReadonlyArray1<'py, i64>,
     indices: PyReadonlyArray1<'py, i64>,
     data: &Bound<'py, PyAny>,
     csc: bool,
+    listed: (
+        PyReadonlyArray1<'py, i64>,
+        PyReadonlyArray1<'py, i64>,
+        Bound<'py, PyAny>,
+    ),
+    others: f64,
     params: &Bound<'py, PyDict>,
     w0: Option<PyReadonlyArray2<'py, f64>>,
     h0: Option<PyReadonlyArray2<'py, f64>>,
@@ -818,11 +825,19 @@ fn fit_observed<'py>(
     let m = csr_from::<f64>(shape, &indptr, &indices, data, csc)?;
     // CSC arrays are the CSR matrix of Xᵀ: make X's.
     let m = if csc { m.transpose() } else { m };
+    let wts = csr_from::<f64>(shape, &listed.0, &listed.1, &listed.2, false)?;
     let est = oriented(&p, false);
     let w0 = w0.map(|a| col_major(&a)).transpose()?;
     let h0 = h0.map(|a| col_major(&a)).transpose()?;
     watched_fit(py, w0, h0, p.update_h, |opts| {
-        est.fit_observed_with(&m, opts)
+        est.fit_masked_sparse_with(
+            &m,
+            nmfkit::masked::SparseWeights {
+                listed: &wts,
+                others,
+            },
+            opts,
+        )
     })
 }
 
@@ -860,7 +875,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(survey_sparse, m)?)?;
     m.add_function(wrap_pyfunction!(fit_smooth, m)?)?;
     m.add_function(wrap_pyfunction!(fit_masked, m)?)?;
-    m.add_function(wrap_pyfunction!(fit_observed, m)?)?;
+    m.add_function(wrap_pyfunction!(fit_masked_sparse, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

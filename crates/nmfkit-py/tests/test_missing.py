@@ -50,9 +50,6 @@ def test_kl_with_missing_values_and_errors():
         nmfkit.NMF(3).fit(Xn)  # NaN without missing_values is an error
     with pytest.raises(ValueError, match="mask has shape"):
         nmfkit.NMF(3).fit(X, mask=np.ones((3, 3)))
-    with pytest.raises(ValueError, match="dense"):
-        import scipy.sparse as sp
-        nmfkit.NMF(3).fit(sp.csr_matrix(X), mask=np.ones_like(X))
     with pytest.raises(ValueError, match="n_runs"):
         nmfkit.NMF(3, n_runs=3, missing_values=np.nan).fit(Xn)
     with pytest.raises(ValueError, match="nothing is missing"):
@@ -80,3 +77,50 @@ def test_only_stored_entries_observed_for_sparse_ratings():
     np.testing.assert_allclose(est2.components_, est.components_, rtol=1e-8, atol=1e-12)
     with pytest.raises(ValueError, match="sparse"):
         nmfkit.NMF(3, missing_values="unstored").fit(X)
+
+
+def _sparse_planted(n=70, m=50, k=3, seed=7):
+    """Rank k with exact zeros (sparse factors), as scipy CSR."""
+    import scipy.sparse as sp
+    rng = np.random.default_rng(seed)
+    W = rng.uniform(size=(n, k)) * (rng.uniform(size=(n, k)) < 0.5)
+    H = rng.uniform(size=(k, m)) * (rng.uniform(size=(k, m)) < 0.5)
+    X = W @ H
+    return X, sp.csr_matrix(X)
+
+
+def test_sparse_data_with_holes_matches_the_dense_mask():
+    import scipy.sparse as sp
+    X, Xs = _sparse_planted()
+    holes = np.random.default_rng(8).uniform(size=X.shape) < 0.15
+    M = (~holes).astype(float)
+    W0 = np.full((70, 3), 0.5) + np.arange(70)[:, None] % 3 * 0.1
+    H0 = np.full((3, 50), 0.5) + np.arange(50)[None, :] % 5 * 0.1
+    kw = dict(solver="cd", init="custom", max_iter=30, tol=0)
+    dense = nmfkit.NMF(3, **kw).fit(X, W=W0, H=H0, mask=M)
+    for Xin, mask in [(Xs, M), (Xs.tocsc(), M)]:
+        est = nmfkit.NMF(3, **kw).fit(Xin, W=W0, H=H0, mask=mask)
+        np.testing.assert_allclose(est.components_, dense.components_, rtol=1e-8, atol=1e-12)
+    # Holes stored as NaN in the sparse matrix, with missing_values=np.nan.
+    Xh = sp.csr_matrix(np.where(holes, np.nan, X))  # NaN stored at every hole
+    nan_est = nmfkit.NMF(3, missing_values=np.nan, **kw).fit(Xh, W=W0, H=H0)
+    np.testing.assert_allclose(nan_est.components_, dense.components_, rtol=1e-8, atol=1e-12)
+    # A sparse mask: its unstored entries weigh 0 (only the stored ones are observed).
+    # (On planted data without exact zeros: on the data above a component
+    # dies, and which round-off residue is cut to zero then decides the path.)
+    P = planted(70, 50, 3, seed=9)
+    obs = sp.csr_matrix(M * (np.random.default_rng(10).uniform(size=P.shape) < 0.6))
+    a = nmfkit.NMF(3, **kw).fit(sp.csr_matrix(P), W=W0, H=H0, mask=obs)
+    b = nmfkit.NMF(3, **kw).fit(P, W=W0, H=H0, mask=obs.toarray())
+    np.testing.assert_allclose(a.components_, b.components_, rtol=1e-8, atol=1e-12)
+    # Impute: sparse back, observed entries kept, holes recovered.
+    est = nmfkit.NMF(3, solver="hals", missing_values=np.nan, max_iter=2000, tol=0, random_state=0)
+    est.fit(Xh)
+    filled = est.impute(Xh)
+    assert sp.issparse(filled)
+    F = filled.toarray()
+    np.testing.assert_array_equal(F[~holes], X[~holes])
+    err = np.linalg.norm(F[holes] - X[holes]) / np.linalg.norm(X[holes])
+    assert err < 1e-3, err
+    with pytest.raises(ValueError, match="mask has shape"):
+        nmfkit.NMF(3).fit(Xs, mask=sp.csr_matrix((3, 3)))

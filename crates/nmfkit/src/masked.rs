@@ -829,8 +829,19 @@ fn coordinate_sweeps(gram: &[f64], b: &[f64], mut f: Vec<f64>) -> Vec<f64> {
             if d <= 0.0 {
                 continue;
             }
-            let grad: f64 = (0..k).map(|p| gram[t * k + p] * f[p]).sum::<f64>() - b[t];
-            let new = (f[t] - grad / d).max(0.0);
+            let (mut grad, mut size) = (-b[t], b[t].abs());
+            for p in 0..k {
+                let v = gram[t * k + p] * f[p];
+                grad += v;
+                size += v.abs();
+            }
+            let mut new = (f[t] - grad / d).max(0.0);
+            // A value within the round-off of its own gradient is a zero:
+            // kept, it makes a dead component's partner in the other factor
+            // grow without bound (1/tiny) for nothing.
+            if new * d <= 16.0 * f64::EPSILON * size {
+                new = 0.0;
+            }
             moved += (new - f[t]).abs();
             f[t] = new;
         }

@@ -292,25 +292,13 @@ class NMF(*_Bases):
             if H.dtype != X.dtype:
                 raise TypeError(f"H should have the same dtype as X. Got H.dtype = {H.dtype}.")
 
-        alpha_H = self.alpha_W if self.alpha_H == "same" else self.alpha_H
-        params = {
-            "n_components": k,
-            "beta": self._beta_loss,
-            "solver": self.solver,
-            "init": init if init in ("nndsvd", "nndsvda", "nndsvdar") else "auto",
-            "seed": _seed_from(self.random_state),
-            "max_iter": int(self.max_iter),
-            "tol": float(self.tol),
-            "shuffle": bool(self.shuffle),
-            "n_threads": self.n_threads or 0,
-            "time_limit": self.time_limit,
-            "alpha_W": float(self.alpha_W),
-            "alpha_H": float(alpha_H),
-            "l1_ratio": float(self.l1_ratio),
-            "update_H": bool(update_H),
-            "n_runs": int(self.n_runs) if many else 1,
-            "convergence": "sklearn",
-        }
+        params = self._params(k, update_H)
+        params.update(
+            init=init if init in ("nndsvd", "nndsvda", "nndsvdar") else "auto",
+            shuffle=bool(self.shuffle),
+            n_runs=int(self.n_runs) if many else 1,
+            convergence="sklearn",
+        )
         if W is not None:
             W = np.asarray(W, dtype=X.dtype)
         if H is not None:
@@ -335,36 +323,80 @@ class NMF(*_Bases):
         return isinstance(self.missing_values, str) and self.missing_values == "unstored"
 
     def _masked(self, X, mask):
-        """Dense X and its weights when entries are missing or weighted, else None."""
-        if self._unstored():
-            raise ValueError("missing_values='unstored' applies to fit on scipy.sparse X only")
+        """How X's entries are weighted, or None when none is special:
+        ("dense", X with missing set to 0, weights) or ("sparse", CSR/CSC X
+        without missing values, listed weights as CSR, weight of the others)."""
         nan_missing = (
             self.missing_values is not None
             and not isinstance(self.missing_values, str)
             and np.isnan(self.missing_values)
         )
-        if mask is None and not nan_missing:
-            return None
-        if self.missing_values is not None and not nan_missing:
+        if self.missing_values is not None and not nan_missing and not self._unstored():
             raise ValueError(f"missing_values must be None, np.nan or 'unstored', got {self.missing_values!r}")
+        if mask is None and self.missing_values is None:
+            return None
         if _is_sparse(X):
-            raise ValueError("masks and missing values need dense X for now")
+            return self._masked_sparse(X, mask, nan_missing)
+        if self._unstored():
+            raise ValueError("missing_values='unstored' needs scipy.sparse X: a dense array stores every entry")
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2:
             raise ValueError(f"Expected a 2-D array, got {X.ndim}-D")
-        weights = np.ones_like(X) if mask is None else np.asarray(mask, dtype=np.float64)
+        if mask is None:
+            weights = np.ones_like(X)
+        elif _is_sparse(mask):
+            weights = np.asarray(mask.toarray(), dtype=np.float64)  # unstored weights are 0
+        else:
+            weights = np.asarray(mask, dtype=np.float64)
         if weights.shape != X.shape:
             raise ValueError(f"mask has shape {weights.shape} but X has shape {X.shape}")
         if nan_missing:
             weights = np.where(np.isnan(X), 0.0, weights)
-        return np.where(weights == 0, 0.0, X), weights
+        return "dense", np.where(weights == 0, 0.0, X), weights
 
-    def _fit_masked(self, X, weights, W=None, H=None, update_H=True):
-        self._check_params(X)
-        k = self._rank(X, W, H, update_H)
+    def _masked_sparse(self, X, mask, nan_missing):
+        import scipy.sparse as sp
+
+        X = X.tocsr() if X.format not in ("csr", "csc") else X
+        n, m = X.shape
+        if self._unstored():
+            if mask is not None:
+                raise ValueError("missing_values='unstored' already says which entries are observed: drop mask")
+            pattern = sp.csr_matrix((np.ones(X.nnz), X.indices, X.indptr), shape=X.shape) if X.format == "csr" \
+                else sp.csc_matrix((np.ones(X.nnz), X.indices, X.indptr), shape=X.shape).tocsr()
+            return "sparse", X, pattern, 0.0
+        # Listed entries: a sparse mask's stored weights (others 0), or a dense
+        # mask's entries that are not 1 (others 1); stored NaN become holes.
+        if mask is None:
+            rows, cols, vals, others = (np.zeros(0, np.int64),) * 2 + (np.zeros(0),) + (1.0,)
+        elif _is_sparse(mask):
+            if mask.shape != X.shape:
+                raise ValueError(f"mask has shape {mask.shape} but X has shape {X.shape}")
+            c = mask.tocoo()
+            rows, cols, vals, others = c.row.astype(np.int64), c.col.astype(np.int64), np.asarray(c.data, np.float64), 0.0
+        else:
+            M = np.asarray(mask, dtype=np.float64)
+            if M.shape != X.shape:
+                raise ValueError(f"mask has shape {M.shape} but X has shape {X.shape}")
+            rows, cols = np.nonzero(M != 1)
+            vals, others = M[rows, cols], 1.0
+        if nan_missing and np.isnan(X.data).any():
+            c = X.tocoo()
+            bad = np.isnan(c.data)
+            X = sp.csr_matrix((c.data[~bad], (c.row[~bad], c.col[~bad])), shape=X.shape)
+            key = rows.astype(np.int64) * m + cols
+            hole = c.row[bad].astype(np.int64) * m + c.col[bad]
+            keep = ~np.isin(key, hole)
+            rows = np.concatenate([rows[keep], c.row[bad]])
+            cols = np.concatenate([cols[keep], c.col[bad]])
+            vals = np.concatenate([vals[keep], np.zeros(bad.sum())])
+        listed = sp.csr_matrix((vals, (rows, cols)), shape=X.shape)  # keeps explicit zeros
+        return "sparse", X, listed, others
+
+    def _params(self, k, update_H):
         alpha_H = self.alpha_W if self.alpha_H == "same" else self.alpha_H
         init = self.init if self.init in ("random", "nndsvd", "nndsvda", "nndsvdar") else "auto"
-        params = {
+        return {
             "n_components": k,
             "beta": self._beta_loss,
             "solver": self.solver,
@@ -379,22 +411,58 @@ class NMF(*_Bases):
             "l1_ratio": float(self.l1_ratio),
             "update_H": bool(update_H),
         }
+
+    def _fit_masked(self, masked, W=None, H=None, update_H=True):
+        X = masked[1]
+        self._check_params(X)
+        k = self._rank(X, W, H, update_H)
+        params = self._params(k, update_H)
         as64 = lambda a: None if a is None else np.asarray(a, dtype=np.float64)
         if self.init == "custom" and update_H and (W is None or H is None):
             raise ValueError("init='custom' needs both W and H")
         w0 = as64(W) if (self.init == "custom" and update_H) else None
-        return _core.fit_masked(X, weights, params, w0, as64(H))
+        if masked[0] == "dense":
+            return _core.fit_masked(X, masked[2], params, w0, as64(H))
+        listed, others = masked[2], masked[3]
+        i64 = lambda a: np.asarray(a, dtype=np.int64)
+        return _core.fit_masked_sparse(
+            X.shape, i64(X.indptr), i64(X.indices), np.asarray(X.data, dtype=np.float64), X.format == "csc",
+            (i64(listed.indptr), i64(listed.indices), np.asarray(listed.data, dtype=np.float64)), float(others),
+            params, w0, as64(H),
+        )
 
     def impute(self, X, mask=None):
-        """X with its missing entries (NaN with ``missing_values=np.nan``, or
-        weight 0 in ``mask``) replaced by W·H; W is fitted to X's observed
-        entries with the components fixed."""
+        """X with its missing entries (NaN with ``missing_values=np.nan``,
+        weight 0 in ``mask``, or unstored with ``missing_values='unstored'``)
+        replaced by W·H; W is fitted to X's observed entries with the
+        components fixed. Sparse X with holes comes back sparse (CSR), with
+        only its stored entries observed as a dense array."""
         masked = self._masked(X, mask)
         if masked is None:
-            raise ValueError("nothing is missing: give mask= or set missing_values=np.nan")
+            raise ValueError("nothing is missing: give mask= or set missing_values")
         W = self.transform(X, mask=mask)
-        Xf, weights = masked
-        return np.where(weights == 0, W @ self.components_, Xf)
+        H = self.components_
+        if masked[0] == "dense":
+            _, Xf, weights = masked
+            return np.where(weights == 0, W @ H, Xf)
+        import scipy.sparse as sp
+
+        _, Xs, listed, others = masked
+        lc = listed.tocoo()
+        if others == 0.0:
+            out = W @ H
+            seen = lc.data > 0
+            out[lc.row[seen], lc.col[seen]] = np.asarray(Xs.tocsr()[lc.row[seen], lc.col[seen]]).ravel()
+            return out
+        hole = lc.data == 0
+        r, c = lc.row[hole], lc.col[hole]
+        xc = Xs.tocoo()
+        keep = ~np.isin(xc.row.astype(np.int64) * Xs.shape[1] + xc.col, r.astype(np.int64) * Xs.shape[1] + c)
+        vals = np.einsum("ij,ji->i", W[r], H[:, c])
+        return sp.csr_matrix(
+            (np.concatenate([xc.data[keep], vals]), (np.concatenate([xc.row[keep], r]), np.concatenate([xc.col[keep], c]))),
+            shape=Xs.shape,
+        )
 
     def _keep(self, res):
         """Store a fit's results as the fitted attributes; return W."""
@@ -415,41 +483,10 @@ class NMF(*_Bases):
         if special:
             for stale in ("run_objectives_", "best_run_"):
                 self.__dict__.pop(stale, None)
-        if self._unstored():
-            if not _is_sparse(X) or mask is not None:
-                raise ValueError("missing_values='unstored' needs scipy.sparse X and no mask")
-            X = X.tocsr() if X.format not in ("csr", "csc") else X
-            self._check_params(X)
-            k = self._rank(X, W, H, True)
-            alpha_H = self.alpha_W if self.alpha_H == "same" else self.alpha_H
-            params = {
-                "n_components": k,
-                "beta": self._beta_loss,
-                "solver": self.solver,
-                "init": "random" if self.init in (None, "random") else self.init,
-                "seed": _seed_from(self.random_state),
-                "max_iter": int(self.max_iter),
-                "tol": float(self.tol),
-                "n_threads": self.n_threads or 0,
-                "time_limit": self.time_limit,
-                "alpha_W": float(self.alpha_W),
-                "alpha_H": float(alpha_H),
-                "l1_ratio": float(self.l1_ratio),
-            }
-            as64 = lambda a: None if a is None else np.asarray(a, dtype=np.float64)
-            custom = self.init == "custom"
-            res = _core.fit_observed(
-                X.shape, np.asarray(X.indptr, dtype=np.int64), np.asarray(X.indices, dtype=np.int64),
-                np.asarray(X.data, dtype=np.float64), X.format == "csc", params,
-                as64(W) if custom else None, as64(H) if custom else None,
-            )
-            self.n_features_in_ = X.shape[1]
-            return self._keep(res)
         masked = self._masked(X, mask)
         if masked is not None:
-            Xf, weights = masked
-            self.n_features_in_ = Xf.shape[1]
-            return self._keep(self._fit_masked(Xf, weights, W=W, H=H))
+            self.n_features_in_ = masked[1].shape[1]
+            return self._keep(self._fit_masked(masked, W=W, H=H))
         X = self._validate(X, reset=True)
         res = self._fit_transform(X, W=W, H=H)
         self._keep(res)
@@ -474,10 +511,9 @@ class NMF(*_Bases):
             raise ValueError("This NMF instance is not fitted yet.")
         masked = self._masked(X, mask)
         if masked is not None:
-            Xf, weights = masked
-            if Xf.shape[1] != self.components_.shape[1]:
-                raise ValueError(f"X has {Xf.shape[1]} features, but NMF is expecting {self.components_.shape[1]} features as input.")
-            return self._fit_masked(Xf, weights, H=self.components_.astype(np.float64), update_H=False)["W"]
+            if masked[1].shape[1] != self.components_.shape[1]:
+                raise ValueError(f"X has {masked[1].shape[1]} features, but NMF is expecting {self.components_.shape[1]} features as input.")
+            return self._fit_masked(masked, H=self.components_.astype(np.float64), update_H=False)["W"]
         X = self._validate(X, reset=False)
         H = self.components_
         if H.dtype != X.dtype:
