@@ -576,7 +576,8 @@ pub fn fit_and_write(
             let (loss, sq) = p
                 .error(&fit.w, &fit.h)
                 .map_err(|e| CliError::nmf(Some(&a.input), e))?;
-            ((2.0 * loss / sq.max(f64::MIN_POSITIVE)).sqrt(), sq)
+            // The sparse closed form may round a near-exact fit slightly below 0.
+            ((2.0 * loss.max(0.0) / sq.max(f64::MIN_POSITIVE)).sqrt(), sq)
         }
         None => (
             nmfkit::relative_error(x.input(), &fit.w, &fit.h),
