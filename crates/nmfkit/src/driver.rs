@@ -2,7 +2,7 @@
 //! order, the stopping rules, the history, the time limit and the progress
 //! callback (which may cancel).
 
-use crate::data::{Data, Side};
+use crate::data::{sum_all, Data, Side};
 use crate::loss::beta_divergence;
 use crate::regularization::Penalties;
 use crate::scalar::Scalar;
@@ -133,8 +133,7 @@ pub(crate) fn run<T: Scalar, D: Data<T>>(
     mut progress: Option<&mut ProgressFn<'_>>,
 ) -> crate::Result<LoopOutcome> {
     let start = Instant::now();
-    let objective_of =
-        |loss: f64, f: &Factors<T>| loss + s.pen.w.value(&f.wt) + s.pen.h.value(&f.h);
+    let objective_of = |loss: f64, f: &Factors<T>| loss + penalty_value(x, &s.pen, f);
     let loss0 = beta_divergence(x, &f.wt, &f.h, s.beta);
     let obj0 = objective_of(loss0, f);
     let mut history = vec![HistoryEntry {
@@ -176,7 +175,7 @@ pub(crate) fn run<T: Scalar, D: Data<T>>(
                 data_loss = info.data_loss;
             }
         }
-        if !f.all_finite() {
+        if sum_all(x, (!f.all_finite()) as u8 as f64) > 0.0 {
             return Err(crate::NmfError::Numerical(format!(
                 "non-finite values appeared in the factors at iteration {it}"
             )));
@@ -225,7 +224,7 @@ pub(crate) fn run<T: Scalar, D: Data<T>>(
             }
         }
         if let (Some(ftol), Some(prev)) = (s.factor_tol, last_factors.as_mut()) {
-            let change = relative_change(prev, f);
+            let change = relative_change(x, prev, f);
             if change < ftol {
                 stop = StopReason::FactorsStalled;
                 break;
@@ -233,7 +232,10 @@ pub(crate) fn run<T: Scalar, D: Data<T>>(
             prev.clone_from(f);
         }
         if let Some(limit) = s.time_limit {
-            if start.elapsed() >= limit {
+            // The slowest process's clock decides, so that all stop together.
+            let mut t = [start.elapsed().as_secs_f64()];
+            x.reduce_max(&mut t);
+            if t[0] >= limit.as_secs_f64() {
                 stop = StopReason::TimeLimit;
                 break;
             }
@@ -245,7 +247,9 @@ pub(crate) fn run<T: Scalar, D: Data<T>>(
                 elapsed: start.elapsed(),
                 objective: history.last().map_or(obj0, |h| h.objective),
             };
-            if cb(&p).is_break() {
+            let mut cancel = [cb(&p).is_break() as u8 as f64];
+            x.reduce_max(&mut cancel);
+            if cancel[0] > 0.0 {
                 stop = StopReason::Cancelled;
                 break;
             }
@@ -276,7 +280,24 @@ pub(crate) fn run<T: Scalar, D: Data<T>>(
 }
 
 /// ‖F_new − F_old‖ / ‖F_old‖ over both factors.
-fn relative_change<T: Scalar>(old: &Factors<T>, new: &Factors<T>) -> f64 {
+/// The elastic net's value over every piece of the factors.
+pub(crate) fn penalty_value<T: Scalar, D: Data<T>>(x: &D, pen: &Penalties, f: &Factors<T>) -> f64 {
+    if pen.w.is_zero() && pen.h.is_zero() {
+        return 0.0;
+    }
+    let sums = |m: &crate::Mat<T>| {
+        m.data.iter().fold((0.0, 0.0), |(a, b), &v| {
+            let v = v.to_f64();
+            (a + v, b + v * v)
+        })
+    };
+    let ((w1, w2), (h1, h2)) = (sums(&f.wt), sums(&f.h));
+    let mut v = [w1, w2, h1, h2];
+    x.reduce_sum(&mut v);
+    pen.w.l1 * v[0] + 0.5 * pen.w.l2 * v[1] + pen.h.l1 * v[2] + 0.5 * pen.h.l2 * v[3]
+}
+
+fn relative_change<T: Scalar, D: Data<T>>(x: &D, old: &Factors<T>, new: &Factors<T>) -> f64 {
     let mut diff = 0.0;
     let mut base = 0.0;
     for (a, b) in old
@@ -290,6 +311,9 @@ fn relative_change<T: Scalar>(old: &Factors<T>, new: &Factors<T>) -> f64 {
         diff += (a - b) * (a - b);
         base += a * a;
     }
+    let mut v = [diff, base];
+    x.reduce_sum(&mut v);
+    let [diff, base] = v;
     if base > 0.0 {
         (diff / base).sqrt()
     } else {

@@ -3,9 +3,9 @@
 //! epsilon drop out of the X-dependent terms, and WH is floored at float32
 //! epsilon where a log or a division needs it.
 
-use crate::data::{Data, Side};
+use crate::data::{gram_of, row_sums_of, sum_all, Data, Side};
 use crate::error::{invalid, Result};
-use crate::linalg::{gram, inner, row_sums};
+use crate::linalg::inner;
 use crate::matrix::Mat;
 use crate::scalar::{Scalar, EPS32};
 use faer::Par;
@@ -83,7 +83,8 @@ pub fn beta_divergence<T: Scalar, D: Data<T>>(x: &D, wt: &Mat<T>, h: &Mat<T>, be
     let eps = EPS32;
     let floor = |wh: T| wh.to_f64().max(eps);
     let res = if beta == 2.0 {
-        if x.is_sparse() {
+        // Sparse or distributed data: the closed form from products.
+        if x.dense_matrix().is_none() {
             frobenius_closed_form(x, wt, h)
         } else {
             // Direct, so that tiny residuals keep their relative precision.
@@ -93,7 +94,7 @@ pub fn beta_divergence<T: Scalar, D: Data<T>>(x: &D, wt: &Mat<T>, h: &Mat<T>, be
             }) / 2.0
         }
     } else if beta == 1.0 {
-        let sum_wh = inner(&row_sums(wt), &row_sums(h));
+        let sum_wh = inner(&row_sums_of(x, wt), &row_sums_of(x, h));
         let s = x.fold_stored(wt, h, |xv, wh| {
             let xv = xv.to_f64();
             xv * (xv / floor(wh)).ln() - xv
@@ -134,13 +135,8 @@ fn frobenius_closed_form<T: Scalar, D: Data<T>>(x: &D, wt: &Mat<T>, h: &Mat<T>) 
     let n = wt.ncols;
     let mut xht = Mat::zeros(k, n);
     x.cross(Side::W, h, &mut xht, Par::rayon(0));
-    let cross = inner(&xht.data, &wt.data);
-    frobenius_from_products(
-        x.sq_norm(),
-        cross,
-        &gram(wt, Par::rayon(0)),
-        &gram(h, Par::rayon(0)),
-    )
+    let cross = sum_all(x, inner(&xht.data, &wt.data));
+    frobenius_from_products(x.sq_norm(), cross, &gram_of(x, wt), &gram_of(x, h))
 }
 
 /// ½(‖X‖² − 2·cross + ⟨G_W, G_H⟩), clipped at 0.

@@ -366,16 +366,68 @@ impl Nmf {
     ) -> Result<NmfFit<T>> {
         self.validate()?;
         validate_data(x)?;
-        let (n, m) = x.shape();
         let beta = self.loss.beta();
         if beta <= 0.0 && x.has_zero() {
             return Err(NmfError::ZerosWithNonPositiveBeta { beta });
         }
 
         let t0 = Instant::now();
-        let (mut factors, init_used) = self.initial_factors(x, &opts)?;
+        let (factors, init_used) = self.initial_factors(x, &opts)?;
         let init_time = t0.elapsed();
+        let mut fit = self.run_from(x, factors, opts.update_h, opts.update_w, opts.progress)?;
+        fit.init = init_used;
+        fit.init_time = init_time;
+        Ok(fit)
+    }
 
+    /// Runs the chosen solver from given factors on any [`Data`] — the door
+    /// for data that lives elsewhere. With a distributed implementation,
+    /// `wt` (k × rows) and `h` (k × columns) are this process's pieces: the
+    /// rows of W and the columns of H it owns. Every process then calls this
+    /// with the same settings and gets its pieces back as the fit's W and H
+    /// (loss and objective are the whole problem's). X is not validated
+    /// here: the caller does that ([`crate::data::validate_data`] for one
+    /// process). Runs on the calling thread.
+    ///
+    /// ```
+    /// use nmfkit::{synth, DenseData, Nmf, SolverKind};
+    /// let p = synth::low_rank::<f64>(30, 20, 2, 0.0, 3);
+    /// let start = synth::low_rank::<f64>(30, 20, 2, 0.0, 4);
+    /// let est = Nmf::new(2).solver(SolverKind::Hals).max_iter(20).tol(0.0);
+    /// let a = est.fit_pieces(&DenseData::new(p.x.as_ref()), start.w.transpose(), start.h.clone(), None).unwrap();
+    /// let b = est.fit_from(&p.x, &start.w, &start.h).unwrap();
+    /// assert_eq!(a.w, b.w);
+    /// ```
+    pub fn fit_pieces<T: Scalar, D: Data<T>>(
+        &self,
+        x: &D,
+        wt: Mat<T>,
+        h: Mat<T>,
+        progress: Option<&mut ProgressFn<'_>>,
+    ) -> Result<NmfFit<T>> {
+        self.validate()?;
+        if wt.nrows != self.rank || h.nrows != self.rank {
+            return Err(invalid(
+                "w0/h0",
+                format!(
+                    "pieces must have {} rows (k × rows of W, k × columns of H), got {} and {}",
+                    self.rank, wt.nrows, h.nrows
+                ),
+            ));
+        }
+        self.run_from(x, Factors { wt, h }, true, true, progress)
+    }
+
+    fn run_from<T: Scalar, D: Data<T>>(
+        &self,
+        x: &D,
+        mut factors: Factors<T>,
+        update_h: bool,
+        update_w: bool,
+        progress: Option<&mut ProgressFn<'_>>,
+    ) -> Result<NmfFit<T>> {
+        let (n, m) = x.shape();
+        let beta = self.loss.beta();
         let pen = self.regularization.penalties(n, m);
         let mut solver: Box<dyn Solver<T, D>> = match self.solver {
             SolverKind::Mu => Box::new(MultiplicativeUpdate::new(beta, pen)),
@@ -416,17 +468,17 @@ impl Nmf {
             factor_tol: self.factor_tol,
             time_limit: self.time_limit,
             order,
-            update_h: opts.update_h,
-            update_w: opts.update_w,
+            update_h,
+            update_w,
             beta,
             pen,
         };
         let t1 = Instant::now();
-        let out = driver::run(x, &mut factors, solver.as_mut(), &settings, opts.progress)?;
+        let out = driver::run(x, &mut factors, solver.as_mut(), &settings, progress)?;
         let fit_time = t1.elapsed();
 
         let loss = beta_divergence(x, &factors.wt, &factors.h, beta);
-        let objective = loss + pen.w.value(&factors.wt) + pen.h.value(&factors.h);
+        let objective = loss + driver::penalty_value(x, &pen, &factors);
         Ok(NmfFit {
             w: factors.wt.transpose(),
             h: factors.h,
@@ -436,8 +488,8 @@ impl Nmf {
             objective,
             reconstruction_err: (2.0 * loss.max(0.0)).sqrt(),
             history: out.history,
-            init: init_used,
-            init_time,
+            init: None,
+            init_time: Duration::ZERO,
             fit_time,
         })
     }

@@ -72,6 +72,42 @@ pub trait Data<T: Scalar>: Sync {
     fn dense_matrix(&self) -> Option<MatRef<'_, T>> {
         None
     }
+
+    /// Sums `v` entrywise over every process that holds a piece of the
+    /// factors. A distributed implementation all-reduces; in one process
+    /// there is nothing to do. Every sum over factor entries that a solver
+    /// or the driver forms (Grams, inner products, norms of changes) goes
+    /// through here, so that all processes take the same decisions.
+    fn reduce_sum(&self, _v: &mut [f64]) {}
+
+    /// As [`Data::reduce_sum`] with the maximum.
+    fn reduce_max(&self, _v: &mut [f64]) {}
+}
+
+/// One value summed over every process (see [`Data::reduce_sum`]).
+pub(crate) fn sum_all<T: Scalar, D: Data<T>>(x: &D, v: f64) -> f64 {
+    let mut a = [v];
+    x.reduce_sum(&mut a);
+    a[0]
+}
+
+/// The Gram matrix F·Fᵀ of a factor over all its pieces.
+pub(crate) fn gram_of<T: Scalar, D: Data<T>>(x: &D, f: &Mat<T>) -> Mat<T> {
+    let mut g = crate::linalg::gram(f, Par::rayon(0));
+    let mut v: Vec<f64> = g.data.iter().map(|v| v.to_f64()).collect();
+    x.reduce_sum(&mut v);
+    for (d, s) in g.data.iter_mut().zip(v) {
+        *d = T::from_f64(s);
+    }
+    g
+}
+
+/// Row sums of a k×cols factor over all its pieces.
+pub(crate) fn row_sums_of<T: Scalar, D: Data<T>>(x: &D, f: &Mat<T>) -> Vec<T> {
+    let s = crate::linalg::row_sums(f);
+    let mut v: Vec<f64> = s.iter().map(|v| v.to_f64()).collect();
+    x.reduce_sum(&mut v);
+    v.into_iter().map(T::from_f64).collect()
 }
 
 /// Checks X for emptiness, negative and non-finite entries.

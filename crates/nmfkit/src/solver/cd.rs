@@ -4,7 +4,7 @@
 
 use super::sweep::{coordinate_sweep, sweep_inputs};
 use super::{frobenius_after_step, Factors, GramCache, Solver, StepInfo};
-use crate::data::{Data, Side};
+use crate::data::{sum_all, Data, Side};
 use crate::regularization::Penalties;
 use crate::rng::{permutation, Rng};
 use crate::scalar::Scalar;
@@ -36,7 +36,7 @@ impl<T: Scalar, D: Data<T>> Solver<T, D> for CoordinateDescent<T> {
         };
         let sweep = coordinate_sweep(&s.c, &s.g, s.l1, r, &order);
         StepInfo {
-            violation: Some(sweep.violation),
+            violation: Some(sum_all(x, sweep.violation)),
             data_loss: frobenius_after_step(x, &mut self.grams, side, &s.c, &s.gl, r, want_loss),
         }
     }

@@ -6,7 +6,7 @@
 
 use super::sweep::{gradient_sweep, sweep_inputs};
 use super::{frobenius_after_step, Factors, GramCache, Solver, StepInfo};
-use crate::data::{Data, Side};
+use crate::data::{sum_all, Data, Side};
 use crate::matrix::Mat;
 use crate::regularization::Penalties;
 use crate::scalar::Scalar;
@@ -49,16 +49,19 @@ fn inner_sweeps(nnz: usize, rows: usize, cols: usize, k: usize, alpha: f64) -> u
 /// gradient vanishes with it). As in Gillis & Glineur's code, such a row is
 /// set to a tiny positive value so that later sweeps may revive it; the
 /// objective changes by a negligible amount.
-fn revive_dead_components<T: Scalar>(r: &mut Mat<T>) {
+fn revive_dead_components<T: Scalar, D: Data<T>>(x: &D, r: &mut Mat<T>) {
     let k = r.nrows;
-    let mut alive = vec![false; k];
-    let mut max = T::ZERO;
+    // Per component its largest entry, and the largest of all, over every piece.
+    let mut top = vec![0.0f64; k + 1];
     for col in r.data.chunks_exact(k) {
         for (t, &v) in col.iter().enumerate() {
-            alive[t] |= v > T::ZERO;
-            max = max.max(v);
+            top[t] = top[t].max(v.to_f64());
         }
     }
+    top[k] = top[..k].iter().fold(0.0, |a: f64, &b| a.max(b));
+    x.reduce_max(&mut top);
+    let alive: Vec<bool> = top[..k].iter().map(|&v| v > 0.0).collect();
+    let max = T::from_f64(top[k]);
     if max == T::ZERO || alive.iter().all(|&a| a) {
         return;
     }
@@ -77,17 +80,26 @@ impl<T: Scalar, D: Data<T>> Solver<T, D> for Hals<T> {
         let (l, r) = f.split_mut(side);
         let k = r.nrows;
         let s = sweep_inputs(x, side, l, r.ncols, &mut self.grams, self.pen.side(side));
-        let first = gradient_sweep(&s.c, &s.g, s.l1, r);
+        let mut first = gradient_sweep(&s.c, &s.g, s.l1, r);
+        let mut sums = [first.change_sq, first.violation];
+        x.reduce_sum(&mut sums);
+        [first.change_sq, first.violation] = sums;
+        // The whole problem's sizes, whatever piece of it this process holds.
+        let (n, m) = x.shape();
+        let (fixed, updated) = match side {
+            Side::W => (m, n),
+            Side::H => (n, m),
+        };
         let repeats = self
             .sweeps
-            .unwrap_or_else(|| inner_sweeps(x.nnz(), l.ncols, r.ncols, k, self.alpha));
+            .unwrap_or_else(|| inner_sweeps(x.nnz(), fixed, updated, k, self.alpha));
         for _ in 1..repeats {
-            let again = gradient_sweep(&s.c, &s.g, s.l1, r);
-            if again.change_sq <= self.delta * self.delta * first.change_sq {
+            let again = sum_all(x, gradient_sweep(&s.c, &s.g, s.l1, r).change_sq);
+            if again <= self.delta * self.delta * first.change_sq {
                 break;
             }
         }
-        revive_dead_components(r);
+        revive_dead_components(x, r);
         StepInfo {
             violation: Some(first.violation),
             data_loss: frobenius_after_step(x, &mut self.grams, side, &s.c, &s.gl, r, want_loss),

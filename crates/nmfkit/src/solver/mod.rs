@@ -14,9 +14,9 @@ pub(crate) use cd::CoordinateDescent;
 pub(crate) use hals::Hals;
 pub(crate) use mu::MultiplicativeUpdate;
 
-use crate::data::{Data, Side};
+use crate::data::{gram_of, sum_all, Data, Side};
 use crate::error::{invalid, Result};
-use crate::linalg::{gram, inner};
+use crate::linalg::inner;
 use crate::loss::frobenius_from_products;
 use crate::matrix::Mat;
 use crate::scalar::Scalar;
@@ -132,20 +132,21 @@ impl<T: Scalar> GramCache<T> {
     }
 
     /// Gram of the fixed factor `l` when `updated` is about to change.
-    pub(crate) fn of_fixed(&mut self, updated: Side, l: &Mat<T>) -> Mat<T> {
+    pub(crate) fn of_fixed<D: Data<T>>(&mut self, x: &D, updated: Side, l: &Mat<T>) -> Mat<T> {
         let slot = self.slot(updated.other());
-        slot.get_or_insert_with(|| gram(l, faer::Par::rayon(0)))
-            .clone()
+        slot.get_or_insert_with(|| gram_of(x, l)).clone()
     }
 
     /// Records that `side` changed; returns its new Gram when asked for.
-    pub(crate) fn after_update(&mut self, side: Side, r: &Mat<T>, want: bool) -> Option<&Mat<T>> {
+    pub(crate) fn after_update<D: Data<T>>(
+        &mut self,
+        x: &D,
+        side: Side,
+        r: &Mat<T>,
+        want: bool,
+    ) -> Option<&Mat<T>> {
         let slot = self.slot(side);
-        *slot = if want {
-            Some(gram(r, faer::Par::rayon(0)))
-        } else {
-            None
-        };
+        *slot = if want { Some(gram_of(x, r)) } else { None };
         slot.as_ref()
     }
 }
@@ -162,10 +163,10 @@ pub(crate) fn frobenius_after_step<T: Scalar, D: Data<T>>(
     r: &Mat<T>,
     want: bool,
 ) -> Option<f64> {
-    let gr = cache.after_update(side, r, want)?;
+    let gr = cache.after_update(x, side, r, want)?;
     Some(frobenius_from_products(
         x.sq_norm(),
-        inner(&c.data, &r.data),
+        sum_all(x, inner(&c.data, &r.data)),
         gl,
         gr,
     ))

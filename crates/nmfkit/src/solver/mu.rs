@@ -10,8 +10,8 @@
 
 use super::{frobenius_after_step, Factors, GramCache, Solver, StepInfo};
 use crate::data::dense::tiled_cross;
-use crate::data::{Data, Side};
-use crate::linalg::{gemm, row_sums};
+use crate::data::{row_sums_of, Data, Side};
+use crate::linalg::gemm;
 use crate::matrix::Mat;
 use crate::regularization::Penalties;
 use crate::scalar::{Scalar, EPS32, EPS64};
@@ -58,7 +58,7 @@ impl<T: Scalar, D: Data<T>> Solver<T, D> for MultiplicativeUpdate<T> {
         if beta == 2.0 {
             let (l, r) = (f.get(side.other()), f.get(side));
             x.cross(side, l, &mut num, Par::rayon(0));
-            let g = self.grams.of_fixed(side, l);
+            let g = self.grams.of_fixed(x, side, l);
             gemm(
                 &mut den.data,
                 k,
@@ -75,7 +75,7 @@ impl<T: Scalar, D: Data<T>> Solver<T, D> for MultiplicativeUpdate<T> {
             let (wt, h) = (&f.wt, &f.h);
             if beta == 1.0 {
                 x.cross_weighted(side, wt, h, |xv, wh| xv / wh.max(eps), &mut num);
-                let sums = row_sums(f.get(side.other()));
+                let sums = row_sums_of(x, f.get(side.other()));
                 den.data
                     .chunks_exact_mut(k)
                     .for_each(|d| d.copy_from_slice(&sums));

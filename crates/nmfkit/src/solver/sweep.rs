@@ -174,7 +174,7 @@ pub(crate) fn sweep_inputs<T: Scalar, D: Data<T>>(
 ) -> SweepInputs<T> {
     let mut c = Mat::zeros(l.nrows, cols);
     x.cross(side, l, &mut c, faer::Par::rayon(0));
-    let gl = grams.of_fixed(side, l);
+    let gl = grams.of_fixed(x, side, l);
     let g = with_l2(&gl, pen.l2);
     SweepInputs {
         c,
