@@ -275,40 +275,44 @@ fn start<D: Data<f64>>(
     let (i, j) = x.coords();
     let k = a.rank;
     let (n, m) = (plan.layout.n, plan.layout.m);
-    let (wt, h) = if a.init == "custom" {
-        let (Some(wp), Some(hp)) = (&a.w0, &a.h0) else {
-            return Err(CliError::usage("--init custom needs both --w0 and --h0"));
-        };
-        let (w, h) = (io::read_dense(wp)?, io::read_dense(hp)?);
-        if (w.nrows, w.ncols) != (n, k) {
-            return Err(CliError::input(
-                wp,
-                format!("W0 is {}×{} but must be {n}×{k}", w.nrows, w.ncols),
-            ));
-        }
-        if (h.nrows, h.ncols) != (k, m) {
-            return Err(CliError::input(
-                hp,
-                format!("H0 is {}×{} but must be {k}×{m}", h.nrows, h.ncols),
-            ));
-        }
-        for (f, p) in [(&w, wp), (&h, hp)] {
-            if let Some(v) = f.data.iter().find(|v| !(v.is_finite() && **v >= 0.0)) {
-                return Err(CliError::input(
-                    p,
-                    format!("has an entry {v}; factors must be finite and >= 0"),
-                ));
-            }
-        }
-        (w.transpose(), h)
-    } else {
-        // The same draws as one process makes, cut into pieces.
-        nmfkit::init::initialize(x, k, Init::Random, plan.est.seed)
-            .map_err(|e| CliError::nmf(None, e))?
-    };
     let (wr, hr) = (plan.layout.w_piece(i, j), plan.layout.h_piece(i, j));
+    if a.init != "custom" {
+        // One process's random start, each rank keeping only its pieces.
+        return Ok(nmfkit::init::random_pieces(
+            (n, m),
+            x.sum(),
+            k,
+            plan.est.seed,
+            wr,
+            hr,
+        ));
+    }
+    let (Some(wp), Some(hp)) = (&a.w0, &a.h0) else {
+        return Err(CliError::usage("--init custom needs both --w0 and --h0"));
+    };
+    let (w, h) = (io::read_dense(wp)?, io::read_dense(hp)?);
+    if (w.nrows, w.ncols) != (n, k) {
+        return Err(CliError::input(
+            wp,
+            format!("W0 is {}×{} but must be {n}×{k}", w.nrows, w.ncols),
+        ));
+    }
+    if (h.nrows, h.ncols) != (k, m) {
+        return Err(CliError::input(
+            hp,
+            format!("H0 is {}×{} but must be {k}×{m}", h.nrows, h.ncols),
+        ));
+    }
+    for (f, p) in [(&w, wp), (&h, hp)] {
+        if let Some(v) = f.data.iter().find(|v| !(v.is_finite() && **v >= 0.0)) {
+            return Err(CliError::input(
+                p,
+                format!("has an entry {v}; factors must be finite and >= 0"),
+            ));
+        }
+    }
     Ok((
-        Mat::from_fn(k, wr.len(), |t, q| wt.get(t, wr.start + q)),
+        Mat::from_fn(k, wr.len(), |t, q| w.get(wr.start + q, t)),
         Mat::from_fn(k, hr.len(), |t, q| h.get(t, hr.start + q)),
     ))
 }

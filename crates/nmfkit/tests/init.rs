@@ -125,3 +125,28 @@ fn transposed_draws_start_the_transposed_problem_from_the_same_factors() {
     assert!(common::rel_diff(&b.w.transpose(), &a.h) < 1e-10);
     assert!(common::rel_diff(&b.h.transpose(), &a.w) < 1e-10);
 }
+
+#[test]
+fn random_pieces_are_pieces_of_the_random_start() {
+    let x = nmfkit::synth::low_rank::<f64>(23, 17, 3, 0.1, 2).x;
+    let d = nmfkit::DenseData::new(x.as_ref());
+    let (wt, h) = nmfkit::init::initialize(&d, 3, nmfkit::Init::Random, 9).unwrap();
+    let sum: f64 = x.data.iter().sum();
+    for (rows, cols) in [
+        (0..23, 0..17),
+        (5..11, 3..4),
+        (20..23, 0..0),
+        (0..0, 16..17),
+    ] {
+        let (pw, ph) =
+            nmfkit::init::random_pieces::<f64>((23, 17), sum, 3, 9, rows.clone(), cols.clone());
+        for t in 0..3 {
+            for (q, i) in rows.clone().enumerate() {
+                assert_eq!(pw.get(t, q), wt.get(t, i));
+            }
+            for (q, j) in cols.clone().enumerate() {
+                assert_eq!(ph.get(t, q), h.get(t, j));
+            }
+        }
+    }
+}

@@ -150,6 +150,42 @@ fn random_init<T: Scalar>(
     (wt, h)
 }
 
+/// Pieces of the random start of an n×m problem — columns `w_rows` of Wᵀ
+/// (rows of W) and columns `h_cols` of H — equal to the same entries of
+/// [`initialize`] with [`Init::Random`] for data with that shape and
+/// `x.sum()` = `sum`. Every draw is made (the stream cannot skip ahead) but
+/// only the pieces are stored: a distributed fit's start in O(piece) memory.
+pub fn random_pieces<T: Scalar>(
+    (n, m): (usize, usize),
+    sum: f64,
+    k: usize,
+    seed: u64,
+    w_rows: std::ops::Range<usize>,
+    h_cols: std::ops::Range<usize>,
+) -> (Mat<T>, Mat<T>) {
+    let avg = (sum / (n as f64 * m as f64) / k as f64).sqrt();
+    let mut rng = seeded(seed);
+    let mut h = Mat::zeros(k, h_cols.len());
+    for t in 0..k {
+        for j in 0..m {
+            let v = (avg * standard_normal(&mut rng)).abs();
+            if h_cols.contains(&j) {
+                h.set(t, j - h_cols.start, T::from_f64(v));
+            }
+        }
+    }
+    let mut wt = Mat::zeros(k, w_rows.len());
+    for i in 0..w_rows.end.min(n) {
+        for t in 0..k {
+            let v = (avg * standard_normal(&mut rng)).abs();
+            if i >= w_rows.start {
+                wt.set(t, i - w_rows.start, T::from_f64(v));
+            }
+        }
+    }
+    (wt, h)
+}
+
 fn nndsvd<T: Scalar, D: Data<T>>(
     x: &D,
     k: usize,
