@@ -298,34 +298,54 @@ impl Nmf {
             (loss, loss + pen.w.value(w) + pen.h.value(h))
         };
         let w_first = self.solver != SolverKind::Mu;
-        let mut ws = Workspace::new(weights, self.solver == SolverKind::Mu);
+        let mut ws = Workspace::new(weights, self.solver == SolverKind::Mu, beta);
         let first = objective(&w, &h);
+        // ½ Σ M∘X², for the Frobenius loss from a half-step's own products.
+        let sq: f64 = mx
+            .data
+            .iter()
+            .zip(x.data)
+            .zip(weights.data)
+            .map(|((a, v), w)| if *w > 0.0 { a * v } else { 0.0 })
+            .sum();
         let end = iterate(self, opts.progress.take(), first, || {
             let update_w = |w: &mut Mat<f64>, h: &Mat<f64>, ws: &mut Workspace| {
                 self.masked_half(&mx, weights, x, w, h, Side::W, pen.w, beta, ws)
             };
             let update_h = |w: &Mat<f64>, h: &mut Mat<f64>, ws: &mut Workspace| {
                 let mut ht = h.transpose();
-                self.masked_half(&mx, weights, x, &mut ht, w, Side::H, pen.h, beta, ws);
+                let parts = self.masked_half(&mx, weights, x, &mut ht, w, Side::H, pen.h, beta, ws);
                 *h = ht.transpose();
+                parts
             };
-            if w_first {
-                update_w(&mut w, &h, &mut ws);
+            let last = if w_first {
+                let parts = update_w(&mut w, &h, &mut ws);
                 if opts.update_h {
-                    update_h(&w, &mut h, &mut ws);
+                    update_h(&w, &mut h, &mut ws)
+                } else {
+                    parts
                 }
             } else {
                 if opts.update_h {
                     update_h(&w, &mut h, &mut ws);
                 }
-                update_w(&mut w, &h, &mut ws);
+                update_w(&mut w, &h, &mut ws)
+            };
+            match last {
+                Some((cross, quad)) => {
+                    // The closed form rounds at ~1e-16·ΣM∘X²: clamp at 0.
+                    let loss = (0.5 * (sq - 2.0 * cross + quad)).max(0.0);
+                    (loss, loss + pen.w.value(&w) + pen.h.value(&h))
+                }
+                None => objective(&w, &h),
             }
-            objective(&w, &h)
         });
         Ok(end.into_fit(w, h, init_used, init_time))
     }
     /// Updates the rows of `f` (n×k for W; for H its transpose, m×k) with the
     /// other factor `g` fixed. `Side::W`: rows of X; `Side::H`: columns.
+    /// Returns, for the Frobenius loss, (Σ M∘X∘FG, Σ M∘(FG)²) after the step
+    /// from the step's own products (so the loss needs no n×m product).
     #[allow(clippy::too_many_arguments)]
     fn masked_half(
         &self,
@@ -338,11 +358,17 @@ impl Nmf {
         pen: Penalty,
         beta: f64,
         ws: &mut Workspace,
-    ) {
+    ) -> Option<(f64, f64)> {
         match self.solver {
-            SolverKind::Mu => mu_half(x, weights, f, g, side, pen, beta, ws),
-            SolverKind::AnlsBpp => rows_half(mx, f, g, side, pen, true, ws),
-            SolverKind::Cd | SolverKind::Hals => rows_half(mx, f, g, side, pen, false, ws),
+            SolverKind::Mu if beta == 2.0 || beta == 1.0 => {
+                mu_half_listed(mx, x, weights, f, g, side, pen, beta, ws)
+            }
+            SolverKind::Mu => {
+                mu_half(x, weights, f, g, side, pen, beta, ws);
+                None
+            }
+            SolverKind::AnlsBpp => Some(rows_half(mx, f, g, side, pen, true, ws)),
+            SolverKind::Cd | SolverKind::Hals => Some(rows_half(mx, f, g, side, pen, false, ws)),
         }
     }
 }
@@ -461,9 +487,11 @@ struct Workspace {
 }
 
 impl Workspace {
-    fn new(weights: MatRef<'_, f64>, mu: bool) -> Self {
+    fn new(weights: MatRef<'_, f64>, mu: bool, beta: f64) -> Self {
         let (n, m) = (weights.nrows, weights.ncols);
-        if mu {
+        // β = 2 and 1 use the per-line lists like the row solvers (and β = 1
+        // the n×m WH as well); other β the three n×m products.
+        if mu && beta != 2.0 && beta != 1.0 {
             return Workspace {
                 y: Mat::zeros(n, m),
                 a: Mat::zeros(n, m),
@@ -498,9 +526,16 @@ impl Workspace {
             .into_par_iter()
             .map(|j| lists(n, &|i| weights.data[j * n + i]))
             .collect();
+        let buffer = |on: bool| {
+            if on {
+                Mat::zeros(n, m)
+            } else {
+                Mat::zeros(0, 0)
+            }
+        };
         Workspace {
-            y: Mat::zeros(0, 0),
-            a: Mat::zeros(0, 0),
+            y: buffer(mu && beta == 1.0),
+            a: buffer(mu && beta == 1.0),
             b: Mat::zeros(0, 0),
             rows,
             cols,
@@ -575,6 +610,179 @@ fn column_mean_fill(x: MatRef<'_, f64>, weights: MatRef<'_, f64>) -> Mat<f64> {
         }
     }
     out
+}
+
+/// Masked multiplicative update for β = 2 and 1 from the per-line lists of
+/// special entries: the denominator Σ_j m_ij y_ij^(β−1) g_j is its unmasked
+/// value (F·GGᵀ, or G's row sums) corrected at the entries whose weight is
+/// not 1 (or summed over the non-zero weights, whichever is fewer), so β = 2
+/// needs no n×m product but (M∘X)·Gᵀ, and β = 1 only WH for X/WH.
+#[allow(clippy::too_many_arguments)]
+fn mu_half_listed(
+    mx: &Mat<f64>,
+    x: MatRef<'_, f64>,
+    weights: MatRef<'_, f64>,
+    f: &mut Mat<f64>,
+    g: &Mat<f64>,
+    side: Side,
+    pen: Penalty,
+    beta: f64,
+    ws: &mut Workspace,
+) -> Option<(f64, f64)> {
+    let k = f.ncols;
+    let rows = f.nrows;
+    // `g` as k×len columns: for W, H (k×m) itself; for H, Wᵀ (k×n).
+    let gk = match side {
+        Side::W => g.clone(),
+        Side::H => g.transpose(),
+    };
+    let mut num = Mat::zeros(rows, k);
+    let numerator = |a: MatRef<'_, f64>, num: &mut Mat<f64>| match side {
+        Side::W => gemm(
+            &mut num.data,
+            rows,
+            k,
+            a,
+            false,
+            gk.as_ref(),
+            true,
+            false,
+            Par::rayon(0),
+        ),
+        Side::H => gemm(
+            &mut num.data,
+            rows,
+            k,
+            a,
+            true,
+            gk.as_ref(),
+            true,
+            false,
+            Par::rayon(0),
+        ),
+    };
+    if beta == 2.0 {
+        numerator(mx.as_ref(), &mut num);
+    } else {
+        // A = M∘X / WH at the observed entries.
+        let (n, m) = (x.nrows, x.ncols);
+        let Workspace { y, a, .. } = &mut *ws;
+        match side {
+            Side::W => gemm(
+                &mut y.data,
+                n,
+                m,
+                f.as_ref(),
+                false,
+                g.as_ref(),
+                false,
+                false,
+                Par::rayon(0),
+            ),
+            Side::H => gemm(
+                &mut y.data,
+                n,
+                m,
+                g.as_ref(),
+                false,
+                f.as_ref(),
+                true,
+                false,
+                Par::rayon(0),
+            ),
+        }
+        a.data
+            .par_iter_mut()
+            .zip(y.data.par_iter())
+            .zip(x.data.par_iter().zip(weights.data.par_iter()))
+            .for_each(|((av, &yv), (&xv, &wv))| {
+                *av = if wv > 0.0 {
+                    wv * xv / yv.max(EPS32)
+                } else {
+                    0.0
+                };
+            });
+        numerator(a.as_ref(), &mut num);
+    }
+    let full = if beta == 2.0 {
+        crate::linalg::gram(&gk, Par::rayon(0)).data
+    } else {
+        Vec::new()
+    };
+    let sums = crate::linalg::row_sums(&gk);
+    let lists = match side {
+        Side::W => &ws.rows,
+        Side::H => &ws.cols,
+    };
+    let fr = f.transpose(); // k×rows: row r of F contiguous
+    let den: Vec<Vec<f64>> = (0..rows)
+        .into_par_iter()
+        .map(|r| {
+            let fi = fr.col(r);
+            let (from_full, list) = &lists[r];
+            let mut d = vec![0.0; k];
+            if *from_full {
+                if beta == 2.0 {
+                    for (q, dq) in d.iter_mut().enumerate() {
+                        *dq = full[q * k..(q + 1) * k]
+                            .iter()
+                            .zip(fi)
+                            .map(|(a, b)| a * b)
+                            .sum();
+                    }
+                } else {
+                    d.copy_from_slice(&sums);
+                }
+            }
+            for &(c, coef) in list {
+                let gc = gk.col(c as usize);
+                let s = if beta == 2.0 {
+                    coef * gc.iter().zip(fi).map(|(a, b)| a * b).sum::<f64>()
+                } else {
+                    coef
+                };
+                d.iter_mut().zip(gc).for_each(|(dq, v)| *dq += s * v);
+            }
+            d
+        })
+        .collect();
+    for r in 0..rows {
+        for t in 0..k {
+            let dn = den[r][t] + pen.l1 + pen.l2 * f.get(r, t);
+            let ratio = if dn > 0.0 { num.get(r, t) / dn } else { 0.0 };
+            f.set(r, t, f.get(r, t) * ratio);
+        }
+    }
+    if beta != 2.0 {
+        return None;
+    }
+    // Σ m x y = ⟨(M∘X)Gᵀ, F⟩ and Σ m y² = Σ_r f_rᵀ Gram_r f_r after the step.
+    let fr = f.transpose();
+    let cross: f64 = num.data.iter().zip(&f.data).map(|(a, b)| a * b).sum();
+    let quad: f64 = (0..rows)
+        .into_par_iter()
+        .map(|r| {
+            let fi = fr.col(r);
+            let (from_full, list) = &lists[r];
+            let mut q = 0.0;
+            if *from_full {
+                for (p, &fp) in fi.iter().enumerate() {
+                    q += fp
+                        * full[p * k..(p + 1) * k]
+                            .iter()
+                            .zip(fi)
+                            .map(|(a, b)| a * b)
+                            .sum::<f64>();
+                }
+            }
+            for &(c, coef) in list {
+                let y: f64 = gk.col(c as usize).iter().zip(fi).map(|(a, b)| a * b).sum();
+                q += coef * y * y;
+            }
+            q
+        })
+        .sum();
+    Some((cross, quad))
 }
 
 /// Masked multiplicative update of `f` (rows × k): F ← F ∘ (A G / (B G + l1 + l2 F))^γ
@@ -724,7 +932,7 @@ fn rows_half(
     pen: Penalty,
     exact: bool,
     ws: &Workspace,
-) {
+) -> (f64, f64) {
     let k = f.ncols;
     // `g` as k×len columns: for W, H (k×m) itself; for H, Wᵀ (k×n).
     let gk = match side {
@@ -775,7 +983,7 @@ fn rows_half(
         false,
         Par::rayon(0),
     );
-    let out: Vec<Vec<f64>> = (0..rows)
+    let out: Vec<(Vec<f64>, f64, f64)> = (0..rows)
         .into_par_iter()
         .map(|r| {
             let (from_full, list) = &lists[r];
@@ -802,19 +1010,31 @@ fn rows_half(
             }
             let rhs: Vec<f64> = (0..k).map(|t| b.get(r, t) - pen.l1).collect();
             let cur: Vec<f64> = (0..k).map(|t| f.get(r, t)).collect();
-            if exact {
+            let new = if exact {
                 let warm: Vec<bool> = cur.iter().map(|&v| v > 0.0).collect();
                 nnls_bpp(&gram, k, &rhs, Some(&warm))
             } else {
                 coordinate_sweeps(&gram, &rhs, cur)
+            };
+            // This row's Σ m x y and Σ m y² (its Gram without the L2 weight).
+            let cross: f64 = (0..k).map(|t| b.get(r, t) * new[t]).sum();
+            let mut quad = 0.0;
+            for p in 0..k {
+                let gp: f64 = (0..k).map(|q| gram[p * k + q] * new[q]).sum();
+                quad += new[p] * (gp - pen.l2 * new[p]);
             }
+            (new, cross, quad)
         })
         .collect();
-    for (r, row) in out.into_iter().enumerate() {
+    let (mut cross, mut quad) = (0.0, 0.0);
+    for (r, (row, c, q)) in out.into_iter().enumerate() {
         for t in 0..k {
             f.set(r, t, row[t]);
         }
+        cross += c;
+        quad += q;
     }
+    (cross, quad)
 }
 
 /// Coordinate descent on ½ fᵀ G f − bᵀ f, f ≥ 0: sweeps repeated (up to 10)
