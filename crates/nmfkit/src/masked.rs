@@ -331,13 +331,15 @@ impl Nmf {
                 }
                 update_w(&mut w, &h, &mut ws)
             };
+            // The closed form rounds at ~1e-16·ΣM∘X²: trusted while the
+            // loss is above 1e-3 of that (relative error ≤ ~1e-12), else the
+            // loss is summed entry by entry.
             match last {
-                Some((cross, quad)) => {
-                    // The closed form rounds at ~1e-16·ΣM∘X²: clamp at 0.
-                    let loss = (0.5 * (sq - 2.0 * cross + quad)).max(0.0);
+                Some((cross, quad)) if 0.5 * (sq - 2.0 * cross + quad) > 1e-3 * 0.5 * sq => {
+                    let loss = 0.5 * (sq - 2.0 * cross + quad);
                     (loss, loss + pen.w.value(&w) + pen.h.value(&h))
                 }
-                None => objective(&w, &h),
+                _ => objective(&w, &h),
             }
         });
         Ok(end.into_fit(w, h, init_used, init_time))
