@@ -3,6 +3,7 @@
     bench/run.sh            # builds, prepares the problems, runs both sides, prints the table
 
 D1: dense 2000x1000, k=20; D2: dense 20000x500, k=10; S1: sparse CSR 20000x5000 at 1%, k=20.
+"_e" rows are the same solver with extrapolation (Nmf::extrapolate, --extrapolate).
 Both sides start from the same nndsvda factors (written by `nmfkit-bench prepare`).
 """
 import json
@@ -67,7 +68,7 @@ def main():
     for name in only.split(","):
         o, s = ours[name], sk[name]
         fl = o["floor_ms"]
-        for solver in ["cd", "hals", "anls", "mu", "mu_kl"]:
+        for solver in ["cd", "hals", "hals_e", "anls", "anls_e", "mu", "mu_kl"]:
             sk_ms = s[solver]["ms_per_iter"] if solver in s else None
             ratio = f"{sk_ms / o[solver]['ms_per_iter']:.1f}×" if sk_ms else "–"
             sk_txt = f"{sk_ms:.2f}" if sk_ms else "–"
@@ -81,7 +82,7 @@ def main():
     ]
     for name in only.split(","):
         o, s = ours[name], sk[name]
-        for solver, ref in [("hals", "cd"), ("anls", "cd"), ("cd", "cd"), ("mu", "cd"), ("mu_kl", "mu_kl")]:
+        for solver, ref in [("hals", "cd"), ("hals_e", "cd"), ("anls", "cd"), ("anls_e", "cd"), ("cd", "cd"), ("mu", "cd"), ("mu_kl", "mu_kl")]:
             t = o[solver].get("time_to_target_s")
             it = o[solver].get("iters_to_target")
             st = s[ref]

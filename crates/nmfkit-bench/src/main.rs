@@ -110,13 +110,16 @@ fn floor_ms_here<D: Data<f64>>(x: &D, w: &Mat<f64>, h: &Mat<f64>) -> f64 {
     median(times)
 }
 
-fn configs() -> Vec<(&'static str, SolverKind, Loss)> {
+/// (name, solver, loss, extrapolate).
+fn configs() -> Vec<(&'static str, SolverKind, Loss, bool)> {
     vec![
-        ("cd", SolverKind::Cd, Loss::Frobenius),
-        ("hals", SolverKind::Hals, Loss::Frobenius),
-        ("mu", SolverKind::Mu, Loss::Frobenius),
-        ("anls", SolverKind::AnlsBpp, Loss::Frobenius),
-        ("mu_kl", SolverKind::Mu, Loss::KullbackLeibler),
+        ("cd", SolverKind::Cd, Loss::Frobenius, false),
+        ("hals", SolverKind::Hals, Loss::Frobenius, false),
+        ("hals_e", SolverKind::Hals, Loss::Frobenius, true),
+        ("mu", SolverKind::Mu, Loss::Frobenius, false),
+        ("anls", SolverKind::AnlsBpp, Loss::Frobenius, false),
+        ("anls_e", SolverKind::AnlsBpp, Loss::Frobenius, true),
+        ("mu_kl", SolverKind::Mu, Loss::KullbackLeibler, false),
     ]
 }
 
@@ -133,12 +136,13 @@ fn run(dir: &Path, targets: Option<Value>, only: Option<&str>) -> Value {
         };
         let mut res = serde_json::Map::new();
         res.insert("floor_ms".into(), json!(floor));
-        for (name, solver, loss) in configs() {
+        for (name, solver, loss, extrapolate) in configs() {
             let iters = 30;
             // Per-iteration cost, losses evaluated as the defaults do.
             let est = Nmf::new(p.k)
                 .solver(solver)
                 .loss(loss)
+                .extrapolate(extrapolate)
                 .tol(0.0)
                 .max_iter(iters);
             let ms: Vec<f64> = (0..3)

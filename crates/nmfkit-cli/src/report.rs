@@ -36,6 +36,7 @@ pub fn params(est: &Nmf) -> Value {
         "alpha_h": r.alpha_h.unwrap_or(r.alpha_w),
         "l1_ratio": r.l1_ratio,
         "shuffle": est.shuffle,
+        "extrapolate": est.extrapolate,
         "threads": if est.threads == 0 { rayon_threads() } else { est.threads },
     })
 }

@@ -220,6 +220,56 @@ fn random_starts_partitions_and_bad_input() {
             .to_dense();
         assert!(rel(&w, &want.w) < 1e-10, "{input}: {}", rel(&w, &want.w));
     }
+    // Extrapolated HALS: the accept/redo decisions are taken on the
+    // all-reduced objective, the same on every rank and as in one process
+    // (8 iterations: while the objective still falls by more than rounding).
+    let (w0, h0) = start();
+    write_matrix(Path::new(&path("W0.npy")), &Matrix::Dense(w0.clone())).unwrap();
+    write_matrix(Path::new(&path("H0.npy")), &Matrix::Dense(h0.clone())).unwrap();
+    let want = Nmf::new(3)
+        .solver(SolverKind::Hals)
+        .extrapolate(true)
+        .max_iter(8)
+        .tol(0.0)
+        .fit_from(&xs, &w0, &h0)
+        .unwrap();
+    let out = path("ext");
+    let o = mpirun(
+        4,
+        &[
+            "fit",
+            &path("S.npz"),
+            "--rank",
+            "3",
+            "--solver",
+            "hals",
+            "--extrapolate",
+            "--init",
+            "custom",
+            "--w0",
+            &path("W0.npy"),
+            "--h0",
+            &path("H0.npy"),
+            "--max-iter",
+            "8",
+            "--tol",
+            "0",
+            "--grid",
+            "2x2",
+            "--out",
+            &out,
+            "--quiet",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let w = read_matrix(&Path::new(&out).join("W.npy"))
+        .unwrap()
+        .to_dense();
+    assert!(
+        rel(&w, &want.w) < 1e-10,
+        "extrapolated: {}",
+        rel(&w, &want.w)
+    );
     // The grid the blocks were written for is the one to use.
     let o = mpirun(
         4,

@@ -57,6 +57,7 @@ fn params(d: &Bound<'_, PyDict>) -> PyResult<Params> {
         .tol(get(d, "tol")?.unwrap_or(1e-4))
         .shuffle(get(d, "shuffle")?.unwrap_or(false))
         .threads(get(d, "n_threads")?.unwrap_or(0))
+        .extrapolate(get(d, "extrapolate")?.unwrap_or(false))
         .convergence(match get::<String>(d, "convergence")?.as_deref() {
             Some("objective") => Convergence::Objective,
             Some("auto") => Convergence::Auto,

@@ -109,6 +109,37 @@ pub(crate) struct LoopSettings {
     pub update_w: bool,
     pub beta: f64,
     pub pen: Penalties,
+    /// Extrapolate the iterates (Ang & Gillis 2019); Frobenius, both factors.
+    pub extrapolate: bool,
+}
+
+/// Ang & Gillis's extrapolation ("Accelerating nonnegative matrix
+/// factorization algorithms using extrapolation", 2019): each half-step
+/// starts from the other factor pushed along its last move,
+/// Y = max(0, F + β(F − F_prev)), with β grown by γ after a success (up to
+/// β̄, itself grown by γ̄) and cut by η after a failure. Unlike the paper,
+/// a failed step is not kept: the iteration is redone from the last
+/// accepted factors without extrapolation, so the objective still never
+/// increases.
+struct Extrapolation<T> {
+    beta: f64,
+    beta_bar: f64,
+    accepted: Factors<T>,
+    previous: Factors<T>,
+    objective: f64,
+}
+
+const EXTRAPOLATION_BETA0: f64 = 0.5;
+const EXTRAPOLATION_GAMMA: f64 = 1.01;
+const EXTRAPOLATION_GAMMA_BAR: f64 = 1.005;
+const EXTRAPOLATION_ETA: f64 = 1.5;
+
+/// `y ← max(0, y + β (y − old))`.
+fn push<T: Scalar>(y: &mut crate::Mat<T>, old: &crate::Mat<T>, beta: f64) {
+    let b = T::from_f64(beta);
+    for (v, &o) in y.data.iter_mut().zip(&old.data) {
+        *v = (*v + b * (*v - o)).max(T::ZERO);
+    }
 }
 
 /// The resolved convergence rule.
@@ -159,20 +190,56 @@ pub(crate) fn run<T: Scalar, D: Data<T>>(
     let mut stop = StopReason::MaxIterations;
     let mut n_iter = 0;
     let mut last_factors = s.factor_tol.map(|_| f.clone());
+    let mut ext = (s.extrapolate && sides.len() == 2 && s.beta == 2.0 && s.rule == Rule::Objective)
+        .then(|| Extrapolation {
+            beta: EXTRAPOLATION_BETA0,
+            beta_bar: 1.0,
+            accepted: f.clone(),
+            previous: f.clone(),
+            objective: obj0,
+        });
 
     for it in 1..=s.max_iter {
         n_iter = it;
         let eval = it % s.eval_every == 0 || it == s.max_iter;
         let mut violation: Option<f64> = None;
         let mut data_loss = None;
-        for (q, &side) in sides.iter().enumerate() {
-            let last = q + 1 == sides.len();
-            let info = solver.half_step(x, f, side, eval && last);
-            if let Some(v) = info.violation {
-                *violation.get_or_insert(0.0) += v;
+        if let Some(e) = ext.as_mut() {
+            // The first half-step's fixed factor, pushed along its last move.
+            let (s1, s2) = (sides[0], sides[1]);
+            push(f.get_mut(s1.other()), e.previous.get(s1.other()), e.beta);
+            solver.forget();
+            solver.half_step(x, f, s1, false);
+            push(f.get_mut(s1), e.accepted.get(s1), e.beta);
+            solver.forget();
+            let loss = solver.half_step(x, f, s2, true).data_loss;
+            let obj = loss.map(|l| objective_of(l, f));
+            if obj.is_some_and(|o| o <= e.objective) {
+                e.beta = (EXTRAPOLATION_GAMMA * e.beta).min(e.beta_bar);
+                e.beta_bar = (EXTRAPOLATION_GAMMA_BAR * e.beta_bar).min(1.0);
+                data_loss = loss;
+            } else {
+                // Redo the iteration from the accepted factors, plainly.
+                e.beta_bar = e.beta;
+                e.beta /= EXTRAPOLATION_ETA;
+                f.clone_from(&e.accepted);
+                solver.forget();
+                solver.half_step(x, f, s1, false);
+                data_loss = solver.half_step(x, f, s2, true).data_loss;
             }
-            if last {
-                data_loss = info.data_loss;
+            std::mem::swap(&mut e.previous, &mut e.accepted);
+            e.accepted.clone_from(f);
+            e.objective = data_loss.map_or(f64::INFINITY, |l| objective_of(l, f));
+        } else {
+            for (q, &side) in sides.iter().enumerate() {
+                let last = q + 1 == sides.len();
+                let info = solver.half_step(x, f, side, eval && last);
+                if let Some(v) = info.violation {
+                    *violation.get_or_insert(0.0) += v;
+                }
+                if last {
+                    data_loss = info.data_loss;
+                }
             }
         }
         if sum_all(x, (!f.all_finite()) as u8 as f64) > 0.0 {

@@ -94,6 +94,11 @@ pub struct Nmf {
     /// early stop). The α rule counts stored entries, so dense and sparse
     /// copies of the same data may sweep a different number of times.
     pub hals_sweeps: Option<usize>,
+    /// Extrapolate the iterates (Ang & Gillis 2019) for the Frobenius loss
+    /// with `mu`, `hals` or `anls`: each half-step starts from the other
+    /// factor pushed along its last move; a step that would raise the
+    /// objective is redone without it.
+    pub extrapolate: bool,
     /// X is the transpose of the user's matrix (row-major data read in
     /// place): random starts are drawn in the user's order, so both layouts
     /// of the same data start alike.
@@ -121,6 +126,7 @@ impl Default for Nmf {
             hals_alpha: 0.5,
             hals_delta: 0.1,
             hals_sweeps: None,
+            extrapolate: false,
             transposed_draws: false,
         }
     }
@@ -250,6 +256,7 @@ impl Nmf {
     setter!(shuffle: bool);
     setter!(threads: usize);
     setter!(regularization: Regularization);
+    setter!(extrapolate: bool);
 
     pub fn eval_every(mut self, n: usize) -> Self {
         self.eval_every = Some(n);
@@ -472,6 +479,7 @@ impl Nmf {
             update_w,
             beta,
             pen,
+            extrapolate: self.extrapolate,
         };
         let t1 = Instant::now();
         let out = driver::run(x, &mut factors, solver.as_mut(), &settings, progress)?;

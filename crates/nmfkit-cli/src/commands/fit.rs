@@ -450,6 +450,11 @@ pub struct ModelArgs {
     /// Threads (0: all cores).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+    /// Extrapolate the iterates (Ang & Gillis 2019) — Frobenius loss with
+    /// hals, anls or mu: much faster on slowly converging (sparse) data; the
+    /// objective still never increases.
+    #[arg(long)]
+    pub extrapolate: bool,
 }
 
 impl FitArgs {
@@ -494,6 +499,7 @@ impl ModelArgs {
             .max_iter(a.max_iter)
             .tol(a.tol)
             .threads(a.threads)
+            .extrapolate(a.extrapolate)
             .regularization(Regularization {
                 alpha_w: a.alpha_w,
                 alpha_h: a.alpha_h,

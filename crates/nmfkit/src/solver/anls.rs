@@ -32,6 +32,10 @@ impl<T: Scalar> AnlsBpp<T> {
 }
 
 impl<T: Scalar, D: Data<T>> Solver<T, D> for AnlsBpp<T> {
+    fn forget(&mut self) {
+        self.grams = GramCache::new();
+    }
+
     fn half_step(&mut self, x: &D, f: &mut Factors<T>, side: Side, want_loss: bool) -> StepInfo {
         let (l, r) = f.split_mut(side);
         let s = sweep_inputs(x, side, l, r.ncols, &mut self.grams, self.pen.side(side));

@@ -26,6 +26,10 @@ impl<T: Scalar> CoordinateDescent<T> {
 }
 
 impl<T: Scalar, D: Data<T>> Solver<T, D> for CoordinateDescent<T> {
+    fn forget(&mut self) {
+        self.grams = GramCache::new();
+    }
+
     fn half_step(&mut self, x: &D, f: &mut Factors<T>, side: Side, want_loss: bool) -> StepInfo {
         let (l, r) = f.split_mut(side);
         let k = r.nrows;

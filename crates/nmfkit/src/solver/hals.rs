@@ -76,6 +76,10 @@ fn revive_dead_components<T: Scalar, D: Data<T>>(x: &D, r: &mut Mat<T>) {
 }
 
 impl<T: Scalar, D: Data<T>> Solver<T, D> for Hals<T> {
+    fn forget(&mut self) {
+        self.grams = GramCache::new();
+    }
+
     fn half_step(&mut self, x: &D, f: &mut Factors<T>, side: Side, want_loss: bool) -> StepInfo {
         let (l, r) = f.split_mut(side);
         let k = r.nrows;

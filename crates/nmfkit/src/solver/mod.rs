@@ -77,6 +77,13 @@ impl<T: Scalar> Factors<T> {
         }
     }
 
+    pub(crate) fn get_mut(&mut self, side: Side) -> &mut Mat<T> {
+        match side {
+            Side::W => &mut self.wt,
+            Side::H => &mut self.h,
+        }
+    }
+
     pub(crate) fn get(&self, side: Side) -> &Mat<T> {
         match side {
             Side::W => &self.wt,
@@ -108,6 +115,10 @@ pub(crate) trait Solver<T: Scalar, D: Data<T>> {
     /// Updates the factor of `side` with the other one fixed. With
     /// `want_loss`, reports the data loss when it comes cheaply.
     fn half_step(&mut self, x: &D, f: &mut Factors<T>, side: Side, want_loss: bool) -> StepInfo;
+
+    /// The factors were changed from outside (extrapolation): drop anything
+    /// cached about them.
+    fn forget(&mut self) {}
 }
 
 /// Gram matrices of factors that have not changed since they were computed:

@@ -47,6 +47,10 @@ impl<T: Scalar> MultiplicativeUpdate<T> {
 }
 
 impl<T: Scalar, D: Data<T>> Solver<T, D> for MultiplicativeUpdate<T> {
+    fn forget(&mut self) {
+        self.grams = GramCache::new();
+    }
+
     fn half_step(&mut self, x: &D, f: &mut Factors<T>, side: Side, want_loss: bool) -> StepInfo {
         let beta = self.beta;
         let eps = T::from_f64(EPS32);
