@@ -255,3 +255,18 @@ def test_package_works_without_scikit_learn():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stderr
+
+
+def test_extrapolated_hals_is_monotone_and_gets_lower_sooner():
+    import scipy.sparse as sp
+    rng = np.random.default_rng(9)
+    W, H = rng.uniform(size=(600, 10)), rng.uniform(size=(10, 400))
+    X = sp.random(600, 400, density=0.05, random_state=3, format="csr")
+    X.data = np.asarray((W @ H)[X.nonzero()]).ravel()
+    kw = dict(solver="hals", init="nndsvda", tol=0, random_state=0)
+    plain = nmfkit.NMF(10, max_iter=300, **kw).fit(X)
+    fast = nmfkit.NMF(10, max_iter=150, extrapolate=True, **kw).fit(X)
+    losses = [h["loss"] for h in fast.history_]
+    assert all(b <= a * (1 + 1e-12) for a, b in zip(losses, losses[1:]))
+    assert fast.reconstruction_err_ < plain.reconstruction_err_
+    assert fast.get_params()["extrapolate"] is True
