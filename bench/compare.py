@@ -68,7 +68,7 @@ def main():
     for name in only.split(","):
         o, s = ours[name], sk[name]
         fl = o["floor_ms"]
-        for solver in ["cd", "hals", "hals_e", "anls", "anls_e", "mu", "mu_kl"]:
+        for solver in ["cd", "hals", "hals_e", "anls", "mu", "mu_kl"]:
             sk_ms = s[solver]["ms_per_iter"] if solver in s else None
             ratio = f"{sk_ms / o[solver]['ms_per_iter']:.1f}×" if sk_ms else "–"
             sk_txt = f"{sk_ms:.2f}" if sk_ms else "–"
@@ -82,7 +82,7 @@ def main():
     ]
     for name in only.split(","):
         o, s = ours[name], sk[name]
-        for solver, ref in [("hals", "cd"), ("hals_e", "cd"), ("anls", "cd"), ("anls_e", "cd"), ("cd", "cd"), ("mu", "cd"), ("mu_kl", "mu_kl")]:
+        for solver, ref in [("hals", "cd"), ("hals_e", "cd"), ("anls", "cd"), ("cd", "cd"), ("mu", "cd"), ("mu_kl", "mu_kl")]:
             t = o[solver].get("time_to_target_s")
             it = o[solver].get("iters_to_target")
             st = s[ref]

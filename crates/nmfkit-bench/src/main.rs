@@ -118,7 +118,6 @@ fn configs() -> Vec<(&'static str, SolverKind, Loss, bool)> {
         ("hals_e", SolverKind::Hals, Loss::Frobenius, true),
         ("mu", SolverKind::Mu, Loss::Frobenius, false),
         ("anls", SolverKind::AnlsBpp, Loss::Frobenius, false),
-        ("anls_e", SolverKind::AnlsBpp, Loss::Frobenius, true),
         ("mu_kl", SolverKind::Mu, Loss::KullbackLeibler, false),
     ]
 }

@@ -455,7 +455,19 @@ fn extrapolation_keeps_the_objective_monotone_and_gets_lower_sooner() {
     let (x, w0, h0) = problem(60, 40, 4, 1);
     let xs = with_holes(&x);
     let csr = CsrMatrix::from_dense(xs.as_ref());
-    for solver in [SolverKind::Hals, SolverKind::AnlsBpp, SolverKind::Mu] {
+    // Only for solvers that can bring an entry back from zero.
+    for bad in [
+        Nmf::new(3).solver(SolverKind::Mu),
+        Nmf::new(3).solver(SolverKind::Cd),
+        Nmf::new(3).solver(SolverKind::AnlsBpp),
+        Nmf::new(3)
+            .solver(SolverKind::Hals)
+            .loss(Loss::KullbackLeibler),
+    ] {
+        let err = bad.extrapolate(true).fit(&x).unwrap_err().to_string();
+        assert!(err.contains("extrapolation"), "{err}");
+    }
+    for solver in [SolverKind::Hals] {
         for reg in regs() {
             for input in [Input::from(&x), Input::from(&csr)] {
                 let fit = Nmf::new(5)

@@ -450,11 +450,11 @@ pub struct ModelArgs {
     /// Threads (0: all cores).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
-    /// Extrapolate the iterates (Ang & Gillis 2019) — Frobenius loss with
-    /// hals, anls or mu: much faster on slowly converging (sparse) data; the
-    /// objective still never increases.
-    #[arg(long)]
-    pub extrapolate: bool,
+    /// Extrapolate the iterates (Ang & Gillis 2019): auto (on for hals with
+    /// the Frobenius loss), on or off. Much faster on slowly converging
+    /// (sparse) data; the objective still never increases.
+    #[arg(long, default_value = "auto")]
+    pub extrapolate: String,
 }
 
 impl FitArgs {
@@ -499,7 +499,16 @@ impl ModelArgs {
             .max_iter(a.max_iter)
             .tol(a.tol)
             .threads(a.threads)
-            .extrapolate(a.extrapolate)
+            .extrapolate(match a.extrapolate.as_str() {
+                "auto" => solver == SolverKind::Hals && loss == Loss::Frobenius,
+                "on" => true,
+                "off" => false,
+                other => {
+                    return Err(CliError::usage(format!(
+                        "--extrapolate must be auto, on or off, got '{other}'"
+                    )))
+                }
+            })
             .regularization(Regularization {
                 alpha_w: a.alpha_w,
                 alpha_h: a.alpha_h,
@@ -551,6 +560,17 @@ pub fn fit_and_write(
         Some(a.mask.plan(x, &a.input, a.transpose)?)
     } else {
         None
+    };
+    // Masked fits have their own loop, without extrapolation.
+    if plan.is_some() && a.model.extrapolate == "on" {
+        return Err(CliError::usage(
+            "--extrapolate on applies to fits without masks or missing values",
+        ));
+    }
+    let est = if plan.is_some() {
+        est.extrapolate(false)
+    } else {
+        est
     };
     let fitted = match &plan {
         Some(p) => p.fit(&est, opts),

@@ -109,8 +109,8 @@ class NMF(*_Bases):
     time_limit : float or None
         Stop after this many seconds.
     extrapolate : bool, default=False
-        Extrapolate the iterates (Ang & Gillis 2019) with ``solver="hals"``,
-        ``"anls"`` or ``"mu"`` and the Frobenius loss: much faster on slowly
+        Extrapolate the iterates (Ang & Gillis 2019) with ``solver="hals"``
+        and the Frobenius loss: much faster on slowly
         converging data such as sparse matrices, and the objective still never
         increases. ``tol`` then bounds the relative decrease of the objective.
     missing_values : None, np.nan or "unstored"
