@@ -54,6 +54,25 @@ pub enum NmfError {
 /// Shorthand for results of nmfkit's operations.
 pub type Result<T> = std::result::Result<T, NmfError>;
 
+/// A bad entry of a matrix: negative if it is a number, else non-finite.
+pub(crate) fn bad_entry(what: &'static str, row: usize, col: usize, value: f64) -> NmfError {
+    if value.is_finite() {
+        NmfError::Negative {
+            what,
+            row,
+            col,
+            value,
+        }
+    } else {
+        NmfError::NonFinite {
+            what,
+            row,
+            col,
+            value,
+        }
+    }
+}
+
 pub(crate) fn invalid(name: &'static str, reason: impl Into<String>) -> NmfError {
     NmfError::InvalidParameter {
         name,

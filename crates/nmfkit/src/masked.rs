@@ -21,7 +21,7 @@
 
 use crate::data::DenseData;
 use crate::driver::{HistoryEntry, Progress, StopReason};
-use crate::error::{invalid, NmfError, Result};
+use crate::error::{bad_entry, invalid, NmfError, Result};
 use crate::init::initialize;
 use crate::linalg::gemm;
 use crate::matrix::{Mat, MatRef};
@@ -147,21 +147,7 @@ fn validate(x: MatRef<'_, f64>, weights: MatRef<'_, f64>, beta: f64) -> Result<M
         for i in 0..n {
             let (v, wt) = (x.data[j * n + i], weights.data[j * n + i]);
             if !(wt.is_finite() && wt >= 0.0) {
-                return Err(if wt.is_finite() {
-                    NmfError::Negative {
-                        what: "mask",
-                        row: i,
-                        col: j,
-                        value: wt,
-                    }
-                } else {
-                    NmfError::NonFinite {
-                        what: "mask",
-                        row: i,
-                        col: j,
-                        value: wt,
-                    }
-                });
+                return Err(bad_entry("mask", i, j, wt));
             }
             if wt > 0.0 {
                 if !v.is_finite() {
@@ -561,21 +547,7 @@ fn check(a: &Mat<f64>, shape: (usize, usize), what: &'static str) -> Result<()> 
         });
     }
     if let Some(&v) = a.data.iter().find(|v| !(v.is_finite() && **v >= 0.0)) {
-        return Err(if v.is_finite() {
-            NmfError::Negative {
-                what,
-                row: 0,
-                col: 0,
-                value: v,
-            }
-        } else {
-            NmfError::NonFinite {
-                what,
-                row: 0,
-                col: 0,
-                value: v,
-            }
-        });
+        return Err(bad_entry(what, 0, 0, v));
     }
     if a.data.iter().all(|&v| v == 0.0) {
         return Err(NmfError::AllZero { what });
@@ -614,6 +586,45 @@ fn column_mean_fill(x: MatRef<'_, f64>, weights: MatRef<'_, f64>) -> Mat<f64> {
     out
 }
 
+/// Y = W·H (n×m) from the factor a half-step updates, `f`, and the fixed
+/// one, `g`: f = W (n×k) and g = H (k×m), or f = Hᵀ (m×k) and g = W (n×k).
+fn product_wh(y: &mut Mat<f64>, f: &Mat<f64>, g: &Mat<f64>, side: Side) {
+    let (n, m) = (y.nrows, y.ncols);
+    let (l, lt, r, rt) = match side {
+        Side::W => (f, false, g, false),
+        Side::H => (g, false, f, true),
+    };
+    gemm(
+        &mut y.data,
+        n,
+        m,
+        l.as_ref(),
+        lt,
+        r.as_ref(),
+        rt,
+        false,
+        Par::rayon(0),
+    );
+}
+
+/// `out` (rows × k) = A·Gᵀ for the rows of X (side W) or Aᵀ·Gᵀ for its
+/// columns (side H), with A n×m and the fixed factor as k×len columns `gk`.
+fn times_fixed(out: &mut Mat<f64>, a: MatRef<'_, f64>, gk: &Mat<f64>, side: Side) {
+    let (rows, k) = (out.nrows, out.ncols);
+    let at = side == Side::H;
+    gemm(
+        &mut out.data,
+        rows,
+        k,
+        a,
+        at,
+        gk.as_ref(),
+        true,
+        false,
+        Par::rayon(0),
+    );
+}
+
 /// Masked multiplicative update for β = 2 and 1 from the per-line lists of
 /// special entries: the denominator Σ_j m_ij y_ij^(β−1) g_j is its unmasked
 /// value (F·GGᵀ, or G's row sums) corrected at the entries whose weight is
@@ -639,60 +650,13 @@ fn mu_half_listed(
         Side::H => g.transpose(),
     };
     let mut num = Mat::zeros(rows, k);
-    let numerator = |a: MatRef<'_, f64>, num: &mut Mat<f64>| match side {
-        Side::W => gemm(
-            &mut num.data,
-            rows,
-            k,
-            a,
-            false,
-            gk.as_ref(),
-            true,
-            false,
-            Par::rayon(0),
-        ),
-        Side::H => gemm(
-            &mut num.data,
-            rows,
-            k,
-            a,
-            true,
-            gk.as_ref(),
-            true,
-            false,
-            Par::rayon(0),
-        ),
-    };
+
     if beta == 2.0 {
-        numerator(mx.as_ref(), &mut num);
+        times_fixed(&mut num, mx.as_ref(), &gk, side);
     } else {
         // A = M∘X / WH at the observed entries.
-        let (n, m) = (x.nrows, x.ncols);
         let Workspace { y, a, .. } = &mut *ws;
-        match side {
-            Side::W => gemm(
-                &mut y.data,
-                n,
-                m,
-                f.as_ref(),
-                false,
-                g.as_ref(),
-                false,
-                false,
-                Par::rayon(0),
-            ),
-            Side::H => gemm(
-                &mut y.data,
-                n,
-                m,
-                g.as_ref(),
-                false,
-                f.as_ref(),
-                true,
-                false,
-                Par::rayon(0),
-            ),
-        }
+        product_wh(y, f, g, side);
         a.data
             .par_iter_mut()
             .zip(y.data.par_iter())
@@ -704,7 +668,7 @@ fn mu_half_listed(
                     0.0
                 };
             });
-        numerator(a.as_ref(), &mut num);
+        times_fixed(&mut num, a.as_ref(), &gk, side);
     }
     let full = if beta == 2.0 {
         crate::linalg::gram(&gk, Par::rayon(0)).data
@@ -800,34 +764,10 @@ fn mu_half(
     beta: f64,
     ws: &mut Workspace,
 ) {
-    let (n, m) = (x.nrows, x.ncols);
     let k = f.ncols;
     // Y = W H, n×m.
     let Workspace { y, a, b, .. } = ws;
-    match side {
-        Side::W => gemm(
-            &mut y.data,
-            n,
-            m,
-            f.as_ref(),
-            false,
-            g.as_ref(),
-            false,
-            false,
-            Par::rayon(0),
-        ),
-        Side::H => gemm(
-            &mut y.data,
-            n,
-            m,
-            g.as_ref(),
-            false,
-            f.as_ref(),
-            true,
-            false,
-            Par::rayon(0),
-        ),
-    }
+    product_wh(y, f, g, side);
     a.data
         .par_iter_mut()
         .zip(b.data.par_iter_mut())
@@ -853,58 +793,13 @@ fn mu_half(
     let rows = f.nrows;
     let mut num = Mat::zeros(rows, k);
     let mut den = Mat::zeros(rows, k);
-    match side {
-        // W (n×k): A Hᵀ with H = g (k×m).
-        Side::W => {
-            gemm(
-                &mut num.data,
-                rows,
-                k,
-                a.as_ref(),
-                false,
-                g.as_ref(),
-                true,
-                false,
-                Par::rayon(0),
-            );
-            gemm(
-                &mut den.data,
-                rows,
-                k,
-                b.as_ref(),
-                false,
-                g.as_ref(),
-                true,
-                false,
-                Par::rayon(0),
-            );
-        }
-        // Hᵀ (m×k): Aᵀ W with W = g (n×k).
-        Side::H => {
-            gemm(
-                &mut num.data,
-                rows,
-                k,
-                a.as_ref(),
-                true,
-                g.as_ref(),
-                false,
-                false,
-                Par::rayon(0),
-            );
-            gemm(
-                &mut den.data,
-                rows,
-                k,
-                b.as_ref(),
-                true,
-                g.as_ref(),
-                false,
-                false,
-                Par::rayon(0),
-            );
-        }
-    }
+    // g as k×len columns: for W, H (k×m) itself; for H, Wᵀ (k×n).
+    let gk = match side {
+        Side::W => g.clone(),
+        Side::H => g.transpose(),
+    };
+    times_fixed(&mut num, a.as_ref(), &gk, side);
+    times_fixed(&mut den, b.as_ref(), &gk, side);
     let gamma = if beta < 1.0 {
         1.0 / (2.0 - beta)
     } else if beta > 2.0 {
@@ -948,30 +843,7 @@ fn rows_half(
     // b = (M∘X) Gᵀ for every row: rows × k.
     let rows = f.nrows;
     let mut b = Mat::zeros(rows, k);
-    match side {
-        Side::W => gemm(
-            &mut b.data,
-            rows,
-            k,
-            mx.as_ref(),
-            false,
-            gk.as_ref(),
-            true,
-            false,
-            Par::rayon(0),
-        ),
-        Side::H => gemm(
-            &mut b.data,
-            rows,
-            k,
-            mx.as_ref(),
-            true,
-            gk.as_ref(),
-            true,
-            false,
-            Par::rayon(0),
-        ),
-    }
+    times_fixed(&mut b, mx.as_ref(), &gk, side);
     // The full Gram G Gᵀ.
     let mut full = vec![0.0; k * k];
     gemm(

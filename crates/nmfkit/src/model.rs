@@ -4,7 +4,7 @@ use crate::data::{validate_data, CsrMatrix, Data, DenseData, SparseData};
 use crate::driver::{
     self, Convergence, HistoryEntry, LoopSettings, ProgressFn, Rule, StopReason, UpdateOrder,
 };
-use crate::error::{invalid, NmfError, Result};
+use crate::error::{bad_entry, invalid, NmfError, Result};
 use crate::init::{initialize_oriented, Init};
 use crate::linalg::gemm;
 use crate::loss::{beta_divergence, Loss};
@@ -595,21 +595,7 @@ pub(crate) fn check_factor<T: Scalar>(
     }
     if let Some((row, col, v)) = crate::data::first_bad(f.nrows, &f.data) {
         let value = v.to_f64();
-        return Err(if value.is_finite() {
-            NmfError::Negative {
-                what,
-                row,
-                col,
-                value,
-            }
-        } else {
-            NmfError::NonFinite {
-                what,
-                row,
-                col,
-                value,
-            }
-        });
+        return Err(bad_entry(what, row, col, value));
     }
     if f.data.iter().all(|&v| v == T::ZERO) {
         return Err(NmfError::AllZero { what });

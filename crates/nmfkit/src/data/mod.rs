@@ -8,7 +8,7 @@
 pub mod dense;
 pub mod sparse;
 
-use crate::error::{NmfError, Result};
+use crate::error::{bad_entry, NmfError, Result};
 use crate::matrix::{Mat, MatRef};
 use crate::scalar::Scalar;
 use faer::Par;
@@ -118,21 +118,7 @@ pub fn validate_data<T: Scalar, D: Data<T>>(x: &D) -> Result<()> {
     }
     if let Some((row, col, v)) = x.first_bad_entry() {
         let value = v.to_f64();
-        return Err(if value.is_finite() {
-            NmfError::Negative {
-                what: "X",
-                row,
-                col,
-                value,
-            }
-        } else {
-            NmfError::NonFinite {
-                what: "X",
-                row,
-                col,
-                value,
-            }
-        });
+        return Err(bad_entry("X", row, col, value));
     }
     Ok(())
 }

@@ -15,7 +15,7 @@
 
 use super::{check, coordinate_sweeps, divergence, iterate};
 use crate::data::{CsrMatrix, SparseData};
-use crate::error::{invalid, NmfError, Result};
+use crate::error::{bad_entry, invalid, NmfError, Result};
 use crate::init::initialize;
 use crate::linalg::{gram, row_sums};
 use crate::matrix::Mat;
@@ -99,24 +99,8 @@ fn lines(
                 } else {
                     others
                 };
-                let at = |what| (what, i, j as usize);
                 if !(m.is_finite() && m >= 0.0) {
-                    let (what, row, col) = at("mask");
-                    return Err(if m.is_finite() {
-                        NmfError::Negative {
-                            what,
-                            row,
-                            col,
-                            value: m,
-                        }
-                    } else {
-                        NmfError::NonFinite {
-                            what,
-                            row,
-                            col,
-                            value: m,
-                        }
-                    });
+                    return Err(bad_entry("mask", i, j as usize, m));
                 }
                 if m == 0.0 {
                     // Missing: the stored value is never read.
@@ -126,22 +110,7 @@ fn lines(
                     continue;
                 }
                 if !(v.is_finite() && v >= 0.0) {
-                    let (what, row, col) = at("X");
-                    return Err(if v.is_finite() {
-                        NmfError::Negative {
-                            what,
-                            row,
-                            col,
-                            value: v,
-                        }
-                    } else {
-                        NmfError::NonFinite {
-                            what,
-                            row,
-                            col,
-                            value: v,
-                        }
-                    });
+                    return Err(bad_entry("X", i, j as usize, v));
                 }
                 if beta <= 0.0 && v == 0.0 {
                     return Err(NmfError::ZerosWithNonPositiveBeta { beta });

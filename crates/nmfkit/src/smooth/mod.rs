@@ -27,7 +27,7 @@ pub use laplacian::{Grid, SIGMA};
 
 use crate::data::{validate_data, Data, DenseData};
 use crate::driver::{Progress, ProgressFn, StopReason};
-use crate::error::{invalid, NmfError, Result};
+use crate::error::{bad_entry, invalid, NmfError, Result};
 use crate::init::{initialize, Init};
 use crate::linalg::gemm;
 use crate::matrix::{Mat, MatRef};
@@ -269,21 +269,7 @@ impl SmoothNmf {
                 return Err(invalid("dictionary", "G has no columns"));
             }
             if let Some((row, col, v)) = DenseData::new(g).first_bad_entry() {
-                return Err(if v.is_finite() {
-                    NmfError::Negative {
-                        what: "G",
-                        row,
-                        col,
-                        value: v,
-                    }
-                } else {
-                    NmfError::NonFinite {
-                        what: "G",
-                        row,
-                        col,
-                        value: v,
-                    }
-                });
+                return Err(bad_entry("G", row, col, v));
             }
             if let Some(q) = (0..g.ncols).find(|&q| g.col(q).iter().all(|&v| v == 0.0)) {
                 return Err(invalid(
@@ -666,21 +652,7 @@ impl SmoothNmf {
                 });
             }
             if let Some((row, col, v)) = DenseData::new(a.as_ref()).first_bad_entry() {
-                return Err(if v.is_finite() {
-                    NmfError::Negative {
-                        what,
-                        row,
-                        col,
-                        value: v,
-                    }
-                } else {
-                    NmfError::NonFinite {
-                        what,
-                        row,
-                        col,
-                        value: v,
-                    }
-                });
+                return Err(bad_entry(what, row, col, v));
             }
             if a.data.iter().all(|&v| v == 0.0) {
                 return Err(NmfError::AllZero { what });
