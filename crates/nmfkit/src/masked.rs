@@ -241,32 +241,9 @@ impl Nmf {
         }
         let (n, m, k) = (x.nrows, x.ncols, self.rank);
         let t0 = Instant::now();
-        let (mut w, mut h, init_used) = match (opts.w0, opts.h0, opts.update_h) {
-            (Some(w0), Some(h0), true) => {
-                check(w0, (n, k), "W")?;
-                check(h0, (k, m), "H")?;
-                (w0.clone(), h0.clone(), None)
-            }
-            (_, Some(h0), false) => {
-                check(h0, (k, m), "H")?;
-                let fill = if self.solver == SolverKind::Mu {
-                    (mx.data.iter().sum::<f64>() / weights.data.iter().sum::<f64>() / k as f64)
-                        .sqrt()
-                } else {
-                    0.0
-                };
-                (
-                    Mat::from_col_major(n, k, vec![fill; n * k])?,
-                    h0.clone(),
-                    None,
-                )
-            }
-            (_, None, false) => {
-                return Err(invalid(
-                    "h0",
-                    "a fixed H is required when update_h is false",
-                ))
-            }
+        let mean = mx.data.iter().sum::<f64>() / weights.data.iter().sum::<f64>();
+        let (mut w, mut h, init_used) = match self.given_start(&opts, (n, m), mean)? {
+            Some((w, h)) => (w, h, None),
             _ => {
                 // Missing entries filled with their column's observed mean
                 // for the initialization only.
@@ -330,6 +307,42 @@ impl Nmf {
         });
         Ok(end.into_fit(w, h, init_used, init_time))
     }
+    /// The start a caller gave a masked fit: both factors, or a fixed H with
+    /// W filled with √(mean/k) for `mu` (zeros for the row solvers, which
+    /// solve W from scratch). `None`: initialize. `mean` is the observed mean.
+    pub(crate) fn given_start(
+        &self,
+        opts: &FitOptions<'_, '_, f64>,
+        (n, m): (usize, usize),
+        mean: f64,
+    ) -> Result<Option<(Mat<f64>, Mat<f64>)>> {
+        let k = self.rank;
+        match (opts.w0, opts.h0, opts.update_h) {
+            (Some(w0), Some(h0), true) => {
+                check(w0, (n, k), "W")?;
+                check(h0, (k, m), "H")?;
+                Ok(Some((w0.clone(), h0.clone())))
+            }
+            (_, Some(h0), false) => {
+                check(h0, (k, m), "H")?;
+                let fill = if self.solver == SolverKind::Mu {
+                    (mean / k as f64).sqrt()
+                } else {
+                    0.0
+                };
+                Ok(Some((
+                    Mat::from_col_major(n, k, vec![fill; n * k])?,
+                    h0.clone(),
+                )))
+            }
+            (_, None, false) => Err(invalid(
+                "h0",
+                "a fixed H is required when update_h is false",
+            )),
+            _ => Ok(None),
+        }
+    }
+
     /// Updates the rows of `f` (n×k for W; for H its transpose, m×k) with the
     /// other factor `g` fixed. `Side::W`: rows of X; `Side::H`: columns.
     /// Returns, for the Frobenius loss, (Σ M∘X∘FG, Σ M∘(FG)²) after the step

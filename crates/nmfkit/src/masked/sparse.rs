@@ -13,7 +13,7 @@
 //! Only β other than 1 and 2 with `others > 0` needs Σ (WH)^(β−1) over every
 //! entry, a dense loop as in the unmasked fit of sparse data.
 
-use super::{check, coordinate_sweeps, divergence, iterate};
+use super::{coordinate_sweeps, divergence, iterate};
 use crate::data::{CsrMatrix, SparseData};
 use crate::error::{bad_entry, invalid, NmfError, Result};
 use crate::init::initialize;
@@ -259,31 +259,8 @@ impl Nmf {
         let t0 = Instant::now();
         let mean = total / count;
         // Factors as k×len matrices: a row of W / a column of H is contiguous.
-        let (mut wt, mut h, init_used) = match (opts.w0, opts.h0, opts.update_h) {
-            (Some(w0), Some(h0), true) => {
-                check(w0, (n, k), "W")?;
-                check(h0, (k, m), "H")?;
-                (w0.transpose(), h0.clone(), None)
-            }
-            (_, Some(h0), false) => {
-                check(h0, (k, m), "H")?;
-                let fill = if self.solver == SolverKind::Mu {
-                    (mean / k as f64).sqrt()
-                } else {
-                    0.0
-                };
-                (
-                    Mat::from_col_major(k, n, vec![fill; n * k])?,
-                    h0.clone(),
-                    None,
-                )
-            }
-            (_, None, false) => {
-                return Err(invalid(
-                    "h0",
-                    "a fixed H is required when update_h is false",
-                ))
-            }
+        let (mut wt, mut h, init_used) = match self.given_start(&opts, (n, m), mean)? {
+            Some((w, h)) => (w.transpose(), h, None),
             _ if d == 0.0 => {
                 if !matches!(self.init, crate::Init::Auto | crate::Init::Random) {
                     return Err(invalid(
