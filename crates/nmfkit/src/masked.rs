@@ -317,6 +317,12 @@ impl Nmf {
         mean: f64,
     ) -> Result<Option<(Mat<f64>, Mat<f64>)>> {
         let k = self.rank;
+        if self.extrapolate {
+            return Err(NmfError::Unsupported {
+                solver: self.solver.name(),
+                what: "extrapolation in a masked fit (it has its own loop)".into(),
+            });
+        }
         match (opts.w0, opts.h0, opts.update_h) {
             (Some(w0), Some(h0), true) => {
                 check(w0, (n, k), "W")?;

@@ -529,6 +529,8 @@ fn bad_sparse_weights_are_named() {
     let is = Nmf::new(2).loss(Loss::ItakuraSaito).max_iter(5);
     assert!(err(&xs, SparseWeights::holes(&listed), &is).contains("beta"));
     assert!(err(&xs, SparseWeights::holes(&listed), &Nmf::new(0)).contains("rank"));
+    let ext = Nmf::new(2).solver(SolverKind::Hals).extrapolate(true);
+    assert!(err(&xs, SparseWeights::holes(&listed), &ext).contains("extrapolation"));
     let odd = SparseWeights {
         listed: &listed,
         others: f64::NAN,
