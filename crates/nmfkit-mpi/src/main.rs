@@ -333,10 +333,16 @@ fn run<D: Data<f64> + Send>(
             .build()
             .map_err(|e| CliError::Internal(e.to_string())),
     )?;
+    // Every rank watches Ctrl-C (mpirun forwards it); the core all-reduces
+    // the flag, so all stop at the same iteration and keep their factors.
+    let interrupted = nmfkit_cli::progress::interrupt_flag();
     let mut reporter =
         root.then(|| nmfkit_cli::progress::Reporter::new(a.quiet, plan.est.max_iter));
     let mut cb = |p: &nmfkit::Progress| match reporter.as_mut() {
         Some(r) => r.update(p),
+        None if interrupted.load(std::sync::atomic::Ordering::SeqCst) => {
+            std::ops::ControlFlow::Break(())
+        }
         None => std::ops::ControlFlow::Continue(()),
     };
     let t1 = Instant::now();

@@ -353,3 +353,77 @@ fn random_starts_partitions_and_bad_input() {
         assert_eq!(err.matches("nmfkit-mpi: error").count(), 1, "{err}");
     }
 }
+
+#[test]
+fn sigint_to_the_ranks_stops_all_of_them_and_keeps_the_factors() {
+    let d = tempfile::tempdir().unwrap();
+    let path = |n: &str| d.path().join(n).to_string_lossy().into_owned();
+    let x = nmfkit::synth::low_rank::<f64>(600, 400, 10, 0.3, 4).x;
+    write_matrix(Path::new(&path("Y.npy")), &Matrix::Dense(x)).unwrap();
+    let out = path("stopped_fit");
+    let mut child = Command::new("mpirun")
+        .args(["--oversubscribe", "-np", "2"])
+        .arg(env!("CARGO_BIN_EXE_nmfkit-mpi"))
+        .args([
+            "fit",
+            &path("Y.npy"),
+            "--rank",
+            "10",
+            "--solver",
+            "mu",
+            "--max-iter",
+            "100000000",
+            "--tol",
+            "0",
+        ])
+        .args(["--time-limit", "120", "--out", &out, "--quiet"])
+        .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+        .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+        .spawn()
+        .expect("mpirun");
+    // The ranks of this run (not mpirun, which would abort the job): the
+    // processes named nmfkit-mpi whose command line has this run's folder.
+    let ranks = || -> Vec<String> {
+        let o = Command::new("pgrep")
+            .args(["-f", &out])
+            .output()
+            .expect("pgrep");
+        String::from_utf8_lossy(&o.stdout)
+            .split_whitespace()
+            .filter(|pid| {
+                std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                    .is_ok_and(|c| c.trim() == "nmfkit-mpi")
+            })
+            .map(str::to_string)
+            .collect()
+    };
+    let t0 = std::time::Instant::now();
+    while ranks().len() < 2 && t0.elapsed().as_secs() < 30 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    // One rank is enough: the flag is all-reduced.
+    let pids = ranks();
+    assert!(!pids.is_empty(), "no rank found");
+    Command::new("kill")
+        .args(["-INT", &pids[pids.len() - 1]])
+        .status()
+        .unwrap();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if t0.elapsed().as_secs() > 90 {
+            let _ = child.kill();
+            panic!("the ranks did not stop");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(status.success(), "{status:?}");
+    let r: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(&out).join("report.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(r["result"]["stop_reason"], "cancelled");
+    assert!(Path::new(&out).join("W.npy").exists());
+}
