@@ -766,7 +766,9 @@ fn mu_half_listed(
             }
             q
         })
-        .sum();
+        .collect::<Vec<f64>>()
+        .iter()
+        .sum(); // in order: the same bits every run
     Some((cross, quad))
 }
 

@@ -361,28 +361,26 @@ fn sparse_loss(rows: &[Vec<Entry>], wt: &Mat<f64>, h: &Mat<f64>, beta: f64, d: f
             divergence(0.0, y, beta)
         }
     };
-    let listed: f64 = rows
-        .par_iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let wi = wt.col(i);
-            let mut s = 0.0;
-            for e in r {
-                let y = dot(wi, h.col(e.j as usize));
-                if e.m > 0.0 {
-                    s += e.m * divergence(e.x, y, beta);
-                }
-                if d > 0.0 {
-                    s -= d * zero_div(y);
-                }
+    let listed = crate::linalg::det_sum(rows.len(), |i| {
+        let r = &rows[i];
+        let wi = wt.col(i);
+        let mut s = 0.0;
+        for e in r {
+            let y = dot(wi, h.col(e.j as usize));
+            if e.m > 0.0 {
+                s += e.m * divergence(e.x, y, beta);
             }
-            if d > 0.0 && beta != 2.0 && beta != 1.0 {
-                // Every entry of the line as an unlisted zero.
-                s += d * (0..m).map(|j| zero_div(dot(wi, h.col(j)))).sum::<f64>();
+            if d > 0.0 {
+                s -= d * zero_div(y);
             }
-            s
-        })
-        .sum();
+        }
+        if d > 0.0 && beta != 2.0 && beta != 1.0 {
+            // Every entry of the line as an unlisted zero.
+            s += d * (0..m).map(|j| zero_div(dot(wi, h.col(j)))).sum::<f64>();
+        }
+        s
+    });
+
     if d == 0.0 || (beta != 2.0 && beta != 1.0) {
         return listed;
     }

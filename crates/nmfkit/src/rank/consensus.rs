@@ -122,14 +122,22 @@ impl Consensus {
             return 0.0;
         }
         let r = self.runs.max(1) as f64;
-        let off: f64 = self
+        // Summed in a fixed order (rayon's sum splits as threads steal work,
+        // which moved the last bits between runs with the same seed).
+        let parts: Vec<f64> = self
             .counts
-            .par_iter()
-            .map(|&c| {
-                let v = c as f64 / r - 0.5;
-                4.0 * v * v
+            .par_chunks(4096)
+            .map(|chunk| {
+                chunk
+                    .iter()
+                    .map(|&c| {
+                        let v = c as f64 / r - 0.5;
+                        4.0 * v * v
+                    })
+                    .sum::<f64>()
             })
-            .sum();
+            .collect();
+        let off: f64 = parts.iter().sum();
         // The diagonal contributes n entries of 1.
         (2.0 * off + n) / (n * n)
     }

@@ -198,7 +198,9 @@ pub fn silhouette(labels: &[usize], d: impl Fn(usize, usize) -> f64 + Sync) -> f
     for &l in labels {
         counts[l] += 1;
     }
-    let total: f64 = (0..n)
+    // Per-item values collected, then summed in order: the same bits in
+    // every run (a parallel sum's order depends on work stealing).
+    let each: Vec<f64> = (0..n)
         .into_par_iter()
         .map(|i| {
             let own = labels[i];
@@ -223,8 +225,8 @@ pub fn silhouette(labels: &[usize], d: impl Fn(usize, usize) -> f64 + Sync) -> f
                 0.0
             }
         })
-        .sum();
-    total / n as f64
+        .collect();
+    each.iter().sum::<f64>() / n as f64
 }
 
 #[cfg(test)]

@@ -417,7 +417,9 @@ impl SmoothNmf {
                             .map(|(&v, &mt)| mt * (v + self.epsilon_reg).ln())
                             .sum::<f64>()
                     })
-                    .sum()
+                    .collect::<Vec<f64>>()
+                    .iter()
+                    .sum() // in order: the same bits every run
             } else {
                 0.0
             },
