@@ -18,6 +18,23 @@ fn mpirun(np: usize, args: &[&str]) -> Output {
         .expect("mpirun (install openmpi-bin)")
 }
 
+/// `mpirun` that must succeed.
+fn mpirun_ok(np: usize, args: &[&str]) {
+    let o = mpirun(np, args);
+    assert!(
+        o.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// A factor file ("W" or "H") of a model folder.
+fn factor(out: &str, name: &str) -> Mat<f64> {
+    read_matrix(&Path::new(out).join(format!("{name}.npy")))
+        .unwrap()
+        .to_dense()
+}
+
 fn rel(a: &Mat<f64>, b: &Mat<f64>) -> f64 {
     assert_eq!((a.nrows, a.ncols), (b.nrows, b.ncols));
     let d: f64 = a
@@ -130,12 +147,7 @@ fn every_grid_gives_the_single_process_factors() {
                     "{input} {solver} {loss} {grid}: {}",
                     String::from_utf8_lossy(&o.stderr)
                 );
-                let w = read_matrix(&Path::new(&out).join("W.npy"))
-                    .unwrap()
-                    .to_dense();
-                let h = read_matrix(&Path::new(&out).join("H.npy"))
-                    .unwrap()
-                    .to_dense();
+                let (w, h) = (factor(&out, "W"), factor(&out, "H"));
                 let what = format!("{input} {solver} {loss} {grid}");
                 assert!(rel(&w, &want.w) < 1e-10, "{what}: W {}", rel(&w, &want.w));
                 assert!(rel(&h, &want.h) < 1e-10, "{what}: H {}", rel(&h, &want.h));
@@ -192,7 +204,7 @@ fn random_starts_partitions_and_bad_input() {
     for input in [path("S.npz"), path("blocks")] {
         let out = path("rand");
         let _ = std::fs::remove_dir_all(&out);
-        let o = mpirun(
+        mpirun_ok(
             4,
             &[
                 "fit",
@@ -218,10 +230,7 @@ fn random_starts_partitions_and_bad_input() {
                 "--quiet",
             ],
         );
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        let w = read_matrix(&Path::new(&out).join("W.npy"))
-            .unwrap()
-            .to_dense();
+        let w = factor(&out, "W");
         assert!(rel(&w, &want.w) < 1e-10, "{input}: {}", rel(&w, &want.w));
     }
     // Extrapolated HALS: the accept/redo decisions are taken on the
@@ -238,7 +247,7 @@ fn random_starts_partitions_and_bad_input() {
         .fit_from(&xs, &w0, &h0)
         .unwrap();
     let out = path("ext");
-    let o = mpirun(
+    mpirun_ok(
         4,
         &[
             "fit",
@@ -266,10 +275,7 @@ fn random_starts_partitions_and_bad_input() {
             "--quiet",
         ],
     );
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let w = read_matrix(&Path::new(&out).join("W.npy"))
-        .unwrap()
-        .to_dense();
+    let w = factor(&out, "W");
     assert!(
         rel(&w, &want.w) < 1e-10,
         "extrapolated: {}",

@@ -221,17 +221,7 @@ impl Nmf {
         weights: MatRef<'_, f64>,
         mut opts: FitOptions<'_, '_, f64>,
     ) -> Result<NmfFit<f64>> {
-        if self.rank == 0 {
-            return Err(NmfError::ZeroRank);
-        }
-        let beta = self.loss.beta();
-        if beta != 2.0 && self.solver != SolverKind::Mu {
-            return Err(NmfError::Unsupported {
-                solver: self.solver.name(),
-                what: format!("beta = {beta} (use mu)"),
-            });
-        }
-        self.regularization.validate()?;
+        let beta = self.masked_model()?;
         let mx = validate(x, weights, beta)?;
         if !opts.update_w {
             return Err(invalid(
@@ -307,6 +297,22 @@ impl Nmf {
         });
         Ok(end.into_fit(w, h, init_used, init_time))
     }
+    /// Checks what every masked fit needs of the estimator; returns β.
+    pub(crate) fn masked_model(&self) -> Result<f64> {
+        if self.rank == 0 {
+            return Err(NmfError::ZeroRank);
+        }
+        let beta = self.loss.beta();
+        if beta != 2.0 && self.solver != SolverKind::Mu {
+            return Err(NmfError::Unsupported {
+                solver: self.solver.name(),
+                what: format!("beta = {beta} (use mu)"),
+            });
+        }
+        self.regularization.validate()?;
+        Ok(beta)
+    }
+
     /// The start a caller gave a masked fit: both factors, or a fixed H with
     /// W filled with √(mean/k) for `mu` (zeros for the row solvers, which
     /// solve W from scratch). `None`: initialize. `mean` is the observed mean.

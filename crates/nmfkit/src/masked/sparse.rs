@@ -202,9 +202,6 @@ impl Nmf {
     ) -> Result<NmfFit<f64>> {
         let (n, m, k) = (x.nrows(), x.ncols(), self.rank);
         let d = weights.others;
-        if k == 0 {
-            return Err(NmfError::ZeroRank);
-        }
         if n == 0 || m == 0 {
             return Err(NmfError::Empty { rows: n, cols: m });
         }
@@ -222,14 +219,7 @@ impl Nmf {
                 format!("the weight of unlisted entries must be finite and >= 0, got {d}"),
             ));
         }
-        let beta = self.loss.beta();
-        if beta != 2.0 && self.solver != SolverKind::Mu {
-            return Err(NmfError::Unsupported {
-                solver: self.solver.name(),
-                what: format!("beta = {beta} (use mu)"),
-            });
-        }
-        self.regularization.validate()?;
+        let beta = self.masked_model()?;
         let rows = lines(x, listed, d, beta)?;
         let listed_total: usize = rows.iter().map(Vec::len).sum();
         if d > 0.0 && beta <= 0.0 && listed_total < n * m {
