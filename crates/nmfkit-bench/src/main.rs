@@ -7,10 +7,9 @@
 //! iteration of every solver, the floor of the two big products measured in
 //! the same process, and the time to reach each target loss; it prints JSON.
 
-use nmfkit::masked::SparseWeights;
 use nmfkit::{
     synth, CsrMatrix, Data, DenseData, FitOptions, Init, Input, Loss, Mat, Nmf, Progress, Side,
-    SolverKind, SparseData,
+    SolverKind, SparseData, SparseWeights,
 };
 use nmfkit_cli::io::{read_dense, write_matrix, Matrix};
 use serde_json::{json, Value};
@@ -188,7 +187,7 @@ fn run(dir: &Path, targets: Option<Value>, only: Option<&str>) -> Value {
                     .unwrap();
                 r["time_to_target_s"] = json!(hit.map(|h| h.1));
                 r["iters_to_target"] = json!(hit.map(|h| h.0));
-                r["final_loss"] = json!(fit.loss);
+                r["final_loss"] = json!(fit.divergence);
             }
             res.insert(name.into(), r);
         }
@@ -265,7 +264,7 @@ fn smooth(seed: u64, threads: usize) -> Value {
                 json!({"mse": err.mse, "mae": err.mae, "r2": err.r2})
             })
             .collect();
-        let obj: Vec<f64> = fit.history.iter().map(|e| e.objective.total()).collect();
+        let obj: Vec<f64> = fit.history.iter().map(|e| e.objective).collect();
         out.push(json!({
             "normalize": normalize,
             "seconds": secs,
@@ -274,7 +273,7 @@ fn smooth(seed: u64, threads: usize) -> Value {
             "angles_deg": m.angles,
             "maps": maps,
             "objective_nonincreasing": obj.windows(2).all(|w| w[1] <= w[0] + 1e-12 * w[0].abs()),
-            "objective": {"kl": fit.objective.kl, "laplacian": fit.objective.laplacian, "log": fit.objective.log_term},
+            "objective": {"kl": fit.divergence, "laplacian": fit.penalty("laplacian"), "log": fit.penalty("log")},
         }));
     }
     json!({"problem": "ESPM toy: 200 channels × 10000 pixels, k = 3, G 200×15", "seed": seed, "runs": out})

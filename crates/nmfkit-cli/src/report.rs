@@ -11,7 +11,7 @@ pub fn history(h: &[HistoryEntry]) -> Value {
                     "iter": e.iter,
                     "time_s": e.time_s,
                     "loss": e.objective,
-                    "divergence": e.loss,
+                    "divergence": e.divergence,
                     "rel_decrease": e.rel_decrease,
                     "violation": e.violation,
                 })
@@ -60,7 +60,7 @@ pub fn result(fit: &NmfFit<f64>, x_sq_norm: f64, beta: f64) -> Value {
         "converged": fit.converged(),
         "interrupted": fit.stop == nmfkit::StopReason::Cancelled,
         "objective": fit.objective,
-        "loss": fit.loss,
+        "loss": fit.divergence,
         "reconstruction_err": fit.reconstruction_err,
         "relative_error": rel,
         "init_used": fit.init.map(|i| i.name()),

@@ -14,7 +14,7 @@ use mpi::collective::SystemOperation;
 use mpi::datatype::PartitionMut;
 use mpi::topology::SimpleCommunicator;
 use mpi::traits::*;
-use nmfkit::{Data, Mat, MatRef, Side};
+use nmfkit::{Data, Mat, MatRef, Problem, Side};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
@@ -246,6 +246,16 @@ impl<D: Data<f64>> Data<f64> for DistData<D> {
         self.scatter_side(side, &full, out);
     }
 
+    fn cross_all<P>(&self, side: Side, wt: &Mat<f64>, h: &Mat<f64>, psi: P, out: &mut Mat<f64>)
+    where
+        P: Fn(f64) -> f64 + Sync,
+    {
+        let (wi, hj) = (self.w_i(wt), self.h_j(h));
+        let mut full = Mat::zeros(wt.nrows, self.local_len(side));
+        self.local.cross_all(side, &wi, &hj, psi, &mut full);
+        self.scatter_side(side, &full, out);
+    }
+
     fn fold_stored<F>(&self, wt: &Mat<f64>, h: &Mat<f64>, f: F) -> f64
     where
         F: Fn(f64, f64) -> f64 + Sync,
@@ -269,7 +279,9 @@ impl<D: Data<f64>> Data<f64> for DistData<D> {
     fn dense_matrix(&self) -> Option<MatRef<'_, f64>> {
         None
     }
+}
 
+impl<D: Data<f64>> Problem for DistData<D> {
     fn reduce_sum(&self, v: &mut [f64]) {
         self.all_reduce(v, SystemOperation::sum());
     }

@@ -509,7 +509,7 @@ fn write(
             plan.layout.pc,
             fit.n_iter,
             v["stop_reason"].as_str().unwrap_or(""),
-            fit.loss,
+            fit.divergence,
             a.out.display()
         );
     }

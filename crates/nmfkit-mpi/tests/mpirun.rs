@@ -158,9 +158,9 @@ fn every_grid_gives_the_single_process_factors() {
                 assert_eq!(r["result"]["n_iter"], 30);
                 let l = r["result"]["loss"].as_f64().unwrap();
                 assert!(
-                    (l - want.loss).abs() <= 1e-9 * want.loss,
+                    (l - want.divergence).abs() <= 1e-9 * want.divergence,
                     "{what}: loss {l} vs {}",
-                    want.loss
+                    want.divergence
                 );
                 let per = &r["distributed"]["per_iteration"];
                 if np > 1 {

@@ -249,7 +249,7 @@ fn result<'py, T: Scalar + Element>(
     d.set_item("n_iter", fit.n_iter)?;
     d.set_item("stop_reason", fit.stop.name())?;
     d.set_item("converged", fit.converged())?;
-    d.set_item("loss", fit.loss)?;
+    d.set_item("loss", fit.divergence)?;
     d.set_item("objective", fit.objective)?;
     d.set_item("reconstruction_err", fit.reconstruction_err)?;
     d.set_item("history", history(py, &fit.history)?)?;
@@ -263,7 +263,7 @@ fn history<'py>(py: Python<'py>, h: &[HistoryEntry]) -> PyResult<Vec<Bound<'py, 
             d.set_item("iter", e.iter)?;
             d.set_item("time_s", e.time_s)?;
             d.set_item("loss", e.objective)?;
-            d.set_item("divergence", e.loss)?;
+            d.set_item("divergence", e.divergence)?;
             d.set_item("rel_decrease", e.rel_decrease)?;
             d.set_item("violation", e.violation)?;
             Ok(d)
@@ -727,10 +727,10 @@ fn fit_smooth<'py>(
     d.set_item("H", to_numpy(py, &fit.h)?)?;
     d.set_item("n_iter", fit.n_iter)?;
     d.set_item("stop_reason", fit.stop.name())?;
-    d.set_item("objective", fit.objective.total())?;
-    d.set_item("kl", fit.objective.kl)?;
-    d.set_item("laplacian", fit.objective.laplacian)?;
-    d.set_item("log_term", fit.objective.log_term)?;
+    d.set_item("objective", fit.objective)?;
+    d.set_item("kl", fit.divergence)?;
+    d.set_item("laplacian", fit.penalty("laplacian"))?;
+    d.set_item("log_term", fit.penalty("log"))?;
     d.set_item("norm_factor", fit.norm_factor)?;
     let hist: Vec<Bound<'py, PyDict>> = fit
         .history
@@ -739,10 +739,10 @@ fn fit_smooth<'py>(
             let h = PyDict::new(py);
             h.set_item("iter", e.iter)?;
             h.set_item("time_s", e.time_s)?;
-            h.set_item("loss", e.objective.total())?;
-            h.set_item("kl", e.objective.kl)?;
-            h.set_item("laplacian", e.objective.laplacian)?;
-            h.set_item("log_term", e.objective.log_term)?;
+            h.set_item("loss", e.objective)?;
+            h.set_item("kl", e.divergence)?;
+            h.set_item("laplacian", e.penalties[0])?;
+            h.set_item("log_term", e.penalties[1])?;
             Ok(h)
         })
         .collect::<PyResult<_>>()?;
@@ -833,7 +833,7 @@ fn fit_masked_sparse<'py>(
     watched_fit(py, w0, h0, p.update_h, |opts| {
         est.fit_masked_sparse_with(
             &m,
-            nmfkit::masked::SparseWeights {
+            nmfkit::SparseWeights {
                 listed: &wts,
                 others,
             },

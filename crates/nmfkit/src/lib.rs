@@ -25,10 +25,10 @@ pub mod error;
 pub mod init;
 mod linalg;
 pub mod loss;
-pub mod masked;
 mod matrix;
 pub mod metrics;
 mod model;
+pub mod objective;
 pub mod rank;
 pub mod regularization;
 mod rng;
@@ -37,14 +37,19 @@ mod scalar;
 pub mod smooth;
 pub mod solver;
 pub mod synth;
+pub mod weights;
 
-pub use data::{CsrMatrix, Data, DenseData, Side, SparseData};
+pub use data::{
+    CsrMatrix, Data, DenseData, DenseWeighted, LineGrams, LineSums, Lines, Problem, Side,
+    SparseData, SparseWeighted, SparseWeights,
+};
 pub use driver::{Convergence, HistoryEntry, Progress, ProgressFn, StopReason, UpdateOrder};
 pub use error::{NmfError, Result};
 pub use init::Init;
-pub use loss::{beta_divergence, reconstruction_error, Loss};
+pub use loss::{beta_divergence, mm_exponent, reconstruction_error, Divergence, Loss};
 pub use matrix::{Mat, MatRef};
-pub use model::{inverse_transform, relative_error, FitOptions, Input, Nmf, NmfFit};
+pub use model::{inverse_transform, relative_error, FitOptions, Input, Matrix, Nmf, NmfFit};
+pub use objective::Term;
 pub use regularization::Regularization;
 pub use runs::{run_seeds, Runs};
 pub use scalar::Scalar;

@@ -77,46 +77,120 @@ impl Loss {
     }
 }
 
-/// The β-divergence D_β(X ‖ WH) with W given as `wt` (k×n) and H (k×m).
-/// For β = 2 it is ½‖X − WH‖²_F. Sparse data is never densified.
-pub fn beta_divergence<T: Scalar, D: Data<T>>(x: &D, wt: &Mat<T>, h: &Mat<T>, beta: f64) -> f64 {
-    let eps = EPS32;
-    let floor = |wh: T| wh.to_f64().max(eps);
-    let res = if beta == 2.0 {
-        // Sparse or distributed data: the closed form from products.
-        if x.dense_matrix().is_none() {
-            frobenius_closed_form(x, wt, h)
+/// One entry's β-divergence d_β(x, y) with scikit-learn's small-value rules
+/// (`_beta_divergence`), the one definition every data type uses: an entry
+/// with x ≤ float32 epsilon contributes only its x = 0 part
+/// ([`Divergence::at_zero`]), and y is floored at float32 epsilon where a
+/// log or a division needs it (not in the terms that sum WH itself).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Divergence {
+    pub beta: f64,
+}
+
+impl Divergence {
+    pub fn new(beta: f64) -> Self {
+        Divergence { beta }
+    }
+
+    /// d_β(x, y).
+    #[inline]
+    pub fn at(&self, x: f64, y: f64) -> f64 {
+        if self.beta == 2.0 {
+            0.5 * (x - y) * (x - y)
         } else {
-            // Direct, so that tiny residuals keep their relative precision.
-            crate::data::dense::tiled_fold(x.dense_matrix(), wt, h, |xv, wh| {
-                let d = xv.to_f64() - wh.to_f64();
-                d * d
-            }) / 2.0
+            self.excess(x, y) + self.at_zero(y)
         }
-    } else if beta == 1.0 {
-        let sum_wh = inner(&row_sums_of(x, wt), &row_sums_of(x, h));
-        let s = x.fold_stored(wt, h, |xv, wh| {
-            let xv = xv.to_f64();
-            xv * (xv / floor(wh)).ln() - xv
-        });
-        s + sum_wh
+    }
+
+    /// d_β(0, y): what an entry with x = 0 (or x ≤ float32 epsilon) adds.
+    #[inline]
+    pub fn at_zero(&self, y: f64) -> f64 {
+        let b = self.beta;
+        if b == 2.0 {
+            0.5 * y * y
+        } else if b == 1.0 {
+            y
+        } else if b == 0.0 {
+            // scikit-learn's Σ X/WH − log(X/WH) − n·m leaves −1 per dropped entry.
+            -1.0
+        } else {
+            y.powf(b) / b
+        }
+    }
+
+    /// d_β(x, y) − d_β(0, y): the part only the entries with x > float32
+    /// epsilon add (0 for the others), written without the cancellation.
+    #[inline]
+    pub fn excess(&self, x: f64, y: f64) -> f64 {
+        let b = self.beta;
+        if b == 2.0 {
+            return x * (0.5 * x - y);
+        }
+        if !(x > EPS32) {
+            return 0.0;
+        }
+        let yf = y.max(EPS32);
+        if b == 1.0 {
+            x * (x / yf).ln() - x
+        } else if b == 0.0 {
+            let r = x / yf;
+            r - r.ln()
+        } else {
+            (x.powf(b) - b * x * yf.powf(b - 1.0)) / (b * (b - 1.0))
+        }
+    }
+}
+
+/// The maximization–minimization exponent γ(β) of Févotte & Idier (2011)
+/// that makes a multiplicative update non-increasing (1 for β in [1, 2]).
+pub fn mm_exponent(beta: f64) -> f64 {
+    if beta < 1.0 {
+        1.0 / (2.0 - beta)
+    } else if beta > 2.0 {
+        1.0 / (beta - 1.0)
+    } else {
+        1.0
+    }
+}
+
+/// The β-divergence D_β(X ‖ WH) with W given as `wt` (k×n) and H (k×m):
+/// Σ d_β(X_ij, (WH)_ij), weighted by M_ij for weighted data. For β = 2 it
+/// is ½‖X − WH‖²_F. Sparse data is never densified.
+pub fn beta_divergence<T: Scalar, D: Data<T>>(x: &D, wt: &Mat<T>, h: &Mat<T>, beta: f64) -> f64 {
+    x.divergence(wt, h, beta)
+}
+
+/// D_β for plain (unweighted) data, dense or sparse: the default of
+/// [`Data::divergence`]. The x = 0 part of every entry comes from closed
+/// forms where β has one (Σ WH for β = 1, n·m for β = 0), the rest from the
+/// stored entries.
+pub(crate) fn plain_divergence<T: Scalar, D: Data<T> + ?Sized>(
+    x: &D,
+    wt: &Mat<T>,
+    h: &Mat<T>,
+    beta: f64,
+) -> f64 {
+    let d = Divergence::new(beta);
+    if beta == 2.0 {
+        return match x.dense_matrix() {
+            // Direct, so that tiny residuals keep their relative precision.
+            Some(m) => crate::data::tiles::fold(Some(m), wt, h, |xv, wh| {
+                d.at(xv.to_f64(), wh.to_f64())
+            }),
+            // Sparse or distributed data: the closed form from products.
+            None => frobenius_closed_form(x, wt, h),
+        };
+    }
+    let stored = x.fold_stored(wt, h, |xv, wh| d.excess(xv.to_f64(), wh.to_f64()));
+    let zero_part = if beta == 1.0 {
+        inner(&row_sums_of(x, wt), &row_sums_of(x, h))
     } else if beta == 0.0 {
         let (n, m) = x.shape();
-        let s = x.fold_stored(wt, h, |xv, wh| {
-            let d = xv.to_f64() / floor(wh);
-            d - d.ln()
-        });
-        s - (n * m) as f64
+        -((n * m) as f64)
     } else {
-        let sum_wh_beta =
-            crate::data::dense::tiled_fold(None, wt, h, |_, wh| wh.to_f64().powf(beta));
-        let s = x.fold_stored(wt, h, |xv, wh| {
-            let xv = xv.to_f64();
-            xv.powf(beta) - beta * xv * floor(wh).powf(beta - 1.0)
-        });
-        (s + sum_wh_beta * (beta - 1.0)) / (beta * (beta - 1.0))
+        crate::data::tiles::fold(None, wt, h, |_, wh| d.at_zero(wh.to_f64()))
     };
-    res
+    stored + zero_part
 }
 
 /// scikit-learn's `reconstruction_err_`: sqrt(2 · D_β), clipped at 0.
@@ -130,7 +204,7 @@ pub fn reconstruction_error<T: Scalar, D: Data<T>>(
 }
 
 /// ½(‖X‖² − 2⟨XHᵀ, W⟩ + ⟨WᵀW, HHᵀ⟩): Frobenius loss from products only.
-fn frobenius_closed_form<T: Scalar, D: Data<T>>(x: &D, wt: &Mat<T>, h: &Mat<T>) -> f64 {
+fn frobenius_closed_form<T: Scalar, D: Data<T> + ?Sized>(x: &D, wt: &Mat<T>, h: &Mat<T>) -> f64 {
     let k = wt.nrows;
     let n = wt.ncols;
     let mut xht = Mat::zeros(k, n);

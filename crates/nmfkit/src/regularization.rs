@@ -61,7 +61,21 @@ pub struct Penalties {
     pub h: Penalty,
 }
 
+impl<T: Scalar> crate::objective::Term<T> for Penalties {
+    fn name(&self) -> &'static str {
+        "elastic_net"
+    }
+
+    fn value(&self, f: &crate::Factors<T>) -> f64 {
+        self.w.value(&f.wt) + self.h.value(&f.h)
+    }
+}
+
 impl Penalties {
+    pub fn is_zero(&self) -> bool {
+        self.w.is_zero() && self.h.is_zero()
+    }
+
     pub fn side(&self, side: Side) -> Penalty {
         match side {
             Side::W => self.w,

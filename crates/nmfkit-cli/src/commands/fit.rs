@@ -6,7 +6,7 @@ use crate::model_dir::Staged;
 use crate::progress::Reporter;
 use crate::report;
 use clap::Args;
-use nmfkit::masked::SparseWeights;
+use nmfkit::weights::SparseWeights;
 use nmfkit::{CsrMatrix, FitOptions, Init, Loss, Mat, Nmf, NmfFit, Regularization, SolverKind};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -87,7 +87,7 @@ pub enum MaskPlan {
 }
 
 impl MaskPlan {
-    pub fn sparse_weights(&self) -> Option<SparseWeights<'_>> {
+    pub fn sparse_weights(&self) -> Option<SparseWeights<'_, f64>> {
         match self {
             MaskPlan::Sparse { listed, others, .. } => Some(SparseWeights {
                 listed,
@@ -135,12 +135,12 @@ impl MaskPlan {
                     .map(|(v, w)| w * v * v)
                     .sum();
                 Ok((
-                    nmfkit::masked::masked_divergence(x.as_ref(), weights.as_ref(), w, h, 2.0),
+                    nmfkit::weights::masked_divergence(x.as_ref(), weights.as_ref(), w, h, 2.0)?,
                     sq,
                 ))
             }
             MaskPlan::Sparse { x, .. } => {
-                nmfkit::masked::sparse_masked_error(x, self.sparse_weights().expect("sparse"), w, h)
+                nmfkit::weights::sparse_masked_error(x, self.sparse_weights().expect("sparse"), w, h)
             }
         }
     }
@@ -149,9 +149,9 @@ impl MaskPlan {
     pub fn impute(&self, w: &Mat<f64>, h: &Mat<f64>) -> nmfkit::Result<Matrix> {
         Ok(match self {
             MaskPlan::Dense { x, weights } => {
-                Matrix::Dense(nmfkit::masked::impute(x.as_ref(), weights.as_ref(), w, h))
+                Matrix::Dense(nmfkit::weights::impute(x.as_ref(), weights.as_ref(), w, h))
             }
-            MaskPlan::Sparse { x, .. } => Matrix::Sparse(nmfkit::masked::impute_sparse(
+            MaskPlan::Sparse { x, .. } => Matrix::Sparse(nmfkit::weights::impute_sparse(
                 x,
                 self.sparse_weights().expect("sparse"),
                 w,

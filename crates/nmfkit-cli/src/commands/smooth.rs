@@ -134,16 +134,15 @@ pub fn fit_and_write(
     let fit_s = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
     let rel = nmfkit::relative_error(x.input(), &fit.gw, &fit.h);
-    let o = fit.objective;
     let result = json!({
         "n_iter": fit.n_iter,
         "stop_reason": fit.stop.name(),
         "converged": fit.stop.converged(),
         "interrupted": fit.stop == nmfkit::StopReason::Cancelled,
-        "objective": o.total(),
-        "kl": o.kl,
-        "laplacian": o.laplacian,
-        "log_term": o.log_term,
+        "objective": fit.objective,
+        "kl": fit.divergence,
+        "laplacian": fit.penalty("laplacian"),
+        "log_term": fit.penalty("log"),
         "norm_factor": fit.norm_factor,
         "relative_error": rel,
     });
@@ -154,10 +153,10 @@ pub fn fit_and_write(
             json!({
                 "iter": e.iter,
                 "time_s": e.time_s,
-                "loss": e.objective.total(),
-                "kl": e.objective.kl,
-                "laplacian": e.objective.laplacian,
-                "log_term": e.objective.log_term,
+                "loss": e.objective,
+                "kl": e.divergence,
+                "laplacian": e.penalties[0],
+                "log_term": e.penalties[1],
             })
         })
         .collect();

@@ -6,7 +6,11 @@
 //! the same products with Xᵀ; [`Side`] names which one is wanted.
 
 pub mod dense;
+mod lines;
 pub mod sparse;
+pub(crate) mod tiles;
+mod weighted;
+mod weighted_sparse;
 
 use crate::error::{bad_entry, NmfError, Result};
 use crate::matrix::{Mat, MatRef};
@@ -14,7 +18,10 @@ use crate::scalar::Scalar;
 use faer::Par;
 
 pub use dense::DenseData;
+pub use lines::{LineGrams, LineSums, Lines};
 pub use sparse::{CsrMatrix, SparseData};
+pub use weighted::DenseWeighted;
+pub use weighted_sparse::{SparseWeighted, SparseWeights};
 
 /// Which factor a half-step updates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -34,30 +41,82 @@ impl Side {
     }
 }
 
-/// What a solver may ask of the data. Implemented for dense and CSR input;
-/// a distributed implementation plugs in here as well.
-pub trait Data<T: Scalar>: Sync {
+/// What the driver needs of any problem it iterates on: the sums that all
+/// processes must agree on. Every model's data implements it — the standard
+/// models through [`Data`], the smooth model through its own problem.
+pub trait Problem: Sync {
+    /// Sums `v` entrywise over every process that holds a piece of the
+    /// factors. A distributed implementation all-reduces; in one process
+    /// there is nothing to do. Every sum over factor entries that a solver
+    /// or the driver forms (Grams, inner products, norms of changes) goes
+    /// through here, so that all processes take the same decisions.
+    fn reduce_sum(&self, _v: &mut [f64]) {}
+
+    /// As [`Problem::reduce_sum`] with the maximum.
+    fn reduce_max(&self, _v: &mut [f64]) {}
+}
+
+/// What a solver may ask of the data X (n×m), plain or weighted: the few
+/// products it needs. Weighted data (a weight M_ij ≥ 0 per entry, 0 for a
+/// missing one) answers with M∘X in place of X and gives every line its own
+/// Gram ([`Data::lines`]); dense, sparse, weighted and distributed data all
+/// plug in here, below the solvers.
+pub trait Data<T: Scalar>: Problem {
     /// (n, m): samples × features.
     fn shape(&self) -> (usize, usize);
-    /// Stored entries (n·m for dense data).
+    /// Entries the products visit (n·m for dense data): the cost model's size.
     fn nnz(&self) -> usize;
     fn is_sparse(&self) -> bool;
-    /// ‖X‖²_F in f64.
+    /// Σ M∘X² in f64 (‖X‖²_F for plain data).
     fn sq_norm(&self) -> f64;
-    /// Σ X in f64.
+    /// Σ M∘X in f64.
     fn sum(&self) -> f64;
-    /// Whether any entry (stored or implicit) is zero.
+    /// Σ M in f64: the number of entries for plain data.
+    fn weight_sum(&self) -> f64 {
+        let (n, m) = self.shape();
+        n as f64 * m as f64
+    }
+    /// Whether any observed entry (stored or implicit) is zero.
     fn has_zero(&self) -> bool;
 
-    /// Side H: `out (k×m) = Wᵀ X` with `l = Wt`; side W: `out (k×n) = H Xᵀ`
-    /// with `l = H`.
+    /// Side H: `out (k×m) = Wᵀ (M∘X)` with `l = Wt`; side W: `out (k×n) =
+    /// H (M∘X)ᵀ` with `l = H`.
     fn cross(&self, side: Side, l: &Mat<T>, out: &mut Mat<T>, par: Par);
 
-    /// As [`Data::cross`] with X replaced by `g(X_ij, (WH)_ij)` on the stored
-    /// entries (all entries for dense data). `g(0, ·)` must be 0.
+    /// As [`Data::cross`] with M∘X replaced by `g(M_ij X_ij, (WH)_ij)` on
+    /// the stored entries (all entries for dense data). `g` must be linear
+    /// in its first argument (so `g(0, ·)` = 0).
     fn cross_weighted<G>(&self, side: Side, wt: &Mat<T>, h: &Mat<T>, g: G, out: &mut Mat<T>)
     where
         G: Fn(T, T) -> T + Sync;
+
+    /// As [`Data::cross`] with M∘X replaced by `M_ij ψ((WH)_ij)` over every
+    /// entry: a dense term even for sparse X (the multiplicative update's
+    /// denominator for β other than 1 and 2).
+    fn cross_all<P>(&self, side: Side, wt: &Mat<T>, h: &Mat<T>, psi: P, out: &mut Mat<T>)
+    where
+        P: Fn(T) -> T + Sync,
+    {
+        tiles::cross(None, side, wt, h, |_, y| psi(y), out);
+    }
+
+    /// The weights of the lines that `side` updates (rows of X for W,
+    /// columns for H) when they are not all 1: see [`Lines`].
+    fn lines(&self, _side: Side) -> Option<&Lines<T>> {
+        None
+    }
+
+    /// Σ M∘d_β(X, WH), with [`crate::loss::Divergence`]'s small-value rules.
+    fn divergence(&self, wt: &Mat<T>, h: &Mat<T>, beta: f64) -> f64 {
+        crate::loss::plain_divergence(self, wt, h, beta)
+    }
+
+    /// Whether [`Data::divergence`] for β = 2 sums the entries themselves
+    /// (dense data), and so keeps the precision the closed form from
+    /// products loses once the residual is tiny.
+    fn exact_frobenius(&self) -> bool {
+        self.dense_matrix().is_some()
+    }
 
     /// Σ `f(X_ij, (WH)_ij)` over stored entries with X_ij > float32 epsilon
     /// (scikit-learn's rule for which entries take part in a β-divergence).
@@ -68,31 +127,21 @@ pub trait Data<T: Scalar>: Sync {
     /// The first negative or non-finite stored entry, if any.
     fn first_bad_entry(&self) -> Option<(usize, usize, T)>;
 
-    /// The whole matrix, when it is stored dense.
+    /// The whole matrix, when it is stored dense (and unweighted).
     fn dense_matrix(&self) -> Option<MatRef<'_, T>> {
         None
     }
-
-    /// Sums `v` entrywise over every process that holds a piece of the
-    /// factors. A distributed implementation all-reduces; in one process
-    /// there is nothing to do. Every sum over factor entries that a solver
-    /// or the driver forms (Grams, inner products, norms of changes) goes
-    /// through here, so that all processes take the same decisions.
-    fn reduce_sum(&self, _v: &mut [f64]) {}
-
-    /// As [`Data::reduce_sum`] with the maximum.
-    fn reduce_max(&self, _v: &mut [f64]) {}
 }
 
-/// One value summed over every process (see [`Data::reduce_sum`]).
-pub(crate) fn sum_all<T: Scalar, D: Data<T>>(x: &D, v: f64) -> f64 {
+/// One value summed over every process (see [`Problem::reduce_sum`]).
+pub(crate) fn sum_all<P: Problem + ?Sized>(x: &P, v: f64) -> f64 {
     let mut a = [v];
     x.reduce_sum(&mut a);
     a[0]
 }
 
 /// The Gram matrix F·Fᵀ of a factor over all its pieces.
-pub(crate) fn gram_of<T: Scalar, D: Data<T>>(x: &D, f: &Mat<T>) -> Mat<T> {
+pub(crate) fn gram_of<T: Scalar, P: Problem + ?Sized>(x: &P, f: &Mat<T>) -> Mat<T> {
     let mut g = crate::linalg::gram(f, Par::rayon(0));
     let mut v: Vec<f64> = g.data.iter().map(|v| v.to_f64()).collect();
     x.reduce_sum(&mut v);
@@ -103,7 +152,7 @@ pub(crate) fn gram_of<T: Scalar, D: Data<T>>(x: &D, f: &Mat<T>) -> Mat<T> {
 }
 
 /// Row sums of a k×cols factor over all its pieces.
-pub(crate) fn row_sums_of<T: Scalar, D: Data<T>>(x: &D, f: &Mat<T>) -> Vec<T> {
+pub(crate) fn row_sums_of<T: Scalar, P: Problem + ?Sized>(x: &P, f: &Mat<T>) -> Vec<T> {
     let s = crate::linalg::row_sums(f);
     let mut v: Vec<f64> = s.iter().map(|v| v.to_f64()).collect();
     x.reduce_sum(&mut v);

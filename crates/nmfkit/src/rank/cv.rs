@@ -4,7 +4,7 @@
 //! small a rank misses structure, too large a rank fits the noise).
 
 use crate::error::{invalid, Result};
-use crate::masked::impute;
+use crate::weights::impute;
 use crate::matrix::{Mat, MatRef};
 use crate::model::Nmf;
 use crate::rng::seeded;

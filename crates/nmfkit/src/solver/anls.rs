@@ -9,8 +9,8 @@
 //! and the active set (held at zero) until the KKT conditions hold. Columns
 //! whose passive sets coincide share one Cholesky factorization.
 
-use super::sweep::sweep_inputs;
-use super::{frobenius_after_step, Factors, GramCache, Solver, StepInfo};
+use super::sweep::{sweep_inputs, with_l2};
+use super::{frobenius_after_step, Factors, GramCache, Solver, StepInfo, Want};
 use crate::data::{Data, Side};
 use crate::regularization::Penalties;
 use crate::scalar::Scalar;
@@ -36,22 +36,41 @@ impl<T: Scalar, D: Data<T>> Solver<T, D> for AnlsBpp<T> {
         self.grams = GramCache::new();
     }
 
-    fn half_step(&mut self, x: &D, f: &mut Factors<T>, side: Side, want_loss: bool) -> StepInfo {
+    fn half_step(&mut self, x: &D, f: &mut Factors<T>, side: Side, want: Want) -> StepInfo {
         let (l, r) = f.split_mut(side);
         let s = sweep_inputs(x, side, l, r.ncols, &mut self.grams, self.pen.side(side));
         let k = r.nrows;
         // The NNLS problems in f64, whatever T is.
-        let g: Vec<f64> = s.g.data.iter().map(|v| v.to_f64()).collect();
+        let to64 = |v: &[T]| v.iter().map(|v| v.to_f64()).collect::<Vec<f64>>();
         let l1 = s.l1.to_f64();
         let c: Vec<f64> = s.c.data.iter().map(|v| v.to_f64() - l1).collect();
         let warm: Vec<bool> = r.data.iter().map(|&v| v > T::ZERO).collect();
-        let sol = nnls_bpp(&g, k, &c, Some(&warm));
+        let sol = match s.grams.shared() {
+            Some(g) => nnls_bpp(&to64(&with_l2(g, s.l2).data), k, &c, Some(&warm)),
+            None => {
+                // Every line its own Gram: one problem per column.
+                let cols: Vec<Vec<f64>> = (0..r.ncols)
+                    .into_par_iter()
+                    .map_init(
+                        || vec![T::ZERO; k * k],
+                        |g, j| {
+                            s.grams.form(j, s.l2, g);
+                            let cj = &c[j * k..(j + 1) * k];
+                            nnls_bpp(&to64(g), k, cj, Some(&warm[j * k..(j + 1) * k]))
+                        },
+                    )
+                    .collect();
+                cols.concat()
+            }
+        };
         for (dst, v) in r.data.iter_mut().zip(&sol) {
             *dst = T::from_f64(*v);
         }
+        let grams = &mut self.grams;
         StepInfo {
             violation: None,
-            data_loss: frobenius_after_step(x, &mut self.grams, side, &s.c, &s.gl, r, want_loss),
+            divergence: frobenius_after_step(x, grams, side, &s.c, &s.grams, r, want.after),
+            divergence_before: None,
         }
     }
 }

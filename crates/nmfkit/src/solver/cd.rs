@@ -3,7 +3,7 @@
 //! component order, and the projected-gradient violation for stopping.
 
 use super::sweep::{coordinate_sweep, sweep_inputs};
-use super::{frobenius_after_step, Factors, GramCache, Solver, StepInfo};
+use super::{frobenius_after_step, Factors, GramCache, Solver, StepInfo, Want};
 use crate::data::{sum_all, Data, Side};
 use crate::regularization::Penalties;
 use crate::rng::{permutation, Rng};
@@ -30,7 +30,7 @@ impl<T: Scalar, D: Data<T>> Solver<T, D> for CoordinateDescent<T> {
         self.grams = GramCache::new();
     }
 
-    fn half_step(&mut self, x: &D, f: &mut Factors<T>, side: Side, want_loss: bool) -> StepInfo {
+    fn half_step(&mut self, x: &D, f: &mut Factors<T>, side: Side, want: Want) -> StepInfo {
         let (l, r) = f.split_mut(side);
         let k = r.nrows;
         let s = sweep_inputs(x, side, l, r.ncols, &mut self.grams, self.pen.side(side));
@@ -38,10 +38,12 @@ impl<T: Scalar, D: Data<T>> Solver<T, D> for CoordinateDescent<T> {
             Some(rng) => permutation(rng, k),
             None => (0..k).collect(),
         };
-        let sweep = coordinate_sweep(&s.c, &s.g, s.l1, r, &order);
+        let sweep = coordinate_sweep(&s.c, &s.grams, s.l1, s.l2, r, &order);
+        let grams = &mut self.grams;
         StepInfo {
             violation: Some(sum_all(x, sweep.violation)),
-            data_loss: frobenius_after_step(x, &mut self.grams, side, &s.c, &s.gl, r, want_loss),
+            divergence: frobenius_after_step(x, grams, side, &s.c, &s.grams, r, want.after),
+            divergence_before: None,
         }
     }
 }

@@ -4,8 +4,8 @@
 //! sweeps cost less than α times the products and still move the factor by
 //! more than δ times the first sweep did.
 
-use super::sweep::{gradient_sweep, sweep_inputs};
-use super::{frobenius_after_step, Factors, GramCache, Solver, StepInfo};
+use super::sweep::{hals_sweeps, sweep_inputs};
+use super::{frobenius_after_step, Factors, GramCache, Solver, StepInfo, Want};
 use crate::data::{sum_all, Data, Side};
 use crate::matrix::Mat;
 use crate::regularization::Penalties;
@@ -37,10 +37,11 @@ impl<T: Scalar> Hals<T> {
 /// Glineur count flops; counting time keeps α's meaning on modern CPUs.
 const SWEEP_FLOP_COST: f64 = 8.0;
 
-/// 1 + ⌊α · (cost of the products) / (cost of one sweep)⌋.
-fn inner_sweeps(nnz: usize, rows: usize, cols: usize, k: usize, alpha: f64) -> usize {
+/// 1 + ⌊α · (cost of the products) / (cost of one sweep)⌋; forming the
+/// lines' own Grams (weighted data) counts as products.
+fn inner_sweeps(nnz: usize, rows: usize, cols: usize, k: usize, alpha: f64, extra: f64) -> usize {
     let k = k as f64;
-    let products = 2.0 * nnz as f64 * k + 2.0 * rows as f64 * k * k;
+    let products = 2.0 * nnz as f64 * k + 2.0 * rows as f64 * k * k + extra;
     let sweep = SWEEP_FLOP_COST * (2.0 * cols as f64 * k * k + cols as f64 * k);
     1 + (alpha * products / sweep).floor() as usize
 }
@@ -80,33 +81,27 @@ impl<T: Scalar, D: Data<T>> Solver<T, D> for Hals<T> {
         self.grams = GramCache::new();
     }
 
-    fn half_step(&mut self, x: &D, f: &mut Factors<T>, side: Side, want_loss: bool) -> StepInfo {
+    fn half_step(&mut self, x: &D, f: &mut Factors<T>, side: Side, want: Want) -> StepInfo {
         let (l, r) = f.split_mut(side);
         let k = r.nrows;
         let s = sweep_inputs(x, side, l, r.ncols, &mut self.grams, self.pen.side(side));
-        let mut first = gradient_sweep(&s.c, &s.g, s.l1, r);
-        let mut sums = [first.change_sq, first.violation];
-        x.reduce_sum(&mut sums);
-        [first.change_sq, first.violation] = sums;
         // The whole problem's sizes, whatever piece of it this process holds.
         let (n, m) = x.shape();
         let (fixed, updated) = match side {
             Side::W => (m, n),
             Side::H => (n, m),
         };
-        let repeats = self
-            .sweeps
-            .unwrap_or_else(|| inner_sweeps(x.nnz(), fixed, updated, k, self.alpha));
-        for _ in 1..repeats {
-            let again = sum_all(x, gradient_sweep(&s.c, &s.g, s.l1, r).change_sq);
-            if again <= self.delta * self.delta * first.change_sq {
-                break;
-            }
-        }
+        let repeats = self.sweeps.unwrap_or_else(|| {
+            let extra = s.grams.forming_flops();
+            inner_sweeps(x.nnz(), fixed, updated, k, self.alpha, extra)
+        });
+        let sweep = hals_sweeps(&s.c, &s.grams, s.l1, s.l2, r, repeats, self.delta);
         revive_dead_components(x, r);
+        let grams = &mut self.grams;
         StepInfo {
-            violation: Some(first.violation),
-            data_loss: frobenius_after_step(x, &mut self.grams, side, &s.c, &s.gl, r, want_loss),
+            violation: Some(sum_all(x, sweep.violation)),
+            divergence: frobenius_after_step(x, grams, side, &s.c, &s.grams, r, want.after),
+            divergence_before: None,
         }
     }
 }

@@ -14,10 +14,9 @@ pub(crate) use cd::CoordinateDescent;
 pub(crate) use hals::Hals;
 pub(crate) use mu::MultiplicativeUpdate;
 
-use crate::data::{gram_of, sum_all, Data, Side};
+use crate::data::{gram_of, sum_all, Data, LineGrams, Problem, Side};
 use crate::error::{invalid, Result};
 use crate::linalg::inner;
-use crate::loss::frobenius_from_products;
 use crate::matrix::Mat;
 use crate::scalar::Scalar;
 
@@ -100,25 +99,44 @@ impl<T: Scalar> Factors<T> {
     }
 }
 
+/// What the driver asks of a half-step.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Want {
+    /// The data term after the step, if the step's products give it cheaply.
+    pub after: bool,
+    /// The data term of the factors as they were before the step, for the
+    /// solvers that get it almost free from their pass over X
+    /// ([`Solver::measures_before`]).
+    pub before: bool,
+}
+
 /// What a half-step reports back to the driver.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct StepInfo {
     /// scikit-learn's projected-gradient violation, summed over the sweep.
     pub violation: Option<f64>,
-    /// The data term of the loss after the step, when the products the step
-    /// already computed give it for free (Frobenius).
-    pub data_loss: Option<f64>,
+    /// The data term after the step (see [`Want::after`]).
+    pub divergence: Option<f64>,
+    /// The data term before the step (see [`Want::before`]).
+    pub divergence_before: Option<f64>,
 }
 
-/// One algorithm, as the driver sees it.
-pub(crate) trait Solver<T: Scalar, D: Data<T>> {
-    /// Updates the factor of `side` with the other one fixed. With
-    /// `want_loss`, reports the data loss when it comes cheaply.
-    fn half_step(&mut self, x: &D, f: &mut Factors<T>, side: Side, want_loss: bool) -> StepInfo;
+/// One algorithm, as the driver sees it: it updates one factor with the
+/// other fixed, from what the problem `P` gives it.
+pub(crate) trait Solver<T: Scalar, P: ?Sized> {
+    /// Updates the factor of `side` with the other one fixed.
+    fn half_step(&mut self, x: &P, f: &mut Factors<T>, side: Side, want: Want) -> StepInfo;
 
-    /// The factors were changed from outside (extrapolation): drop anything
-    /// cached about them.
+    /// The factors were changed from outside (extrapolation, a restored
+    /// iterate): drop anything cached about them.
     fn forget(&mut self) {}
+
+    /// Whether this solver reports the data term of the factors before a
+    /// half-step (and never after one): the driver then takes its
+    /// evaluations one half-step late.
+    fn measures_before(&self) -> bool {
+        false
+    }
 }
 
 /// Gram matrices of factors that have not changed since they were computed:
@@ -143,15 +161,20 @@ impl<T: Scalar> GramCache<T> {
     }
 
     /// Gram of the fixed factor `l` when `updated` is about to change.
-    pub(crate) fn of_fixed<D: Data<T>>(&mut self, x: &D, updated: Side, l: &Mat<T>) -> Mat<T> {
+    pub(crate) fn of_fixed<P: Problem + ?Sized>(
+        &mut self,
+        x: &P,
+        updated: Side,
+        l: &Mat<T>,
+    ) -> Mat<T> {
         let slot = self.slot(updated.other());
         slot.get_or_insert_with(|| gram_of(x, l)).clone()
     }
 
     /// Records that `side` changed; returns its new Gram when asked for.
-    pub(crate) fn after_update<D: Data<T>>(
+    pub(crate) fn after_update<P: Problem + ?Sized>(
         &mut self,
-        x: &D,
+        x: &P,
         side: Side,
         r: &Mat<T>,
         want: bool,
@@ -162,25 +185,37 @@ impl<T: Scalar> GramCache<T> {
     }
 }
 
-/// ½‖X − WH‖² after a Frobenius half-step that updated `r`, from the
-/// step's own products: `c` = cross product with the fixed factor, `gl` its
-/// Gram. Returns `None` unless the loss is wanted.
+/// Below this share of ½ΣM∘X² the closed form's rounding (about 1e-16 of
+/// ½ΣM∘X²) would show in the loss's relative decrease; data that can sum
+/// its entries directly does so instead.
+const CLOSED_FORM_FLOOR: f64 = 1e-6;
+
+/// ½ΣM∘(X − WH)² after a Frobenius half-step that updated `r`, from the
+/// step's own products: `c` = cross product with the fixed factor, `grams`
+/// the lines' Grams. Returns `None` unless the loss is wanted (or when the
+/// data should sum it entry by entry).
 pub(crate) fn frobenius_after_step<T: Scalar, D: Data<T>>(
     x: &D,
     cache: &mut GramCache<T>,
     side: Side,
     c: &Mat<T>,
-    gl: &Mat<T>,
+    grams: &LineGrams<'_, T>,
     r: &Mat<T>,
     want: bool,
 ) -> Option<f64> {
     let gr = cache.after_update(x, side, r, want)?;
-    Some(frobenius_from_products(
-        x.sq_norm(),
-        sum_all(x, inner(&c.data, &r.data)),
-        gl,
-        gr,
-    ))
+    // Shared Grams are whole already; per-line sums are over this piece.
+    let quad = match grams.shared() {
+        Some(_) => grams.quadratic(r, Some(gr)),
+        None => sum_all(x, grams.quadratic(r, None)),
+    };
+    let cross = sum_all(x, inner(&c.data, &r.data));
+    let sq = x.sq_norm();
+    let loss = (0.5 * (sq - 2.0 * cross + quad)).max(0.0);
+    if x.exact_frobenius() && loss < CLOSED_FORM_FLOOR * 0.5 * sq {
+        return None;
+    }
+    Some(loss)
 }
 
 #[cfg(test)]

@@ -8,10 +8,10 @@
 //! previous half-step makes the KL divergence oscillate. The arithmetic
 //! follows scikit-learn's `_multiplicative_update_w/h` step for step.
 
-use super::{frobenius_after_step, Factors, GramCache, Solver, StepInfo};
-use crate::data::dense::tiled_cross;
-use crate::data::{row_sums_of, Data, Side};
+use super::{frobenius_after_step, Factors, GramCache, Solver, StepInfo, Want};
+use crate::data::{row_sums_of, Data, LineGrams, LineSums, Side};
 use crate::linalg::gemm;
+use crate::loss::mm_exponent;
 use crate::matrix::Mat;
 use crate::regularization::Penalties;
 use crate::scalar::{Scalar, EPS32, EPS64};
@@ -32,18 +32,6 @@ impl<T: Scalar> MultiplicativeUpdate<T> {
             grams: GramCache::new(),
         }
     }
-
-    /// The MM exponent γ(β) (1 for β in [1, 2]).
-    fn gamma(&self) -> f64 {
-        let b = self.beta;
-        if b < 1.0 {
-            1.0 / (2.0 - b)
-        } else if b > 2.0 {
-            1.0 / (b - 1.0)
-        } else {
-            1.0
-        }
-    }
 }
 
 impl<T: Scalar, D: Data<T>> Solver<T, D> for MultiplicativeUpdate<T> {
@@ -51,75 +39,83 @@ impl<T: Scalar, D: Data<T>> Solver<T, D> for MultiplicativeUpdate<T> {
         self.grams = GramCache::new();
     }
 
-    fn half_step(&mut self, x: &D, f: &mut Factors<T>, side: Side, want_loss: bool) -> StepInfo {
+    fn half_step(&mut self, x: &D, f: &mut Factors<T>, side: Side, want: Want) -> StepInfo {
         let beta = self.beta;
         let eps = T::from_f64(EPS32);
         let k = f.wt.nrows;
         let cols = f.get(side).ncols;
         let mut num = Mat::zeros(k, cols);
         let mut den = Mat::zeros(k, cols);
-        let mut gl = None;
         if beta == 2.0 {
-            let (l, r) = (f.get(side.other()), f.get(side));
+            // Numerator L(M∘X), denominator G_j r_j for every line.
+            let (l, r) = f.split_mut(side);
             x.cross(side, l, &mut num, Par::rayon(0));
-            let g = self.grams.of_fixed(x, side, l);
-            gemm(
-                &mut den.data,
-                k,
-                cols,
-                g.as_ref(),
-                false,
-                r.as_ref(),
-                false,
-                false,
-                Par::rayon(0),
-            );
-            gl = Some(g);
-        } else {
-            let (wt, h) = (&f.wt, &f.h);
-            if beta == 1.0 {
-                x.cross_weighted(side, wt, h, |xv, wh| xv / wh.max(eps), &mut num);
-                let sums = row_sums_of(x, f.get(side.other()));
-                den.data
-                    .chunks_exact_mut(k)
-                    .for_each(|d| d.copy_from_slice(&sums));
-            } else {
-                let e2 = T::from_f64(beta - 2.0);
-                if beta == 0.0 {
-                    x.cross_weighted(
-                        side,
-                        wt,
-                        h,
-                        |xv, wh| {
-                            let inv = T::ONE / wh.max(eps);
-                            inv * inv * xv
-                        },
-                        &mut num,
-                    );
-                } else {
-                    x.cross_weighted(side, wt, h, |xv, wh| wh.max(eps).powf(e2) * xv, &mut num);
+            let g = LineGrams::new(self.grams.of_fixed(x, side, l), x.lines(side), l);
+            match g.shared() {
+                Some(full) => {
+                    let (gr, rr) = (full.as_ref(), r.as_ref());
+                    gemm(&mut den.data, k, cols, gr, false, rr, false, false, Par::rayon(0));
                 }
-                // Σ over all entries of (WH)^(β−1): a dense term even for sparse X.
-                let e1 = T::from_f64(beta - 1.0);
-                let floor_small = beta < 1.0;
-                tiled_cross(
-                    None,
-                    side,
-                    wt,
-                    h,
-                    |_, wh| {
-                        let wh = if floor_small { wh.max(eps) } else { wh };
-                        wh.powf(e1)
-                    },
-                    &mut den,
-                );
+                None => den
+                    .data
+                    .par_chunks_mut(k)
+                    .zip(r.data.par_chunks(k))
+                    .enumerate()
+                    .for_each(|(j, (d, rj))| g.apply(j, rj, d)),
             }
+            self.update(side, r, &num, &den);
+            let divergence = frobenius_after_step(x, &mut self.grams, side, &num, &g, r, want.after);
+            return StepInfo {
+                violation: None,
+                divergence,
+                divergence_before: None,
+            };
         }
+        let (wt, h) = (&f.wt, &f.h);
+        if beta == 1.0 {
+            x.cross_weighted(side, wt, h, |xv, wh| xv / wh.max(eps), &mut num);
+            let l = f.get(side.other());
+            let sums = LineSums::new(row_sums_of(x, l), x.lines(side), l);
+            den.data
+                .par_chunks_mut(k)
+                .enumerate()
+                .for_each(|(j, d)| sums.of(j, d));
+        } else {
+            let e2 = T::from_f64(beta - 2.0);
+            if beta == 0.0 {
+                let g = |xv: T, wh: T| {
+                    let inv = T::ONE / wh.max(eps);
+                    inv * inv * xv
+                };
+                x.cross_weighted(side, wt, h, g, &mut num);
+            } else {
+                x.cross_weighted(side, wt, h, |xv, wh| wh.max(eps).powf(e2) * xv, &mut num);
+            }
+            // Σ over every observed entry of M∘(WH)^(β−1): a dense term
+            // even for sparse X.
+            let e1 = T::from_f64(beta - 1.0);
+            let floor_small = beta < 1.0;
+            let psi = |wh: T| {
+                let wh = if floor_small { wh.max(eps) } else { wh };
+                wh.powf(e1)
+            };
+            x.cross_all(side, wt, h, psi, &mut den);
+        }
+        self.update(side, f.get_mut(side), &num, &den);
+        StepInfo::default()
+    }
+}
 
+impl<T: Scalar> MultiplicativeUpdate<T> {
+    /// R ← R ∘ (num / (den + l1 + l2·R))^γ, with scikit-learn's guards.
+    fn update(&self, side: Side, r: &mut Mat<T>, num: &Mat<T>, den: &Mat<T>) {
+        let beta = self.beta;
+        let k = r.nrows;
+        let eps = T::from_f64(EPS32);
         let pen = self.pen.side(side);
         let (l1, l2) = (T::from_f64(pen.l1), T::from_f64(pen.l2));
-        let gamma = T::from_f64(self.gamma());
-        let apply_gamma = self.gamma() != 1.0;
+        let gamma = T::from_f64(mm_exponent(beta));
+        let apply_gamma = mm_exponent(beta) != 1.0;
         // scikit-learn clips tiny entries to zero for stability: W when β < 1,
         // H when β ≤ 1.
         let clip = match side {
@@ -127,10 +123,6 @@ impl<T: Scalar, D: Data<T>> Solver<T, D> for MultiplicativeUpdate<T> {
             Side::H => beta <= 1.0,
         };
         let tiny = T::from_f64(EPS64);
-        let r = match side {
-            Side::W => &mut f.wt,
-            Side::H => &mut f.h,
-        };
         r.data
             .par_chunks_mut(k)
             .zip(den.data.par_chunks(k))
@@ -160,17 +152,5 @@ impl<T: Scalar, D: Data<T>> Solver<T, D> for MultiplicativeUpdate<T> {
                     rj[t] = v;
                 }
             });
-
-        let data_loss = match gl {
-            Some(gl) => {
-                let r = f.get(side);
-                frobenius_after_step(x, &mut self.grams, side, &num, &gl, r, want_loss)
-            }
-            None => None,
-        };
-        StepInfo {
-            violation: None,
-            data_loss,
-        }
     }
 }

@@ -1,84 +1,122 @@
-//! The coordinate sweep shared by `cd` and `hals`: exact minimization of the
-//! Frobenius objective over one entry at a time, in component order.
+//! The coordinate sweeps shared by `cd` and `hals`: exact minimization of
+//! the Frobenius objective over one entry at a time, in component order.
 //!
-//! For the factor R (k×cols) with C = cross product with the fixed factor L
-//! and G = L·Lᵀ, each column of R is an independent problem (a row of W or a
-//! column of H), so columns are spread over threads; inside a column the
-//! arithmetic is scikit-learn's `_update_cdnmf_fast`, term for term.
+//! For the factor R (k×cols) with C = cross product with the fixed factor L,
+//! each column of R (a row of W or a column of H) is an independent problem
+//! min ½ rᵀ G_j r − c_jᵀ r + l1·Σr + ½ l2‖r‖², with G_j = L Lᵀ for plain
+//! data and each line's own Gram for weighted data ([`LineGrams`]). Columns
+//! are spread over threads; a weighted line's Gram is formed once, in a
+//! per-thread buffer, and every sweep of the column uses it.
 
 use super::GramCache;
-use crate::data::{Data, Side};
+use crate::data::{Data, LineGrams, Side};
 use crate::linalg::{axpy, COL_CHUNK};
 use crate::matrix::Mat;
 use crate::regularization::Penalty;
 use crate::scalar::Scalar;
 use rayon::prelude::*;
 
-/// Result of one sweep over every column of R.
+/// Result of one half-step's sweeps over every column of R.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Sweep {
-    /// Σ |projected gradient| before each coordinate update.
+    /// Σ |projected gradient| before each coordinate update of the first sweep.
     pub violation: f64,
-    /// ‖R_after − R_before‖²_F.
+    /// ‖R_after − R_before‖²_F of the first sweep.
     pub change_sq: f64,
 }
 
-/// One sweep. `g` must already hold the L2 weight on its diagonal; `l1` is
-/// subtracted from C as scikit-learn does.
+impl Sweep {
+    fn add(self, b: Sweep) -> Sweep {
+        Sweep {
+            violation: self.violation + b.violation,
+            change_sq: self.change_sq + b.change_sq,
+        }
+    }
+}
+
+/// Sums per-chunk results in chunk order: the same bits whatever the
+/// thread count.
+fn total(parts: Vec<Sweep>) -> Sweep {
+    parts.into_iter().fold(Sweep::default(), Sweep::add)
+}
+
+/// scikit-learn's sweep (`_update_cdnmf_fast`, term for term) over every
+/// column of R, one coordinate at a time in `order`; `l1` is subtracted
+/// from C and `l2` added to the Grams' diagonal, as scikit-learn does.
 pub(crate) fn coordinate_sweep<T: Scalar>(
     c: &Mat<T>,
-    g: &Mat<T>,
+    grams: &LineGrams<'_, T>,
     l1: T,
+    l2: T,
     r: &mut Mat<T>,
     order: &[usize],
 ) -> Sweep {
     let k = r.nrows;
-    let parts: Vec<Sweep> = r
+    if let Some(g) = grams.shared() {
+        let g = with_l2(g, l2);
+        let parts = r
+            .data
+            .par_chunks_mut(k * COL_CHUNK)
+            .enumerate()
+            .map(|(chunk, cols)| {
+                let mut s = Sweep::default();
+                let first = chunk * COL_CHUNK;
+                let ncols = cols.len() / k;
+                // Columns in groups of LANES: their gradient sums are
+                // independent dependency chains that the CPU overlaps, while
+                // each one keeps scikit-learn's summation order exactly.
+                let mut groups = cols.chunks_exact_mut(k * LANES);
+                for (gi, group) in groups.by_ref().enumerate() {
+                    let j0 = first + gi * LANES;
+                    sweep_lanes::<T, LANES>(c, &g.data, l1, group, j0, order, &mut s);
+                }
+                let rest = groups.into_remainder();
+                let j0 = first + ncols - rest.len() / k;
+                for (q, rj) in rest.chunks_exact_mut(k).enumerate() {
+                    sweep_lanes::<T, 1>(c, &g.data, l1, rj, j0 + q, order, &mut s);
+                }
+                s
+            })
+            .collect();
+        return total(parts);
+    }
+    let parts = r
         .data
         .par_chunks_mut(k * COL_CHUNK)
         .enumerate()
-        .map(|(chunk, cols)| {
-            let mut s = Sweep::default();
-            let first = chunk * COL_CHUNK;
-            let ncols = cols.len() / k;
-            // Columns in groups of LANES: their gradient sums are independent
-            // dependency chains that the CPU overlaps, while each one keeps
-            // scikit-learn's summation order exactly.
-            let mut groups = cols.chunks_exact_mut(k * LANES);
-            for (gi, group) in groups.by_ref().enumerate() {
-                let j0 = first + gi * LANES;
-                sweep_lanes::<T, LANES>(c, g, l1, group, j0, order, &mut s);
-            }
-            let rest = groups.into_remainder();
-            let j0 = first + ncols - rest.len() / k;
-            for (q, rj) in rest.chunks_exact_mut(k).enumerate() {
-                sweep_lanes::<T, 1>(c, g, l1, rj, j0 + q, order, &mut s);
-            }
-            s
-        })
+        .map_init(
+            || vec![T::ZERO; k * k],
+            |g, (chunk, cols)| {
+                let mut s = Sweep::default();
+                for (q, rj) in cols.chunks_exact_mut(k).enumerate() {
+                    let j = chunk * COL_CHUNK + q;
+                    grams.form(j, l2, g);
+                    sweep_lanes::<T, 1>(c, g, l1, rj, j, order, &mut s);
+                }
+                s
+            },
+        )
         .collect();
-    parts.iter().fold(Sweep::default(), |a, b| Sweep {
-        violation: a.violation + b.violation,
-        change_sq: a.change_sq + b.change_sq,
-    })
+    total(parts)
 }
 
 const LANES: usize = 4;
 
-/// scikit-learn's per-row update (`_update_cdnmf_fast`) on N adjacent columns.
+/// scikit-learn's per-row update on N adjacent columns sharing the Gram
+/// `g` (k×k, column-major, L2 on the diagonal).
 #[inline(always)]
 fn sweep_lanes<T: Scalar, const N: usize>(
     c: &Mat<T>,
-    g: &Mat<T>,
+    g: &[T],
     l1: T,
     group: &mut [T],
     j0: usize,
     order: &[usize],
     s: &mut Sweep,
 ) {
-    let k = g.nrows;
+    let k = c.nrows;
     for &t in order {
-        let gt = g.col(t);
+        let gt = &g[t * k..(t + 1) * k];
         let mut grad = [T::ZERO; N];
         for (q, gq) in grad.iter_mut().enumerate() {
             *gq = -(c.col(j0 + q)[t] - l1);
@@ -103,93 +141,137 @@ fn sweep_lanes<T: Scalar, const N: usize>(
     }
 }
 
-/// The same minimization, for `hals`: the gradient of a column is formed
-/// once (G·r − c) and then kept current with one axpy per coordinate that
-/// actually moves, which vectorizes and skips the work for entries that stay
-/// at zero. Same result as [`coordinate_sweep`] up to rounding.
-pub(crate) fn gradient_sweep<T: Scalar>(c: &Mat<T>, g: &Mat<T>, l1: T, r: &mut Mat<T>) -> Sweep {
+/// HALS's sweeps, column by column: the gradient G r − c is formed once and
+/// kept current with one axpy per coordinate that moves (which vectorizes
+/// and skips the entries that stay at zero), and the column is swept up to
+/// `repeats` times, stopping once a sweep moves it by at most δ times what
+/// its first sweep did (Gillis & Glineur's rule, per column). Reports the
+/// first sweep's violation and change.
+pub(crate) fn hals_sweeps<T: Scalar>(
+    c: &Mat<T>,
+    grams: &LineGrams<'_, T>,
+    l1: T,
+    l2: T,
+    r: &mut Mat<T>,
+    repeats: usize,
+    delta: f64,
+) -> Sweep {
     let k = r.nrows;
-    let parts: Vec<Sweep> = r
+    let shared = grams.shared().map(|g| with_l2(g, l2));
+    let parts = r
         .data
         .par_chunks_mut(k * COL_CHUNK)
         .enumerate()
         .map_init(
-            || vec![T::ZERO; k],
-            |grad, (chunk, cols)| {
+            || (vec![T::ZERO; k], vec![T::ZERO; k * k]),
+            |(grad, buf), (chunk, cols)| {
                 let mut s = Sweep::default();
                 for (jj, rj) in cols.chunks_exact_mut(k).enumerate() {
-                    let cj = c.col(chunk * COL_CHUNK + jj);
-                    for (t, gr) in grad.iter_mut().enumerate() {
-                        *gr = l1 - cj[t];
-                    }
-                    for (r_val, gcol) in rj.iter().zip(g.data.chunks_exact(k)) {
-                        if *r_val != T::ZERO {
-                            axpy(*r_val, gcol, grad);
+                    let j = chunk * COL_CHUNK + jj;
+                    let g: &[T] = match &shared {
+                        Some(g) => &g.data,
+                        None => {
+                            grams.form(j, l2, buf);
+                            buf
                         }
-                    }
-                    for t in 0..k {
-                        let gt = grad[t];
-                        let old = rj[t];
-                        let pg = if old == T::ZERO { gt.min(T::ZERO) } else { gt };
-                        s.violation += pg.abs().to_f64();
-                        let hess = g.data[t * k + t];
-                        if hess != T::ZERO {
-                            let new = (old - gt / hess).max(T::ZERO);
-                            let d = new - old;
-                            if d != T::ZERO {
-                                s.change_sq += d.to_f64() * d.to_f64();
-                                rj[t] = new;
-                                axpy(d, &g.data[t * k..(t + 1) * k], grad);
-                            }
-                        }
-                    }
+                    };
+                    let first = column_sweeps(c.col(j), g, l1, rj, grad, repeats, delta);
+                    s = s.add(first);
                 }
                 s
             },
         )
         .collect();
-    parts.iter().fold(Sweep::default(), |a, b| Sweep {
-        violation: a.violation + b.violation,
-        change_sq: a.change_sq + b.change_sq,
-    })
+    total(parts)
+}
+
+/// The sweeps of one column (see [`hals_sweeps`]).
+#[inline]
+fn column_sweeps<T: Scalar>(
+    cj: &[T],
+    g: &[T],
+    l1: T,
+    rj: &mut [T],
+    grad: &mut [T],
+    repeats: usize,
+    delta: f64,
+) -> Sweep {
+    let k = rj.len();
+    for (t, gr) in grad.iter_mut().enumerate() {
+        *gr = l1 - cj[t];
+    }
+    for (r_val, gcol) in rj.iter().zip(g.chunks_exact(k)) {
+        if *r_val != T::ZERO {
+            axpy(*r_val, gcol, grad);
+        }
+    }
+    let mut first = Sweep::default();
+    for pass in 0..repeats.max(1) {
+        let mut change = 0.0;
+        for t in 0..k {
+            let gt = grad[t];
+            let old = rj[t];
+            if pass == 0 {
+                let pg = if old == T::ZERO { gt.min(T::ZERO) } else { gt };
+                first.violation += pg.abs().to_f64();
+            }
+            let hess = g[t * k + t];
+            if hess != T::ZERO {
+                let new = (old - gt / hess).max(T::ZERO);
+                let d = new - old;
+                if d != T::ZERO {
+                    change += d.to_f64() * d.to_f64();
+                    rj[t] = new;
+                    axpy(d, &g[t * k..(t + 1) * k], grad);
+                }
+            }
+        }
+        if pass == 0 {
+            first.change_sq = change;
+        } else if change <= delta * delta * first.change_sq {
+            break;
+        }
+        if change == 0.0 {
+            break;
+        }
+    }
+    first
 }
 
 /// What a coordinate half-step needs: C (cross product with the fixed
-/// factor L), L's Gram G_L (for the loss), G_L with the L2 weight on its
-/// diagonal, and the L1 weight.
-pub(crate) struct SweepInputs<T> {
+/// factor L), the Grams of the lines, and the penalty weights.
+pub(crate) struct SweepInputs<'a, T> {
     pub c: Mat<T>,
-    pub gl: Mat<T>,
-    pub g: Mat<T>,
+    pub grams: LineGrams<'a, T>,
     pub l1: T,
+    pub l2: T,
 }
 
-pub(crate) fn sweep_inputs<T: Scalar, D: Data<T>>(
-    x: &D,
+pub(crate) fn sweep_inputs<'a, T: Scalar, D: Data<T>>(
+    x: &'a D,
     side: Side,
-    l: &Mat<T>,
+    l: &'a Mat<T>,
     cols: usize,
-    grams: &mut GramCache<T>,
+    cache: &mut GramCache<T>,
     pen: Penalty,
-) -> SweepInputs<T> {
+) -> SweepInputs<'a, T> {
     let mut c = Mat::zeros(l.nrows, cols);
     x.cross(side, l, &mut c, faer::Par::rayon(0));
-    let gl = grams.of_fixed(x, side, l);
-    let g = with_l2(&gl, pen.l2);
+    let full = cache.of_fixed(x, side, l);
     SweepInputs {
         c,
-        gl,
-        g,
+        grams: LineGrams::new(full, x.lines(side), l),
         l1: T::from_f64(pen.l1),
+        l2: T::from_f64(pen.l2),
     }
 }
 
 /// G with `l2` added to its diagonal (scikit-learn's way of applying L2).
-pub(crate) fn with_l2<T: Scalar>(g: &Mat<T>, l2: f64) -> Mat<T> {
+pub(crate) fn with_l2<T: Scalar>(g: &Mat<T>, l2: T) -> Mat<T> {
     let mut g2 = g.clone();
-    if l2 != 0.0 {
+    if l2 != T::ZERO {
         for t in 0..g.nrows {
-            let v = g2.get(t, t) + T::from_f64(l2);
+            let v = g2.get(t, t) + l2;
             g2.set(t, t, v);
         }
     }

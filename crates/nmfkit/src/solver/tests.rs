@@ -34,7 +34,7 @@ fn half_step_losses<D: Data<f64>>(
     let mut out = vec![obj(f)];
     for _ in 0..iters {
         for side in [Side::H, Side::W] {
-            solver.half_step(x, f, side, false);
+            solver.half_step(x, f, side, Want::default());
             out.push(obj(f));
         }
     }
@@ -211,7 +211,7 @@ fn coordinate_sweep_matches_the_sequential_reference_exactly() {
         w: Penalty { l1, l2 },
         h: Penalty::default(),
     };
-    CoordinateDescent::new(pen, None).half_step(&d, &mut f, Side::W, false);
+    CoordinateDescent::new(pen, None).half_step(&d, &mut f, Side::W, Want::default());
 
     // Reference, written as scikit-learn writes it (row-major W, XHt, HHt).
     let (n, k) = (300, 7);

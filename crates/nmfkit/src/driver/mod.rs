@@ -1,12 +1,18 @@
-//! The shared iteration loop: every solver runs under it. It owns the update
-//! order, the stopping rules, the history, the time limit and the progress
-//! callback (which may cancel).
+//! The one iteration loop: every solver of every model (plain, weighted,
+//! smooth) runs under it. It owns the update order, the stopping rules,
+//! the history, the time limit, extrapolation and the progress callback
+//! (which may cancel).
+//!
+//! `tol` has one meaning everywhere: 0 runs to `max_iter` (or the time
+//! limit); otherwise the chosen rule ([`Convergence`]) stops the fit.
 
-use crate::data::{sum_all, Data, Side};
-use crate::loss::beta_divergence;
-use crate::regularization::Penalties;
+mod extrapolation;
+
+use crate::data::{sum_all, Problem, Side};
+use crate::objective::Objective;
 use crate::scalar::Scalar;
-use crate::solver::{Factors, Solver};
+use crate::solver::{Factors, Solver, Want};
+use extrapolation::Extrapolation;
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
@@ -67,17 +73,20 @@ impl StopReason {
 }
 
 /// One record of the per-iteration history.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct HistoryEntry {
     /// Iterations done (0 = the initial factors).
     pub iter: usize,
     /// Seconds since the loop started.
     pub time_s: f64,
-    /// Loss + penalties.
+    /// Divergence + penalties.
     pub objective: f64,
-    /// The β-divergence alone.
-    pub loss: f64,
-    /// (previous − current objective) / previous, since the last record.
+    /// The data term alone (the β-divergence, weighted for weighted data).
+    pub divergence: f64,
+    /// The value of every penalty term, in the order of the fit's
+    /// `penalty_names` (empty without penalties).
+    pub penalties: Vec<f64>,
+    /// (previous − current objective) / |previous|, since the last record.
     pub rel_decrease: Option<f64>,
     /// Σ|projected gradient| of the iteration (cd, hals).
     pub violation: Option<f64>,
@@ -104,41 +113,21 @@ pub(crate) struct LoopSettings {
     pub eval_every: usize,
     pub factor_tol: Option<f64>,
     pub time_limit: Option<Duration>,
-    pub order: UpdateOrder,
-    pub update_h: bool,
-    pub update_w: bool,
-    pub beta: f64,
-    pub pen: Penalties,
-    /// Extrapolate the iterates (Ang & Gillis 2019); Frobenius, both factors.
+    /// The half-steps of one iteration, in order.
+    pub sides: Vec<Side>,
+    /// Extrapolate the iterates (Ang & Gillis 2019); both factors.
     pub extrapolate: bool,
 }
 
-/// Ang & Gillis's extrapolation ("Accelerating nonnegative matrix
-/// factorization algorithms using extrapolation", 2019): each half-step
-/// starts from the other factor pushed along its last move,
-/// Y = max(0, F + β(F − F_prev)), with β grown by γ after a success (up to
-/// β̄, itself grown by γ̄) and cut by η after a failure. Unlike the paper,
-/// a failed step is not kept: the iteration is redone from the last
-/// accepted factors without extrapolation, so the objective still never
-/// increases.
-struct Extrapolation<T> {
-    beta: f64,
-    beta_bar: f64,
-    accepted: Factors<T>,
-    previous: Factors<T>,
-    objective: f64,
-}
-
-const EXTRAPOLATION_BETA0: f64 = 0.5;
-const EXTRAPOLATION_GAMMA: f64 = 1.01;
-const EXTRAPOLATION_GAMMA_BAR: f64 = 1.005;
-const EXTRAPOLATION_ETA: f64 = 1.5;
-
-/// `y ← max(0, y + β (y − old))`.
-fn push<T: Scalar>(y: &mut crate::Mat<T>, old: &crate::Mat<T>, beta: f64) {
-    let b = T::from_f64(beta);
-    for (v, &o) in y.data.iter_mut().zip(&old.data) {
-        *v = (*v + b * (*v - o)).max(T::ZERO);
+impl LoopSettings {
+    /// The sides for `order`, given which factors are updated.
+    pub fn sides(order: UpdateOrder, update_w: bool, update_h: bool) -> Vec<Side> {
+        match (update_w, update_h, order) {
+            (_, false, _) => vec![Side::W],
+            (false, true, _) => vec![Side::H],
+            (true, true, UpdateOrder::WThenH) => vec![Side::W, Side::H],
+            (true, true, UpdateOrder::HThenW) => vec![Side::H, Side::W],
+        }
     }
 }
 
@@ -156,89 +145,147 @@ pub(crate) struct LoopOutcome {
     pub history: Vec<HistoryEntry>,
 }
 
-pub(crate) fn run<T: Scalar, D: Data<T>>(
-    x: &D,
+/// (previous − current) / |previous|, 0 when previous is 0.
+fn relative_decrease(prev: f64, cur: f64) -> f64 {
+    if prev != 0.0 {
+        (prev - cur) / prev.abs()
+    } else {
+        0.0
+    }
+}
+
+/// The history and the objective rule's state.
+struct Record {
+    start: Instant,
+    history: Vec<HistoryEntry>,
+    prev_obj: f64,
+}
+
+impl Record {
+    /// Records iteration `iter` (its data term `divergence`, penalties
+    /// `pen`) and returns (objective, relative decrease).
+    fn push(
+        &mut self,
+        iter: usize,
+        divergence: f64,
+        pen: Vec<f64>,
+        violation: Option<f64>,
+    ) -> (f64, f64) {
+        let t = self.start.elapsed().as_secs_f64();
+        self.push_at(t, iter, divergence, pen, violation)
+    }
+
+    fn push_at(
+        &mut self,
+        time_s: f64,
+        iter: usize,
+        divergence: f64,
+        pen: Vec<f64>,
+        violation: Option<f64>,
+    ) -> (f64, f64) {
+        let obj = divergence + pen.iter().sum::<f64>();
+        let rel = relative_decrease(self.prev_obj, obj);
+        self.history.push(HistoryEntry {
+            iter,
+            time_s,
+            objective: obj,
+            divergence,
+            penalties: pen,
+            rel_decrease: (iter > 0).then_some(rel),
+            violation,
+        });
+        self.prev_obj = obj;
+        (obj, rel)
+    }
+
+    fn last_iter(&self) -> Option<usize> {
+        self.history.last().map(|h| h.iter)
+    }
+}
+
+/// An evaluation whose data term the next half-step measures.
+struct Pending {
+    iter: usize,
+    time_s: f64,
+    penalties: Vec<f64>,
+}
+
+pub(crate) fn run<T: Scalar, P: Problem + ?Sized>(
+    x: &P,
     f: &mut Factors<T>,
-    solver: &mut dyn Solver<T, D>,
+    solver: &mut dyn Solver<T, P>,
+    objective: &Objective<'_, T>,
     s: &LoopSettings,
     mut progress: Option<&mut ProgressFn<'_>>,
 ) -> crate::Result<LoopOutcome> {
     let start = Instant::now();
-    let objective_of = |loss: f64, f: &Factors<T>| loss + penalty_value(x, &s.pen, f);
-    let loss0 = beta_divergence(x, &f.wt, &f.h, s.beta);
-    let obj0 = objective_of(loss0, f);
-    let mut history = vec![HistoryEntry {
-        iter: 0,
-        time_s: 0.0,
-        objective: obj0,
-        loss: loss0,
-        rel_decrease: None,
-        violation: None,
-    }];
-    let sides: &[Side] = match (s.update_w, s.update_h, s.order) {
-        (_, false, _) => &[Side::W],
-        (false, true, _) => &[Side::H],
-        (true, true, UpdateOrder::WThenH) => &[Side::W, Side::H],
-        (true, true, UpdateOrder::HThenW) => &[Side::H, Side::W],
+    let objective_of = |div: f64, f: &Factors<T>| -> f64 {
+        div + objective.penalties(x, f).iter().sum::<f64>()
     };
+    let mut rec = Record {
+        start,
+        history: Vec::new(),
+        prev_obj: 0.0,
+    };
+    let div0 = (objective.data_term)(f);
+    let (obj0, _) = rec.push(0, div0, objective.penalties(x, f), None);
+    let sides = &s.sides[..];
+    let lagged = solver.measures_before();
     // Sklearn's MU rule works on sqrt(2·loss) and only every 10 iterations.
     let err_of = |loss: f64| (2.0 * loss.max(0.0)).sqrt();
-    let err_init = err_of(loss0);
+    let err_init = err_of(div0);
     let mut prev_err = err_init;
-    let mut prev_obj = obj0;
     let mut violation_init = None;
     let mut stop = StopReason::MaxIterations;
     let mut n_iter = 0;
     let mut last_factors = s.factor_tol.map(|_| f.clone());
-    let mut ext = (s.extrapolate && sides.len() == 2 && s.beta == 2.0 && s.rule == Rule::Objective)
-        .then(|| Extrapolation {
-            beta: EXTRAPOLATION_BETA0,
-            beta_bar: 1.0,
-            accepted: f.clone(),
-            previous: f.clone(),
-            objective: obj0,
-        });
+    let mut ext = (s.extrapolate && sides.len() == 2 && !lagged)
+        .then(|| Extrapolation::new(f, obj0));
+    let mut pending: Option<Pending> = None;
+    let objective_rule = |rel: f64| s.tol > 0.0 && rel < s.tol;
 
-    for it in 1..=s.max_iter {
+    'iterations: for it in 1..=s.max_iter {
         n_iter = it;
         let eval = it % s.eval_every == 0 || it == s.max_iter;
         let mut violation: Option<f64> = None;
-        let mut data_loss = None;
+        let mut divergence = None;
+        // An extrapolated step redone plainly is a small step by design:
+        // it never counts as convergence.
+        let mut redone = false;
         if let Some(e) = ext.as_mut() {
-            // The first half-step's fixed factor, pushed along its last move.
-            let (s1, s2) = (sides[0], sides[1]);
-            push(f.get_mut(s1.other()), e.previous.get(s1.other()), e.beta);
-            solver.forget();
-            solver.half_step(x, f, s1, false);
-            push(f.get_mut(s1), e.accepted.get(s1), e.beta);
-            solver.forget();
-            let loss = solver.half_step(x, f, s2, true).data_loss;
-            let obj = loss.map(|l| objective_of(l, f));
-            if obj.is_some_and(|o| o <= e.objective) {
-                e.beta = (EXTRAPOLATION_GAMMA * e.beta).min(e.beta_bar);
-                e.beta_bar = (EXTRAPOLATION_GAMMA_BAR * e.beta_bar).min(1.0);
-                data_loss = loss;
-            } else {
-                // Redo the iteration from the accepted factors, plainly.
-                e.beta_bar = e.beta;
-                e.beta /= EXTRAPOLATION_ETA;
-                f.clone_from(&e.accepted);
-                solver.forget();
-                solver.half_step(x, f, s1, false);
-                data_loss = solver.half_step(x, f, s2, true).data_loss;
-            }
-            std::mem::swap(&mut e.previous, &mut e.accepted);
-            e.accepted.clone_from(f);
-            e.objective = data_loss.map_or(f64::INFINITY, |l| objective_of(l, f));
+            let sides = [sides[0], sides[1]];
+            let out = e.iterate(x, f, solver, sides, &objective_of, &*objective.data_term);
+            divergence = Some(out.divergence);
+            redone = out.redone;
         } else {
             for (q, &side) in sides.iter().enumerate() {
                 let last = q + 1 == sides.len();
-                let info = solver.half_step(x, f, side, eval && last);
+                let measure_before = q == 0 && pending.is_some();
+                let saved = measure_before.then(|| f.get(side).clone());
+                let want = Want {
+                    after: eval && last && !lagged,
+                    before: measure_before,
+                };
+                let info = solver.half_step(x, f, side, want);
+                if let (Some(p), Some(saved)) = (pending.take(), saved) {
+                    let div = info
+                        .divergence_before
+                        .expect("a solver that measures before a step reports it");
+                    let (_, rel) = rec.push_at(p.time_s, p.iter, div, p.penalties, None);
+                    if s.rule == Rule::Objective && objective_rule(rel) {
+                        // Back to the iterate that was measured.
+                        *f.get_mut(side) = saved;
+                        solver.forget();
+                        n_iter = p.iter;
+                        stop = StopReason::Converged;
+                        break 'iterations;
+                    }
+                }
                 if let Some(v) = info.violation {
                     *violation.get_or_insert(0.0) += v;
                 }
                 if last {
-                    data_loss = info.data_loss;
+                    divergence = info.divergence;
                 }
             }
         }
@@ -248,26 +295,19 @@ pub(crate) fn run<T: Scalar, D: Data<T>>(
             )));
         }
 
-        if eval {
-            let loss = data_loss.unwrap_or_else(|| beta_divergence(x, &f.wt, &f.h, s.beta));
-            let obj = objective_of(loss, f);
-            let rel = if prev_obj > 0.0 {
-                (prev_obj - obj) / prev_obj
-            } else {
-                0.0
-            };
-            history.push(HistoryEntry {
+        if eval && lagged {
+            pending = Some(Pending {
                 iter: it,
                 time_s: start.elapsed().as_secs_f64(),
-                objective: obj,
-                loss,
-                rel_decrease: Some(rel),
-                violation,
+                penalties: objective.penalties(x, f),
             });
+        } else if eval {
+            let div = divergence.unwrap_or_else(|| (objective.data_term)(f));
+            let (_, rel) = rec.push(it, div, objective.penalties(x, f), violation);
             let converged = match s.rule {
-                Rule::Objective => obj == 0.0 || rel < s.tol,
+                Rule::Objective => !redone && objective_rule(rel),
                 Rule::SklearnError => {
-                    let err = err_of(loss);
+                    let err = err_of(div);
                     let done = s.tol > 0.0 && it % 10 == 0 && (prev_err - err) / err_init < s.tol;
                     if it % 10 == 0 {
                         prev_err = err;
@@ -276,7 +316,6 @@ pub(crate) fn run<T: Scalar, D: Data<T>>(
                 }
                 Rule::SklearnViolation => false,
             };
-            prev_obj = obj;
             if converged {
                 stop = StopReason::Converged;
                 break;
@@ -285,7 +324,7 @@ pub(crate) fn run<T: Scalar, D: Data<T>>(
         if s.rule == Rule::SklearnViolation {
             let v = violation.unwrap_or(0.0);
             let v0 = *violation_init.get_or_insert(v);
-            if v0 == 0.0 || v / v0 <= s.tol {
+            if s.tol > 0.0 && (v0 == 0.0 || v / v0 <= s.tol) {
                 stop = StopReason::Converged;
                 break;
             }
@@ -312,7 +351,7 @@ pub(crate) fn run<T: Scalar, D: Data<T>>(
                 iter: it,
                 max_iter: s.max_iter,
                 elapsed: start.elapsed(),
-                objective: history.last().map_or(obj0, |h| h.objective),
+                objective: rec.prev_obj,
             };
             let mut cancel = [cb(&p).is_break() as u8 as f64];
             x.reduce_max(&mut cancel);
@@ -322,49 +361,23 @@ pub(crate) fn run<T: Scalar, D: Data<T>>(
             }
         }
     }
-    // Make sure the last iteration is in the history.
-    if history.last().map(|h| h.iter) != Some(n_iter) {
-        let loss = beta_divergence(x, &f.wt, &f.h, s.beta);
-        let obj = objective_of(loss, f);
-        history.push(HistoryEntry {
-            iter: n_iter,
-            time_s: start.elapsed().as_secs_f64(),
-            objective: obj,
-            loss,
-            rel_decrease: Some(if prev_obj > 0.0 {
-                (prev_obj - obj) / prev_obj
-            } else {
-                0.0
-            }),
-            violation: None,
-        });
+    // The last iteration is always in the history.
+    if rec.last_iter() != Some(n_iter) {
+        let div = (objective.data_term)(f);
+        match pending.take() {
+            Some(p) if p.iter == n_iter => rec.push_at(p.time_s, n_iter, div, p.penalties, None),
+            _ => rec.push(n_iter, div, objective.penalties(x, f), None),
+        };
     }
     Ok(LoopOutcome {
         n_iter,
         stop,
-        history,
+        history: rec.history,
     })
 }
 
 /// ‖F_new − F_old‖ / ‖F_old‖ over both factors.
-/// The elastic net's value over every piece of the factors.
-pub(crate) fn penalty_value<T: Scalar, D: Data<T>>(x: &D, pen: &Penalties, f: &Factors<T>) -> f64 {
-    if pen.w.is_zero() && pen.h.is_zero() {
-        return 0.0;
-    }
-    let sums = |m: &crate::Mat<T>| {
-        m.data.iter().fold((0.0, 0.0), |(a, b), &v| {
-            let v = v.to_f64();
-            (a + v, b + v * v)
-        })
-    };
-    let ((w1, w2), (h1, h2)) = (sums(&f.wt), sums(&f.h));
-    let mut v = [w1, w2, h1, h2];
-    x.reduce_sum(&mut v);
-    pen.w.l1 * v[0] + 0.5 * pen.w.l2 * v[1] + pen.h.l1 * v[2] + 0.5 * pen.h.l2 * v[3]
-}
-
-fn relative_change<T: Scalar, D: Data<T>>(x: &D, old: &Factors<T>, new: &Factors<T>) -> f64 {
+fn relative_change<T: Scalar, P: Problem + ?Sized>(x: &P, old: &Factors<T>, new: &Factors<T>) -> f64 {
     let mut diff = 0.0;
     let mut base = 0.0;
     for (a, b) in old

@@ -1,0 +1,40 @@
+//! The objective the driver evaluates: the data term plus the penalty
+//! terms a model adds (the elastic net; the smooth model's Laplacian and
+//! log terms). The solvers minimize it; the driver measures it, records
+//! its parts in the history and decides convergence on it.
+
+use crate::data::Problem;
+use crate::scalar::Scalar;
+use crate::solver::Factors;
+
+/// A term of the objective besides the data term.
+pub trait Term<T>: Sync {
+    /// Its name in histories and reports.
+    fn name(&self) -> &'static str;
+    /// Its value on this process's pieces of the factors; the driver sums
+    /// the pieces over processes, so a term must be a sum over entries or
+    /// lines of the factors.
+    fn value(&self, f: &Factors<T>) -> f64;
+}
+
+/// Data term and penalty terms of one fit.
+pub(crate) struct Objective<'a, T> {
+    /// D(X ‖ model(W, H)) of the factors.
+    pub data_term: Box<dyn Fn(&Factors<T>) -> f64 + Sync + 'a>,
+    pub terms: Vec<&'a dyn Term<T>>,
+}
+
+impl<T: Scalar> Objective<'_, T> {
+    /// Every term's value over all processes.
+    pub fn penalties<P: Problem + ?Sized>(&self, x: &P, f: &Factors<T>) -> Vec<f64> {
+        let mut v: Vec<f64> = self.terms.iter().map(|t| t.value(f)).collect();
+        if !v.is_empty() {
+            x.reduce_sum(&mut v);
+        }
+        v
+    }
+
+    pub fn names(&self) -> Vec<&'static str> {
+        self.terms.iter().map(|t| t.name()).collect()
+    }
+}
