@@ -11,7 +11,7 @@ use nmfkit::{
     synth, CsrMatrix, Data, DenseData, FitOptions, Init, Input, Loss, Mat, Nmf, Progress, Side,
     SolverKind, SparseData, SparseWeights,
 };
-use nmfkit_cli::io::{read_dense, write_matrix, Matrix};
+use nmfkit_io::formats::{read_dense, write_matrix, Matrix};
 use serde_json::{json, Value};
 use std::ops::ControlFlow;
 use std::path::Path;

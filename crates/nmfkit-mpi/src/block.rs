@@ -10,8 +10,8 @@
 
 use crate::grid::Layout;
 use nmfkit::{CsrMatrix, Mat};
-use nmfkit_cli::error::CliError;
-use nmfkit_cli::io::{read_matrix, write_matrix, Matrix};
+use nmfkit_io::formats::{read_matrix, write_matrix, Matrix};
+use nmfkit_io::Error as CliError;
 use serde_json::{json, Value};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
@@ -417,7 +417,7 @@ pub fn partition(input: &Path, pr: usize, pc: usize, out: &Path) -> Result<Value
         )));
     }
     let layout = Layout::new(n, m, pr, pc);
-    let mut staged = nmfkit_cli::model_dir::Staged::new(out)?;
+    let mut staged = nmfkit_io::folder::Staged::new(out, false)?;
     for i in 0..pr {
         for j in 0..pc {
             let b = cut(&x, layout.row_block(i), layout.col_block(j));

@@ -2,7 +2,7 @@
 //! checks its factors against one process's fit from the same start.
 
 use nmfkit::{CsrMatrix, Loss, Mat, Nmf, SolverKind};
-use nmfkit_cli::io::{read_matrix, write_matrix, Matrix};
+use nmfkit_io::formats::{read_matrix, write_matrix, Matrix};
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -156,7 +156,7 @@ fn every_grid_gives_the_single_process_factors() {
                 )
                 .unwrap();
                 assert_eq!(r["result"]["n_iter"], 30);
-                let l = r["result"]["loss"].as_f64().unwrap();
+                let l = r["result"]["divergence"].as_f64().unwrap();
                 assert!(
                     (l - want.divergence).abs() <= 1e-9 * want.divergence,
                     "{what}: loss {l} vs {}",

@@ -174,9 +174,9 @@ pub(crate) fn plain_divergence<T: Scalar, D: Data<T> + ?Sized>(
     if beta == 2.0 {
         return match x.dense_matrix() {
             // Direct, so that tiny residuals keep their relative precision.
-            Some(m) => crate::data::tiles::fold(Some(m), wt, h, |xv, wh| {
-                d.at(xv.to_f64(), wh.to_f64())
-            }),
+            Some(m) => {
+                crate::data::tiles::fold(Some(m), wt, h, |xv, wh| d.at(xv.to_f64(), wh.to_f64()))
+            }
             // Sparse or distributed data: the closed form from products.
             None => frobenius_closed_form(x, wt, h),
         };

@@ -502,7 +502,10 @@ fn extrapolation_keeps_the_objective_monotone_and_gets_lower_sooner() {
                         beta_divergence(&SparseData::new(c), &fit.w.transpose(), &fit.h, 2.0)
                     }
                 };
-                assert!((fit.divergence - direct).abs() <= 1e-9 * direct, "{solver:?}");
+                assert!(
+                    (fit.divergence - direct).abs() <= 1e-9 * direct,
+                    "{solver:?}"
+                );
             }
         }
         // Dense and sparse copies take the same path (while the objective

@@ -1,13 +1,21 @@
 //! `nmfkit demo`: generate a data set, fit it, write everything (data, true
-//! factors, model, report, plots, evaluation) and say what was recovered.
+//! factors, model, report, plots, evaluation) into one folder and say what
+//! was recovered.
 
-use super::fit::{fit_and_write, FitArgs, ModelArgs};
-use super::gen::{generate, GenArgs, Kind};
-use super::rank::{print_table, survey_and_write, RankArgs};
-use crate::error::CliError;
-use crate::io::{self, Matrix};
+use crate::compare::compare;
+use crate::datasets::{generate, Generated, Kind, Spec};
+use crate::fitting::{self, canonical, FitJob};
+use crate::flags::{MaskFlags, SmoothFlags};
+use crate::plot::{draw_model, ModelView};
+use crate::survey::{print_table, survey_into, SurveyJob};
 use clap::Args;
+use nmfkit::rank::ClusterAxis;
 use nmfkit::Mat;
+use nmfkit_io::flags::{InitFlag, ModelFlags, SolverFlag, StartFlags, Switch};
+use nmfkit_io::folder::Staged;
+use nmfkit_io::formats::{Format, Matrix};
+use nmfkit_io::report::InputInfo;
+use nmfkit_io::Error;
 use serde_json::json;
 use std::path::PathBuf;
 
@@ -19,8 +27,12 @@ use std::path::PathBuf;
 pub struct DemoArgs {
     #[arg(value_enum, default_value = "swimmer")]
     pub kind: Kind,
+    /// Folder for everything the demo writes (replaced whole).
     #[arg(long, default_value = "nmfkit_demo")]
     pub out: PathBuf,
+    /// Replace --out even if it holds files nmfkit did not write.
+    #[arg(long)]
+    pub force: bool,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     #[arg(long, short = 'q')]
@@ -30,41 +42,81 @@ pub struct DemoArgs {
     pub json: bool,
 }
 
-pub fn run(a: DemoArgs) -> Result<(), CliError> {
-    let gen_args = GenArgs {
+/// The model options of a demo: the defaults but for these.
+fn model_flags(
+    seed: u64,
+    loss: Option<&str>,
+    solver: SolverFlag,
+    max_iter: usize,
+    tol: f64,
+) -> ModelFlags {
+    ModelFlags {
+        loss: loss.map(String::from),
+        solver: Some(solver),
+        seed,
+        max_iter,
+        tol,
+        time_limit: None,
+        eval_every: None,
+        factor_tol: None,
+        alpha_w: 0.0,
+        alpha_h: None,
+        l1_ratio: 0.0,
+        threads: 0,
+        extrapolate: Switch::Auto,
+    }
+}
+
+pub fn run(a: DemoArgs) -> Result<(), Error> {
+    let clusters = a.kind == Kind::Clusters;
+    let spec = Spec {
         kind: a.kind,
-        out: a.out.join("X.npy"),
         seed: a.seed,
-        rows: if a.kind == Kind::Clusters { 300 } else { 1000 },
-        cols: if a.kind == Kind::Clusters { 120 } else { 400 },
-        rank: if a.kind == Kind::Clusters { 4 } else { 8 },
-        noise: if a.kind == Kind::Clusters { 0.1 } else { 0.01 },
+        rows: if clusters { 300 } else { 1000 },
+        cols: if clusters { 120 } else { 400 },
+        rank: if clusters { 4 } else { 8 },
+        noise: if clusters { 0.1 } else { 0.01 },
         sparse: false,
         density: 0.01,
         counts: 300.0,
-        image_shape: "64x64".into(),
+        image_shape: (64, 64),
         channels: 200,
         phases: 3,
-        quiet: true,
-        json: false,
     };
-    let g = generate(&gen_args)?;
-    std::fs::create_dir_all(&a.out).map_err(|e| CliError::output(&a.out, io::describe_io(&e)))?;
-    let x_path = a.out.join("X.npy");
-    io::write_matrix(&x_path, &g.x)?;
-    io::write_matrix(&a.out.join("truth_W.npy"), &Matrix::Dense(g.w.clone()))?;
-    io::write_matrix(&a.out.join("truth_H.npy"), &Matrix::Dense(g.h.clone()))?;
-
-    if a.kind == Kind::Clusters {
-        return clusters_demo(&a, &x_path);
+    let g = generate(&spec)?;
+    let mut staged = Staged::new(&a.out, a.force)?;
+    staged.matrix("X.npy", &g.x)?;
+    staged.matrix("truth_W.npy", &Matrix::Dense(g.w.clone()))?;
+    staged.matrix("truth_H.npy", &Matrix::Dense(g.h.clone()))?;
+    // Where X will be once the folder is in place.
+    let x_path = canonical(std::path::Path::new("."))
+        .join(&a.out)
+        .join("X.npy");
+    let (n, m) = g.x.shape();
+    let input = InputInfo {
+        path: x_path.clone(),
+        shape: [n, m],
+        nnz: g.x.nnz(),
+        sparse: false,
+        transposed: false,
+    };
+    if clusters {
+        return clusters_demo(&a, staged, &g, input);
     }
     let (rank, loss, solver, init, max_iter, tol) = match a.kind {
         Kind::Clusters => unreachable!("handled above"),
         // Parts need sparse factors: NNDSVD keeps its zeros, HALS keeps them sparse.
-        Kind::Swimmer => (17, "frobenius", "hals", "nndsvd", 2000, 1e-7),
+        Kind::Swimmer => (
+            17,
+            "frobenius",
+            SolverFlag::Hals,
+            InitFlag::Nndsvd,
+            2000,
+            1e-7,
+        ),
         // Photon counts: the Poisson (KL) loss.
-        Kind::Spectra => (3, "kl", "mu", "nndsvda", 500, 1e-6),
-        Kind::Lowrank => (8, "frobenius", "hals", "auto", 1000, 1e-5),
+        Kind::Spectra => (3, "kl", SolverFlag::Mu, InitFlag::Nndsvda, 500, 1e-6),
+        Kind::Lowrank => (8, "frobenius", SolverFlag::Hals, InitFlag::Auto, 1000, 1e-5),
     };
     // Swimmer: NMF has several exact solutions (the torso can be shared out
     // among the limbs); among a few restarts keep the best fit, and among
@@ -75,85 +127,72 @@ pub fn run(a: DemoArgs) -> Result<(), CliError> {
     } else {
         a.seed
     };
-    let fit_args = FitArgs {
-        input: x_path.clone(),
-        rank,
-        init: init.into(),
+    let model = model_flags(seed, Some(loss), solver, max_iter, tol);
+    let start = StartFlags {
+        init,
         w0: None,
         h0: None,
-        smooth: Default::default(),
-        mask: Default::default(),
-        model: ModelArgs {
-            loss: Some(loss.into()),
-            solver: Some(solver.into()),
-            seed,
-            max_iter,
-            tol,
-            time_limit: None,
-            alpha_w: 0.0,
-            alpha_h: None,
-            l1_ratio: 0.0,
-            threads: 0,
-            extrapolate: "auto".into(),
-        },
-        transpose: false,
-        out: a.out.clone(),
-        format: "npy".into(),
-        quiet: a.quiet || a.json,
-        json: false,
     };
-    let (n, m) = g.x.shape();
-    let desc = json!({"path": std::fs::canonicalize(&x_path).unwrap_or(x_path.clone()), "shape": [n, m], "nnz": g.x.nnz(), "sparse": false, "transposed": false});
-    let out = fit_and_write(&fit_args, &g.x, desc, 0.0)?;
-    // Record the image shape so that `nmfkit plot` draws the maps as images.
-    if let Some((h, w)) = g.image_shape {
-        let mut report = out.report.clone();
-        report["image_shape"] = json!([h, w]);
-        report["demo"] = json!(format!("{:?}", a.kind).to_lowercase());
-        let rp = a.out.join("report.json");
-        let text = serde_json::to_string_pretty(&report).unwrap_or_default();
-        io::atomic_write(&rp, |t| std::fs::write(t, text.as_bytes()))?;
-    }
-    let written = super::plot::draw_all(&a.out, g.image_shape, Some(&x_path))?;
+    let job = FitJob {
+        command: "demo",
+        x: &g.x,
+        input,
+        input_path: &x_path,
+        read_s: 0.0,
+        rank,
+        model: &model,
+        start: &start,
+        mask: &MaskFlags::default(),
+        smooth: &SmoothFlags::default(),
+        transpose: false,
+        format: Format::Npy,
+        quiet: a.quiet || a.json,
+    };
+    let mut fitted = fitting::fit(&job)?;
+    // The image shape, so that `nmfkit plot` draws the maps as images.
+    fitted.report.image_shape = g.image_shape.map(|(h, w)| [h, w]);
+    fitting::write(&mut staged, &mut fitted, Format::Npy)?;
+    let view = ModelView {
+        report: &fitted.report,
+        w: &fitted.w,
+        h: &fitted.h,
+    };
+    let written = draw_model(staged.dir(), &view, g.image_shape, Some(&g.x))?;
 
-    let fit = out.fit.as_ref().expect("the demos fit the standard model");
     let (w_est, h_est, w_true, h_true) = match a.kind {
         // Spectra: compare unit-sum spectra (columns of W), maps scaled to match.
         Kind::Spectra => {
-            let (w, mut h) = unit_sum_columns(&fit.w, &fit.h);
+            let (w, mut h) = unit_sum_columns(&fitted.w, &fitted.h);
             // H then holds counts per pixel; the true maps are fractions.
             let total: f64 = h.data.iter().sum::<f64>() / h.ncols as f64;
             h.data.iter_mut().for_each(|v| *v /= total);
             (w, h, g.w.clone(), g.h.clone())
         }
-        _ => (fit.w.clone(), fit.h.clone(), g.w.clone(), g.h.clone()),
+        _ => (fitted.w.clone(), fitted.h.clone(), g.w.clone(), g.h.clone()),
     };
     let truth = match a.kind {
-        Kind::Spectra => super::eval::compare(
+        Kind::Spectra => compare(
             &h_est.transpose(),
             &w_est.transpose(),
             Some(&h_true.transpose()),
             Some(&w_true.transpose()),
         ),
-        _ => super::eval::compare(&w_est, &h_est, Some(&w_true), Some(&h_true)),
+        _ => compare(&w_est, &h_est, Some(&w_true), Some(&h_true)),
     };
+    let r = &fitted.report.result;
     let eval = json!({
-        "relative_error": out.report["result"]["relative_error"],
-        "iterations": fit.n_iter,
-        "stop_reason": fit.stop.name(),
+        "relative_error": r.relative_error,
+        "iterations": r.n_iter,
+        "stop_reason": r.stop_reason,
         "truth": truth,
     });
-    let ep = a.out.join("eval.json");
-    let text = serde_json::to_string_pretty(&eval).unwrap_or_default();
-    io::atomic_write(&ep, |t| std::fs::write(t, text.as_bytes()))?;
+    staged.json("eval.json", &eval)?;
+    staged.commit()?;
+    let solver = format!("{solver:?}").to_lowercase();
 
     if a.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(
-                &json!({"command": "demo", "report": out.report, "eval": eval, "plots": written})
-            )
-            .unwrap_or_default()
+        crate::print_json(
+            &json!({"command": "demo", "report": fitted.report, "eval": eval, "plots": written}),
         );
     } else if !a.quiet {
         let angles: Vec<f64> = truth["components"]
@@ -161,28 +200,28 @@ pub fn run(a: DemoArgs) -> Result<(), CliError> {
             .map(|c| c.iter().filter_map(|x| x["angle_deg"].as_f64()).collect())
             .unwrap_or_default();
         let good = angles.iter().filter(|&&x| x < 10.0).count();
-        println!(
+        crate::print_line(&format!(
             "nmfkit demo: {:?} data, {n}×{m}, rank {rank}, {loss} loss, {solver} solver",
             a.kind
-        );
-        println!(
+        ));
+        crate::print_line(&format!(
             "  fit: {} iterations ({}), relative error ‖X − WH‖/‖X‖ = {:.3e}, {:.2} s",
-            fit.n_iter,
-            fit.stop.name(),
+            r.n_iter,
+            r.stop_reason,
             eval["relative_error"].as_f64().unwrap_or(f64::NAN),
-            fit.fit_time.as_secs_f64()
-        );
+            fitted.fit_time_s
+        ));
         let what = match a.kind {
             Kind::Swimmer => "parts (torso and limb positions)",
             Kind::Spectra => "phase spectra",
             Kind::Lowrank | Kind::Clusters => "planted components",
         };
-        println!(
+        crate::print_line(&format!(
             "  recovered {good} of {} {what} within 10° (best one-to-one matching: mean angle {:.2}°, worst {:.2}°)",
             angles.len(),
             truth["mean_angle_deg"].as_f64().unwrap_or(f64::NAN),
             truth["max_angle_deg"].as_f64().unwrap_or(f64::NAN)
-        );
+        ));
         if a.kind == Kind::Spectra {
             let mse: Vec<String> = truth["components"]
                 .as_array()
@@ -193,16 +232,16 @@ pub fn run(a: DemoArgs) -> Result<(), CliError> {
                         .collect()
                 })
                 .unwrap_or_default();
-            println!(
+            crate::print_line(&format!(
                 "  abundance maps, mean squared error per phase: {}",
                 mse.join(", ")
-            );
+            ));
         }
-        println!(
-            "  wrote X.npy, truth_W.npy, truth_H.npy, W.npy, H.npy, report.json, eval.json and"
+        crate::print_line(
+            "  wrote X.npy, truth_W.npy, truth_H.npy, W.npy, H.npy, report.json, eval.json and",
         );
         for w in written {
-            println!("        {}", w.display());
+            crate::print_line(&format!("        {}", a.out.join(w).display()));
         }
     }
     Ok(())
@@ -210,53 +249,43 @@ pub fn run(a: DemoArgs) -> Result<(), CliError> {
 
 /// Rank selection on 300 samples in 4 planted clusters: a survey of ranks
 /// 2–8 with 20 runs each, beside a randomized copy.
-fn clusters_demo(a: &DemoArgs, x_path: &std::path::Path) -> Result<(), CliError> {
+fn clusters_demo(
+    a: &DemoArgs,
+    mut staged: Staged,
+    g: &Generated,
+    input: InputInfo,
+) -> Result<(), Error> {
     let planted = 4;
-    let args = RankArgs {
-        input: x_path.to_path_buf(),
-        ranks: "2..8".into(),
+    let model = model_flags(a.seed, None, SolverFlag::Hals, 200, 1e-4);
+    let x_path = input.path.clone();
+    let job = SurveyJob {
+        command: "demo",
+        x: &g.x,
+        input,
+        input_path: &x_path,
+        read_s: 0.0,
+        ranks: (2..=8).collect(),
         runs: 20,
-        cluster: "rows".into(),
+        axis: ClusterAxis::Rows,
         random_copy: true,
         cv_folds: 0,
         cv_fraction: 0.1,
-        model: ModelArgs {
-            loss: None,
-            solver: Some("hals".into()),
-            seed: a.seed,
-            max_iter: 200,
-            tol: 1e-4,
-            time_limit: None,
-            alpha_w: 0.0,
-            alpha_h: None,
-            l1_ratio: 0.0,
-            threads: 0,
-            extrapolate: "auto".into(),
-        },
-        transpose: false,
-        out: a.out.clone(),
-        no_plots: false,
+        model: &model,
+        plots: true,
         quiet: a.quiet || a.json,
-        json: false,
     };
-    let (report, table) = survey_and_write(&args)?;
-    let suggested = report["suggested_rank"].as_u64();
+    let (report, table) = survey_into(&mut staged, &job)?;
+    staged.commit()?;
     if a.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(
-                &json!({"command": "demo", "planted_rank": planted, "report": report})
-            )
-            .unwrap_or_default()
-        );
+        crate::print_json(&json!({"command": "demo", "planted_rank": planted, "report": report}));
     } else if !a.quiet {
-        println!("nmfkit demo: 300 samples in {planted} planted clusters (300×120), ranks 2–8, 20 HALS runs each");
+        crate::print_line(&format!("nmfkit demo: 300 samples in {planted} planted clusters (300×120), ranks 2–8, 20 HALS runs each"));
         print_table(&table);
-        println!(
+        crate::print_line(&format!(
             "  suggested rank {} (planted: {planted}): highest dispersion among the ranks with the best cophenetic correlation",
-            suggested.map_or("?".to_string(), |k| k.to_string())
-        );
-        println!("  wrote X.npy, truth_W.npy, truth_H.npy, rank.json, rank.csv, clusters.csv, rank.png and consensus_<k>.png into {}", a.out.display());
+            report.suggested_rank.map_or("?".to_string(), |k| k.to_string())
+        ));
+        crate::print_line(&format!("  wrote X.npy, truth_W.npy, truth_H.npy, rank.json, rank.csv, clusters.csv, rank.png and consensus_<k>.png into {}", a.out.display()));
     }
     Ok(())
 }
@@ -275,7 +304,7 @@ fn unit_sum_columns(w: &Mat<f64>, h: &Mat<f64>) -> (Mat<f64>, Mat<f64>) {
 }
 
 /// The seed, among 8 from `base`, whose HALS + NNDSVD fit scores best.
-fn best_swimmer_seed(x: &Matrix, base: u64) -> Result<u64, CliError> {
+fn best_swimmer_seed(x: &Matrix, base: u64) -> Result<u64, Error> {
     let mut best: Option<(f64, f64, u64)> = None;
     let scale = x.sq_norm();
     for seed in base..base + 8 {
@@ -285,8 +314,7 @@ fn best_swimmer_seed(x: &Matrix, base: u64) -> Result<u64, CliError> {
             .seed(seed)
             .max_iter(2000)
             .tol(1e-7)
-            .fit(x.input())
-            .map_err(|e| CliError::nmf(None, e))?;
+            .fit(x.input())?;
         // Objectives equal to 1e-6 of ‖X‖² count as ties.
         let obj = (fit.objective / scale * 1e6).round();
         let mass: f64 = (0..17)

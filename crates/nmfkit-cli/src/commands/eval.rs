@@ -1,24 +1,30 @@
-//! `nmfkit eval`: reconstruction error and loss, and with ground truth the
-//! best one-to-one matching of components (Hungarian assignment).
+//! `nmfkit eval`: the model's divergence and relative error on a matrix —
+//! on its observed entries only with --missing/--mask, and on new rows
+//! through `transform` (a held-out score) — and, with true factors, the
+//! best one-to-one matching of components.
 
-use crate::error::CliError;
-use crate::io;
-use crate::model_dir;
+use super::transform::same_columns;
+use crate::compare::compare;
+use crate::flags::MaskFlags;
 use clap::Args;
-use nmfkit::metrics::{map_errors, match_rows};
-use nmfkit::{DenseData, Mat, SparseData};
-use serde_json::{json, Value};
+use nmfkit::{FitOptions, Mat, NmfError};
+use nmfkit_io::formats::{read_dense, read_matrix};
+use nmfkit_io::model::Model;
+use nmfkit_io::Error;
+use serde_json::json;
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]
 #[command(
     about = "Evaluate a model on a matrix (and against true factors), printing JSON",
-    after_help = "Example:\n  nmfkit eval X.npy --model model --truth-w X_W.npy --truth-h X_H.npy"
+    after_help = "Examples:\n  nmfkit eval X.npy --model model --truth-w X_W.npy --truth-h X_H.npy\n  nmfkit eval X_with_nan.npy --model model --missing nan\n  nmfkit eval new_rows.npy --model model      # held out: W from transform, then scored\n\nNaN entries are an error unless --missing nan says they are missing."
 )]
 pub struct EvalArgs {
     pub input: PathBuf,
     #[arg(long)]
     pub model: PathBuf,
+    #[command(flatten)]
+    pub mask: MaskFlags,
     /// True W (rows × k').
     #[arg(long)]
     pub truth_w: Option<PathBuf>,
@@ -33,95 +39,73 @@ pub struct EvalArgs {
     pub quiet: bool,
 }
 
-/// Matches estimated components to true ones by the rows of H (or, with
-/// only W given, the columns of W). Estimated pairs are rescaled so that
-/// their H rows have the true norms before errors are taken.
-pub fn compare(w: &Mat<f64>, h: &Mat<f64>, tw: Option<&Mat<f64>>, th: Option<&Mat<f64>>) -> Value {
-    let by_h = th.is_some();
-    let (est, tru) = match (tw, th) {
-        (_, Some(th)) => (h.clone(), th.clone()),
-        (Some(tw), None) => (w.transpose(), tw.transpose()),
-        (None, None) => return Value::Null,
-    };
-    if est.ncols != tru.ncols || est.nrows < tru.nrows {
-        return json!({"error": format!("true factors ({}×{}) do not fit the model's ({}×{})", tru.nrows, tru.ncols, est.nrows, est.ncols)});
-    }
-    let matching = match_rows(&est, &tru);
-    let norm = |m: &Mat<f64>, i: usize| {
-        (0..m.ncols)
-            .map(|j| m.get(i, j).powi(2))
-            .sum::<f64>()
-            .sqrt()
-    };
-    let mut comps = Vec::new();
-    for (t, &e) in matching.assignment.iter().enumerate() {
-        let ne = norm(&est, e);
-        let s = if ne > 0.0 { norm(&tru, t) / ne } else { 1.0 };
-        let erow: Vec<f64> = (0..est.ncols).map(|j| est.get(e, j) * s).collect();
-        let trow: Vec<f64> = (0..tru.ncols).map(|j| tru.get(t, j)).collect();
-        let errs = map_errors(&erow, &trow);
-        let mut c = json!({"truth": t, "estimate": e, "angle_deg": matching.angles[t], "mse": errs.mse, "mae": errs.mae, "r2": errs.r2});
-        // The other factor, scaled the other way.
-        let other = match (by_h, tw) {
-            (true, Some(tw)) if tw.nrows == w.nrows => Some((
-                (0..w.nrows).map(|i| w.get(i, e) / s).collect::<Vec<_>>(),
-                (0..tw.nrows).map(|i| tw.get(i, t)).collect::<Vec<_>>(),
-            )),
-            _ => None,
-        };
-        if let Some((ew, twc)) = other {
-            c["w_angle_deg"] = json!(nmfkit::metrics::spectral_angle(&ew, &twc));
-            c["w_mse"] = json!(map_errors(&ew, &twc).mse);
-        }
-        comps.push(c);
-    }
-    let angles = &matching.angles;
-    json!({
-        "matched_by": if by_h { "rows of H" } else { "columns of W" },
-        "mean_angle_deg": angles.iter().sum::<f64>() / angles.len().max(1) as f64,
-        "max_angle_deg": angles.iter().cloned().fold(0.0, f64::max),
-        "components": comps,
-    })
-}
-
-pub fn run(a: EvalArgs) -> Result<(), CliError> {
-    let model = model_dir::read(&a.model)?;
-    let x = io::read_matrix(&a.input)?;
+pub fn run(a: EvalArgs) -> Result<(), Error> {
+    let model = Model::read(&a.model)?;
+    let x = read_matrix(&a.input)?;
+    same_columns(&x, &model, &a.input)?;
     let (n, m) = x.shape();
-    if (n, m) != (model.w.nrows, model.h.ncols) {
-        return Err(CliError::input(
-            &a.input,
-            format!(
-                "is {n}×{m} but the model is {}×{}",
-                model.w.nrows, model.h.ncols
-            ),
-        ));
-    }
-    let beta = model.report["params"]["beta"].as_f64().unwrap_or(2.0);
-    let wt = model.w.transpose();
-    let loss = match x.input() {
-        nmfkit::Input::Dense(d) => nmfkit::beta_divergence(&DenseData::new(d), &wt, &model.h, beta),
-        nmfkit::Input::Sparse(s) => {
-            nmfkit::beta_divergence(&SparseData::new(s), &wt, &model.h, beta)
-        }
+    let beta = model.beta();
+    let blame = |e: NmfError| Error::nmf(Some(&a.input), e);
+    let weighted = if a.mask.active() {
+        Some(a.mask.weighted(&x, &a.input, false)?)
+    } else {
+        x.input().validate().map_err(|e| {
+            let hint = match e {
+                NmfError::NonFinite { .. } => {
+                    " (give --missing nan to score only the observed entries)"
+                }
+                _ => "",
+            };
+            Error::input(&a.input, format!("{e}{hint}"))
+        })?;
+        None
     };
-    let tw = a.truth_w.as_deref().map(io::read_dense).transpose()?;
-    let th = a.truth_h.as_deref().map(io::read_dense).transpose()?;
+    // New rows: their W from the model's H, as `transform` computes it.
+    let held_out = n != model.w.nrows;
+    let w: Mat<f64> = if held_out {
+        let est = model.estimator()?.max_iter(500).tol(1e-8);
+        let opts = FitOptions {
+            h0: Some(&model.h),
+            update_h: false,
+            ..Default::default()
+        };
+        let fit = match &weighted {
+            Some(wd) => est.fit_weighted(wd, opts),
+            None => est.fit_with(x.input(), opts),
+        };
+        fit.map_err(blame)?.w
+    } else {
+        model.w.clone()
+    };
+    let (divergence, relative_error) = match &weighted {
+        Some(wd) => (
+            wd.divergence(&w, &model.h, beta).map_err(blame)?,
+            wd.relative_error(&w, &model.h).map_err(blame)?,
+        ),
+        None => (
+            x.input().divergence(&w, &model.h, beta),
+            nmfkit::relative_error(x.input(), &w, &model.h),
+        ),
+    };
+    let tw = a.truth_w.as_deref().map(read_dense).transpose()?;
+    let th = a.truth_h.as_deref().map(read_dense).transpose()?;
     let out = json!({
         "input": a.input,
         "shape": [n, m],
         "beta": beta,
-        "loss": loss,
-        "reconstruction_err": (2.0 * loss.max(0.0)).sqrt(),
-        "relative_error": nmfkit::relative_error(x.input(), &model.w, &model.h),
-        "truth": compare(&model.w, &model.h, tw.as_ref(), th.as_ref()),
+        "held_out": held_out,
+        "observed_entries": weighted.as_ref().map(|wd| n * m - wd.missing_count()),
+        "divergence": divergence,
+        "reconstruction_err": (2.0 * divergence.max(0.0)).sqrt(),
+        "relative_error": relative_error,
+        "truth": compare(&w, &model.h, tw.as_ref(), th.as_ref()),
     });
     let text = serde_json::to_string_pretty(&out).unwrap_or_default();
     if let Some(p) = &a.out {
-        io::atomic_write(p, |t| std::fs::write(t, text.as_bytes()))?;
+        nmfkit_io::formats::atomic_write(p, |t| std::fs::write(t, text.as_bytes()))?;
     }
     if !a.quiet {
-        println!("{text}");
+        crate::print_line(&text);
     }
     Ok(())
 }

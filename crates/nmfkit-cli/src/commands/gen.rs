@@ -1,22 +1,11 @@
 //! `nmfkit gen`: writes the built-in data sets with their true factors.
 
-use crate::error::CliError;
-use crate::io::{self, Matrix};
-use clap::{Args, ValueEnum};
-use nmfkit::synth;
-use std::path::{Path, PathBuf};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Kind {
-    /// 256 stick figures of 32×32 pixels, 17 parts (x = w·h exactly).
-    Swimmer,
-    /// A spectrum image: channels × pixels, Poisson counts.
-    Spectra,
-    /// W₀H₀ plus optional noise, dense or sparse.
-    Lowrank,
-    /// Rows in --rank equally separated clusters (for `nmfkit rank`).
-    Clusters,
-}
+use crate::datasets::{generate, sibling, Kind, Spec};
+use crate::settings::parse_shape;
+use clap::Args;
+use nmfkit_io::formats::{write_matrix, Format, Matrix};
+use nmfkit_io::Error;
+use std::path::PathBuf;
 
 #[derive(Args, Debug)]
 #[command(
@@ -24,6 +13,7 @@ pub enum Kind {
     after_help = "Writes FILE and, beside it, FILE's stem with _W and _H (spectra: also _G, the dictionary).\n\nExamples:\n  nmfkit gen swimmer --out swimmer.npy\n  nmfkit gen lowrank --rows 1000 --cols 500 --rank 10 --noise 0.01 --out X.npy\n  nmfkit gen lowrank --sparse --density 0.01 --rows 20000 --cols 5000 --out S.npz\n  nmfkit gen spectra --image-shape 64x64 --counts 300 --out si.npy\n  nmfkit gen clusters --rows 300 --cols 120 --rank 4 --noise 0.1 --out C.npy"
 )]
 pub struct GenArgs {
+    #[arg(value_enum)]
     pub kind: Kind,
     /// Data file (.npy, .npz, .csv, .tsv, .mtx).
     #[arg(long)]
@@ -63,123 +53,34 @@ pub struct GenArgs {
     pub json: bool,
 }
 
-/// A generated data set: the data, true W and H, and extra named matrices.
-pub struct Generated {
-    pub x: Matrix,
-    pub w: nmfkit::Mat<f64>,
-    pub h: nmfkit::Mat<f64>,
-    pub extra: Vec<(&'static str, nmfkit::Mat<f64>)>,
-    pub image_shape: Option<(usize, usize)>,
+impl GenArgs {
+    fn spec(&self) -> Result<Spec, Error> {
+        Ok(Spec {
+            kind: self.kind,
+            seed: self.seed,
+            rows: self.rows,
+            cols: self.cols,
+            rank: self.rank,
+            noise: self.noise,
+            sparse: self.sparse,
+            density: self.density,
+            counts: self.counts,
+            image_shape: parse_shape(&self.image_shape)?,
+            channels: self.channels,
+            phases: self.phases,
+        })
+    }
 }
 
-pub fn generate(a: &GenArgs) -> Result<Generated, CliError> {
-    let positive = |v: usize, name: &str| {
-        if v == 0 {
-            Err(CliError::usage(format!("--{name} must be at least 1")))
-        } else {
-            Ok(())
-        }
-    };
-    Ok(match a.kind {
-        Kind::Swimmer => {
-            let s = synth::swimmer::<f64>();
-            Generated {
-                x: Matrix::Dense(s.x),
-                w: s.w,
-                h: s.h,
-                extra: vec![],
-                image_shape: Some((32, 32)),
-            }
-        }
-        Kind::Spectra => {
-            let (hh, ww) = super::parse_shape(&a.image_shape)?;
-            positive(a.channels, "channels")?;
-            positive(a.phases, "phases")?;
-            if !(a.counts >= 0.0) {
-                return Err(CliError::usage("--counts must be >= 0"));
-            }
-            let o = synth::SpectraOptions {
-                channels: a.channels,
-                phases: a.phases,
-                height: hh,
-                width: ww,
-                counts_per_pixel: a.counts,
-                seed: a.seed,
-                ..Default::default()
-            };
-            let s = synth::spectra::<f64>(&o);
-            Generated {
-                x: Matrix::Dense(s.x),
-                w: s.spectra,
-                h: s.maps,
-                extra: vec![("G", s.g), ("Wg", s.w)],
-                image_shape: Some((hh, ww)),
-            }
-        }
-        Kind::Clusters => {
-            positive(a.rows, "rows")?;
-            positive(a.cols, "cols")?;
-            positive(a.rank, "rank")?;
-            if !(a.noise >= 0.0) {
-                return Err(CliError::usage("--noise must be >= 0"));
-            }
-            let p = synth::clustered::<f64>(a.rows, a.cols, a.rank, a.noise, a.seed);
-            Generated {
-                x: Matrix::Dense(p.x),
-                w: p.w,
-                h: p.h,
-                extra: vec![],
-                image_shape: None,
-            }
-        }
-        Kind::Lowrank => {
-            positive(a.rows, "rows")?;
-            positive(a.cols, "cols")?;
-            positive(a.rank, "rank")?;
-            if a.sparse {
-                if !(a.density > 0.0 && a.density <= 1.0) {
-                    return Err(CliError::usage("--density must be in (0, 1]"));
-                }
-                let p = synth::sparse_low_rank::<f64>(a.rows, a.cols, a.rank, a.density, a.seed);
-                Generated {
-                    x: Matrix::Sparse(p.x),
-                    w: p.w,
-                    h: p.h,
-                    extra: vec![],
-                    image_shape: None,
-                }
-            } else {
-                if !(a.noise >= 0.0) {
-                    return Err(CliError::usage("--noise must be >= 0"));
-                }
-                let p = synth::low_rank::<f64>(a.rows, a.cols, a.rank, a.noise, a.seed);
-                Generated {
-                    x: Matrix::Dense(p.x),
-                    w: p.w,
-                    h: p.h,
-                    extra: vec![],
-                    image_shape: None,
-                }
-            }
-        }
-    })
-}
-
-/// `dir/stem_name.npy` beside the data file.
-pub fn sibling(path: &Path, name: &str) -> PathBuf {
-    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("data");
-    path.with_file_name(format!("{stem}_{name}.npy"))
-}
-
-pub fn run(a: GenArgs) -> Result<(), CliError> {
-    io::Format::of(&a.out)?;
-    let g = generate(&a)?;
+pub fn run(a: GenArgs) -> Result<(), Error> {
+    Format::of(&a.out)?;
+    let g = generate(&a.spec()?)?;
     let nnz = g.x.nnz();
-    io::write_matrix(&a.out, &g.x)?;
-    io::write_matrix(&sibling(&a.out, "W"), &Matrix::Dense(g.w))?;
-    io::write_matrix(&sibling(&a.out, "H"), &Matrix::Dense(g.h))?;
+    write_matrix(&a.out, &g.x)?;
+    write_matrix(&sibling(&a.out, "W"), &Matrix::Dense(g.w))?;
+    write_matrix(&sibling(&a.out, "H"), &Matrix::Dense(g.h))?;
     for (name, m) in g.extra {
-        io::write_matrix(&sibling(&a.out, name), &Matrix::Dense(m))?;
+        write_matrix(&sibling(&a.out, name), &Matrix::Dense(m))?;
     }
     let (n, m) = g.x.shape();
     if a.json {

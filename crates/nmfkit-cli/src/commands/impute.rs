@@ -1,13 +1,12 @@
 //! `nmfkit impute`: fill the missing entries of a matrix from a model.
 
-use super::fit::MaskArgs;
-use super::transform::estimator_of;
-use crate::error::CliError;
-use crate::io;
-use crate::model_dir;
+use super::transform::same_columns;
+use crate::flags::MaskFlags;
 use clap::Args;
 use nmfkit::{FitOptions, SolverKind};
-use serde_json::json;
+use nmfkit_io::formats::{read_matrix, write_matrix, Format};
+use nmfkit_io::model::Model;
+use nmfkit_io::Error;
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]
@@ -21,7 +20,7 @@ pub struct ImputeArgs {
     #[arg(long)]
     pub model: PathBuf,
     #[command(flatten)]
-    pub mask: MaskArgs,
+    pub mask: MaskFlags,
     /// The filled matrix (.npy, .csv, .tsv, .mtx or .npz).
     #[arg(long)]
     pub out: PathBuf,
@@ -36,50 +35,36 @@ pub struct ImputeArgs {
     pub json: bool,
 }
 
-pub fn run(a: ImputeArgs) -> Result<(), CliError> {
+pub fn run(a: ImputeArgs) -> Result<(), Error> {
     if !a.mask.active() {
-        return Err(CliError::usage(
+        return Err(Error::usage(
             "say which entries are missing: --mask FILE, --missing-entries FILE and/or --missing nan|unstored",
         ));
     }
-    io::Format::of(&a.out)?;
-    let model = model_dir::read(&a.model)?;
-    let x = io::read_matrix(&a.input)?;
+    Format::of(&a.out)?;
+    let model = Model::read(&a.model)?;
+    let x = read_matrix(&a.input)?;
+    same_columns(&x, &model, &a.input)?;
     let (n, m) = x.shape();
-    if m != model.h.ncols {
-        return Err(CliError::input(
-            &a.input,
-            format!(
-                "has {m} columns but the model was fitted on {} columns",
-                model.h.ncols
-            ),
-        ));
-    }
-    let plan = a.mask.plan(&x, &a.input, false)?;
-    let mut est = estimator_of(&model.report, model.h.nrows)?
-        .max_iter(a.max_iter)
-        .tol(a.tol);
+    let weighted = a.mask.weighted(&x, &a.input, false)?;
+    let mut est = model.estimator()?.max_iter(a.max_iter).tol(a.tol);
     if est.loss.beta() == 2.0 {
         // W given H is a set of independent least-squares rows: solve them exactly.
-        est = est.solver(SolverKind::AnlsBpp);
+        est = est.solver(SolverKind::AnlsBpp).extrapolate(false);
     }
     let opts = FitOptions {
         h0: Some(&model.h),
         update_h: false,
         ..Default::default()
     };
-    let fit = plan
-        .fit(&est, opts)
-        .map_err(|e| CliError::nmf(Some(&a.input), e))?;
-    let out = plan
-        .impute(&fit.w, &model.h)
-        .map_err(|e| CliError::nmf(Some(&a.input), e))?;
-    let missing = plan.missing_count();
-    io::write_matrix(&a.out, &out)?;
+    let blame = |e| Error::nmf(Some(&a.input), e);
+    let fit = est.fit_weighted(&weighted, opts).map_err(blame)?;
+    let out = weighted.impute(&fit.w, &model.h).map_err(blame)?;
+    let missing = weighted.missing_count();
+    write_matrix(&a.out, &out)?;
     if a.json {
-        println!(
-            "{}",
-            json!({"command": "impute", "shape": [n, m], "missing_entries": missing, "out": a.out, "n_iter": fit.n_iter})
+        crate::print_json(
+            &serde_json::json!({"command": "impute", "shape": [n, m], "missing_entries": missing, "out": a.out, "n_iter": fit.n_iter}),
         );
     } else if !a.quiet {
         eprintln!(

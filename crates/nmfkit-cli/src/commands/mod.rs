@@ -1,4 +1,6 @@
-//! One file per subcommand.
+//! One file per subcommand. Each depends on the flags, their settings and
+//! the shared runners (`fitting`, `survey`, `plot`), never on another
+//! subcommand's file.
 
 pub mod demo;
 pub mod eval;
@@ -7,19 +9,4 @@ pub mod gen;
 pub mod impute;
 pub mod plot;
 pub mod rank;
-pub mod smooth;
 pub mod transform;
-
-use crate::error::CliError;
-
-/// Parses "HxW" (e.g. 32x32).
-pub fn parse_shape(s: &str) -> Result<(usize, usize), CliError> {
-    let bad = || CliError::usage(format!("image shape '{s}' must look like HxW, e.g. 32x32"));
-    let (h, w) = s.split_once(['x', 'X', '×']).ok_or_else(bad)?;
-    let h: usize = h.trim().parse().map_err(|_| bad())?;
-    let w: usize = w.trim().parse().map_err(|_| bad())?;
-    if h == 0 || w == 0 {
-        return Err(bad());
-    }
-    Ok((h, w))
-}

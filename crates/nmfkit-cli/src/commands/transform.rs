@@ -1,11 +1,9 @@
 //! `nmfkit transform`: coefficients of new rows with the fitted H fixed.
 
-use crate::error::CliError;
-use crate::io::{self, Matrix};
-use crate::model_dir;
 use clap::Args;
-use nmfkit::{Loss, Nmf, Regularization, SolverKind};
-use serde_json::Value;
+use nmfkit_io::formats::{read_matrix, write_matrix, Matrix};
+use nmfkit_io::model::Model;
+use nmfkit_io::Error;
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]
@@ -33,50 +31,37 @@ pub struct TransformArgs {
     pub json: bool,
 }
 
-/// The estimator a model was fitted with, from its report.
-pub fn estimator_of(report: &Value, rank: usize) -> Result<Nmf, CliError> {
-    let p = &report["params"];
-    let loss = Loss::from_beta(p["beta"].as_f64().unwrap_or(2.0))
-        .map_err(|e| CliError::Internal(e.to_string()))?;
-    let solver = SolverKind::parse(p["solver"].as_str().unwrap_or("cd"))
-        .map_err(|e| CliError::Internal(e.to_string()))?;
-    Ok(Nmf::new(rank)
-        .loss(loss)
-        .solver(solver)
-        .seed(p["seed"].as_u64().unwrap_or(0))
-        .regularization(Regularization {
-            alpha_w: p["alpha_w"].as_f64().unwrap_or(0.0),
-            alpha_h: p["alpha_h"].as_f64(),
-            l1_ratio: p["l1_ratio"].as_f64().unwrap_or(0.0),
-        }))
-}
-
-pub fn run(a: TransformArgs) -> Result<(), CliError> {
-    let model = model_dir::read(&a.model)?;
-    let x = io::read_matrix(&a.input)?;
-    let (n, m) = x.shape();
+/// Checks that new rows have the model's columns.
+pub fn same_columns(x: &Matrix, model: &Model, path: &std::path::Path) -> Result<(), Error> {
+    let m = x.shape().1;
     if m != model.h.ncols {
-        return Err(CliError::input(
-            &a.input,
+        return Err(Error::input(
+            path,
             format!(
                 "has {m} columns but the model was fitted on {} columns",
                 model.h.ncols
             ),
         ));
     }
-    let est = estimator_of(&model.report, model.h.nrows)?
-        .max_iter(a.max_iter)
-        .tol(a.tol);
+    Ok(())
+}
+
+pub fn run(a: TransformArgs) -> Result<(), Error> {
+    let model = Model::read(&a.model)?;
+    let x = read_matrix(&a.input)?;
+    same_columns(&x, &model, &a.input)?;
+    let est = model.estimator()?.max_iter(a.max_iter).tol(a.tol);
     let w = est
         .transform(x.input(), &model.h)
-        .map_err(|e| CliError::nmf(Some(&a.input), e))?;
-    io::write_matrix(&a.out, &Matrix::Dense(w))?;
-    if !a.quiet {
-        eprintln!(
-            "wrote the {n}×{} coefficients to {}",
-            model.h.nrows,
-            a.out.display()
+        .map_err(|e| Error::nmf(Some(&a.input), e))?;
+    let (n, k) = (w.nrows, w.ncols);
+    write_matrix(&a.out, &Matrix::Dense(w))?;
+    if a.json {
+        crate::print_json(
+            &serde_json::json!({"command": "transform", "shape": [n, k], "out": a.out}),
         );
+    } else if !a.quiet {
+        eprintln!("wrote the {n}×{k} coefficients to {}", a.out.display());
     }
     Ok(())
 }

@@ -90,7 +90,6 @@ impl<T: Scalar> Data<T> for DenseData<'_, T> {
     }
 }
 
-
 /// Side H: `out = L·X`; side W: `out = L·Xᵀ` (one GEMM).
 pub(crate) fn dense_cross<T: Scalar>(
     x: MatRef<'_, T>,

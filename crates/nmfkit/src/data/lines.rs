@@ -131,22 +131,19 @@ impl<T: Scalar> Lines<T> {
             Side::H => (wt, h),
             Side::W => (h, wt),
         };
-        out.data
-            .par_chunks_mut(k)
-            .enumerate()
-            .for_each(|(j, o)| {
-                let (scale, idx, coef) = self.line(j);
-                if scale == T::ZERO {
-                    o.fill(T::ZERO);
-                } else if scale != T::ONE {
-                    o.iter_mut().for_each(|v| *v *= scale);
-                }
-                let oj = own.col(j);
-                for (&i, &a) in idx.iter().zip(coef) {
-                    let li = fixed.col(i as usize);
-                    axpy(a * psi(dot(li, oj)), li, o);
-                }
-            });
+        out.data.par_chunks_mut(k).enumerate().for_each(|(j, o)| {
+            let (scale, idx, coef) = self.line(j);
+            if scale == T::ZERO {
+                o.fill(T::ZERO);
+            } else if scale != T::ONE {
+                o.iter_mut().for_each(|v| *v *= scale);
+            }
+            let oj = own.col(j);
+            for (&i, &a) in idx.iter().zip(coef) {
+                let li = fixed.col(i as usize);
+                axpy(a * psi(dot(li, oj)), li, o);
+            }
+        });
     }
 }
 

@@ -31,7 +31,10 @@ pub(crate) struct Tile {
 
 impl Tile {
     /// The tile's part of a column-major n×m matrix, one slice per column.
-    pub fn columns<'s, 'a: 's, T>(&'s self, x: MatRef<'a, T>) -> impl Iterator<Item = &'a [T]> + 's {
+    pub fn columns<'s, 'a: 's, T>(
+        &'s self,
+        x: MatRef<'a, T>,
+    ) -> impl Iterator<Item = &'a [T]> + 's {
         let n = x.nrows;
         self.cols
             .clone()

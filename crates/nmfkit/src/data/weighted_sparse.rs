@@ -115,11 +115,7 @@ fn merge_rows<T: Scalar>(
                 if m == T::ZERO {
                     // Missing: the stored value is never read.
                     if others != T::ZERO {
-                        out.push(Entry {
-                            j,
-                            x: T::ZERO,
-                            m,
-                        });
+                        out.push(Entry { j, x: T::ZERO, m });
                     }
                     continue;
                 }

@@ -70,7 +70,11 @@ impl<T: Scalar> Extrapolation<T> {
             before: false,
         };
         // The first half-step's fixed factor, pushed along its last move.
-        push(f.get_mut(s1.other()), self.previous.get(s1.other()), self.beta);
+        push(
+            f.get_mut(s1.other()),
+            self.previous.get(s1.other()),
+            self.beta,
+        );
         solver.forget();
         solver.half_step(x, f, s1, Want::default());
         push(f.get_mut(s1), self.accepted.get(s1), self.beta);

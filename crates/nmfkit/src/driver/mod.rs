@@ -219,9 +219,8 @@ pub(crate) fn run<T: Scalar, P: Problem + ?Sized>(
     mut progress: Option<&mut ProgressFn<'_>>,
 ) -> crate::Result<LoopOutcome> {
     let start = Instant::now();
-    let objective_of = |div: f64, f: &Factors<T>| -> f64 {
-        div + objective.penalties(x, f).iter().sum::<f64>()
-    };
+    let objective_of =
+        |div: f64, f: &Factors<T>| -> f64 { div + objective.penalties(x, f).iter().sum::<f64>() };
     let mut rec = Record {
         start,
         history: Vec::new(),
@@ -239,8 +238,8 @@ pub(crate) fn run<T: Scalar, P: Problem + ?Sized>(
     let mut stop = StopReason::MaxIterations;
     let mut n_iter = 0;
     let mut last_factors = s.factor_tol.map(|_| f.clone());
-    let mut ext = (s.extrapolate && sides.len() == 2 && !lagged)
-        .then(|| Extrapolation::new(f, obj0));
+    let mut ext =
+        (s.extrapolate && sides.len() == 2 && !lagged).then(|| Extrapolation::new(f, obj0));
     let mut pending: Option<Pending> = None;
     let objective_rule = |rel: f64| s.tol > 0.0 && rel < s.tol;
 
@@ -377,7 +376,11 @@ pub(crate) fn run<T: Scalar, P: Problem + ?Sized>(
 }
 
 /// ‖F_new − F_old‖ / ‖F_old‖ over both factors.
-fn relative_change<T: Scalar, P: Problem + ?Sized>(x: &P, old: &Factors<T>, new: &Factors<T>) -> f64 {
+fn relative_change<T: Scalar, P: Problem + ?Sized>(
+    x: &P,
+    old: &Factors<T>,
+    new: &Factors<T>,
+) -> f64 {
     let mut diff = 0.0;
     let mut base = 0.0;
     for (a, b) in old

@@ -43,7 +43,17 @@ pub fn inverse_transform<T: Scalar>(w: &Mat<T>, h: &Mat<T>) -> Mat<T> {
     let mut out = Mat::zeros(w.nrows, h.ncols);
     let (wr, hr) = (w.as_ref(), h.as_ref());
     let (n, m) = (w.nrows, h.ncols);
-    gemm(&mut out.data, n, m, wr, false, hr, false, false, Par::rayon(0));
+    gemm(
+        &mut out.data,
+        n,
+        m,
+        wr,
+        false,
+        hr,
+        false,
+        false,
+        Par::rayon(0),
+    );
     out
 }
 
@@ -228,7 +238,14 @@ impl Nmf {
             terms,
         };
         let t1 = Instant::now();
-        let out = driver::run(x, &mut factors, solver.as_mut(), &objective, &settings, progress)?;
+        let out = driver::run(
+            x,
+            &mut factors,
+            solver.as_mut(),
+            &objective,
+            &settings,
+            progress,
+        )?;
         let fit_time = t1.elapsed();
         let last = out.history.last().expect("the history holds the start");
         let (divergence, objective_value) = (last.divergence, last.objective);
@@ -272,14 +289,22 @@ impl Nmf {
             )),
             (false, true, w, _) => {
                 // The mirror image of transform: W fixed, H from the fill.
-                let w = w.ok_or_else(|| invalid("w0", "a fixed W is required when update_w is false"))?;
+                let w =
+                    w.ok_or_else(|| invalid("w0", "a fixed W is required when update_w is false"))?;
                 check_factor(w, (n, k), "W")?;
                 let h = Mat::from_col_major(k, m, vec![fill; k * m])?;
-                Ok((Factors { wt: w.transpose(), h }, None))
+                Ok((
+                    Factors {
+                        wt: w.transpose(),
+                        h,
+                    },
+                    None,
+                ))
             }
             (true, false, _, h) => {
                 // scikit-learn's transform: H fixed, W from the fill.
-                let h = h.ok_or_else(|| invalid("h0", "a fixed H is required when update_h is false"))?;
+                let h =
+                    h.ok_or_else(|| invalid("h0", "a fixed H is required when update_h is false"))?;
                 check_factor(h, (k, m), "H")?;
                 let wt = Mat::from_col_major(k, n, vec![fill; k * n])?;
                 Ok((Factors { wt, h: h.clone() }, None))

@@ -7,9 +7,8 @@ mod fit;
 mod oriented;
 mod weighted;
 
-pub use fit::{inverse_transform, relative_error};
 pub(crate) use fit::{check_factor, on_pool};
-
+pub use fit::{inverse_transform, relative_error};
 
 use crate::data::CsrMatrix;
 use crate::driver::{Convergence, HistoryEntry, ProgressFn, StopReason, UpdateOrder};
@@ -50,6 +49,24 @@ impl<T: Scalar> Input<'_, T> {
         match self {
             Input::Dense(m) => (m.nrows, m.ncols),
             Input::Sparse(s) => (s.nrows(), s.ncols()),
+        }
+    }
+
+    /// Checks for emptiness, negative and non-finite entries.
+    pub fn validate(&self) -> Result<()> {
+        match self {
+            Input::Dense(m) => crate::data::validate_data(&crate::DenseData::new(*m)),
+            Input::Sparse(s) => crate::data::validate_data(&crate::SparseData::new(s)),
+        }
+    }
+
+    /// D_β(X ‖ WH) for W (n×k) and H (k×m).
+    pub fn divergence(&self, w: &Mat<T>, h: &Mat<T>, beta: f64) -> f64 {
+        use crate::data::Data;
+        let wt = w.transpose();
+        match self {
+            Input::Dense(m) => crate::DenseData::new(*m).divergence(&wt, h, beta),
+            Input::Sparse(s) => crate::SparseData::new(s).divergence(&wt, h, beta),
         }
     }
 

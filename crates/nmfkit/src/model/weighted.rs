@@ -148,7 +148,9 @@ impl Nmf {
     ) -> Result<NmfFit<T>> {
         use crate::weights::Weighted;
         match w {
-            Weighted::Dense { x, weights } => self.fit_masked_with(x.as_ref(), weights.as_ref(), opts),
+            Weighted::Dense { x, weights } => {
+                self.fit_masked_with(x.as_ref(), weights.as_ref(), opts)
+            }
             Weighted::Sparse { x, listed, others } => {
                 let sw = SparseWeights {
                     listed,

@@ -4,10 +4,10 @@
 //! small a rank misses structure, too large a rank fits the noise).
 
 use crate::error::{invalid, Result};
-use crate::weights::impute;
 use crate::matrix::{Mat, MatRef};
 use crate::model::Nmf;
 use crate::rng::seeded;
+use crate::weights::impute;
 use rand::RngExt;
 
 /// ‖X − WH‖ / ‖X‖ over the held-out entries, averaged over `folds` folds,

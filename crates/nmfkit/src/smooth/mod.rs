@@ -341,9 +341,17 @@ impl SmoothNmf {
             wt: w.transpose(),
             h,
         };
-        let out = driver::run(&problem, &mut f, &mut solver, &objective, &settings, opts.progress)?;
+        let out = driver::run(
+            &problem,
+            &mut f,
+            &mut solver,
+            &objective,
+            &settings,
+            opts.progress,
+        )?;
         let last = out.history.last().expect("the history holds the start");
-        let (divergence, total, penalties) = (last.divergence, last.objective, last.penalties.clone());
+        let (divergence, total, penalties) =
+            (last.divergence, last.objective, last.penalties.clone());
         let mut w = f.wt.transpose();
         let mut gw = terms::spectra(g, &f.wt);
         if norm_factor != 1.0 {

@@ -84,7 +84,12 @@ impl MmSolver {
 
     /// The H step: one pass over X that updates every pixel, measures the
     /// KL divergence it started from when asked, and keeps R for W.
-    fn h_step(&mut self, p: &SmoothProblem<'_>, f: &mut Factors<f64>, measure: bool) -> Option<f64> {
+    fn h_step(
+        &mut self,
+        p: &SmoothProblem<'_>,
+        f: &mut Factors<f64>,
+        measure: bool,
+    ) -> Option<f64> {
         let (k, px) = (f.h.nrows, f.h.ncols);
         let d = spectra(p.g, &f.wt);
         let d_sums: Vec<f64> = (0..k).map(|t| d.col(t).iter().sum()).collect();
@@ -117,13 +122,25 @@ impl MmSolver {
             }
         };
         let (k, px) = (f.h.nrows, f.h.ncols);
-        let h_sums: Vec<f64> = (0..k).map(|t| (0..px).map(|j| f.h.get(t, j)).sum()).collect();
+        let h_sums: Vec<f64> = (0..k)
+            .map(|t| (0..px).map(|j| f.h.get(t, j)).sum())
+            .collect();
         let mut w = f.wt.transpose();
         let m = w.nrows;
         let gr = match p.g {
             Some(g) => {
                 let mut out = Mat::zeros(m, k);
-                gemm(&mut out.data, m, k, g, true, r.as_ref(), false, false, Par::Seq);
+                gemm(
+                    &mut out.data,
+                    m,
+                    k,
+                    g,
+                    true,
+                    r.as_ref(),
+                    false,
+                    false,
+                    Par::Seq,
+                );
                 out
             }
             None => r,

@@ -158,4 +158,3 @@ fn least_squares_spectra(x: MatRef<'_, f64>, h: &Mat<f64>) -> Mat<f64> {
     // sol is k×n (column per channel): D = solᵀ.
     Mat::from_fn(n, k, |i, t| sol[i * k + t])
 }
-

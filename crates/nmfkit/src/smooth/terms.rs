@@ -64,7 +64,17 @@ pub(crate) fn spectra(g: Option<MatRef<'_, f64>>, wt: &Mat<f64>) -> Mat<f64> {
         Some(g) => {
             let (n, k) = (g.nrows, wt.nrows);
             let mut d = Mat::zeros(n, k);
-            gemm(&mut d.data, n, k, g, false, wt.as_ref(), true, false, Par::Seq);
+            gemm(
+                &mut d.data,
+                n,
+                k,
+                g,
+                false,
+                wt.as_ref(),
+                true,
+                false,
+                Par::Seq,
+            );
             d
         }
         None => wt.transpose(),

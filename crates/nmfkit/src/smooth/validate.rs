@@ -7,7 +7,11 @@ use crate::error::{bad_entry, invalid, NmfError, Result};
 use crate::matrix::MatRef;
 
 impl SmoothNmf {
-    pub(super) fn validate(&self, x: MatRef<'_, f64>, g: Option<MatRef<'_, f64>>) -> Result<Option<Grid>> {
+    pub(super) fn validate(
+        &self,
+        x: MatRef<'_, f64>,
+        g: Option<MatRef<'_, f64>>,
+    ) -> Result<Option<Grid>> {
         let (n, p) = (x.nrows, x.ncols);
         let k = self.rank;
         if k == 0 {

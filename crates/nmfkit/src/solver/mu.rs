@@ -54,7 +54,17 @@ impl<T: Scalar, D: Data<T>> Solver<T, D> for MultiplicativeUpdate<T> {
             match g.shared() {
                 Some(full) => {
                     let (gr, rr) = (full.as_ref(), r.as_ref());
-                    gemm(&mut den.data, k, cols, gr, false, rr, false, false, Par::rayon(0));
+                    gemm(
+                        &mut den.data,
+                        k,
+                        cols,
+                        gr,
+                        false,
+                        rr,
+                        false,
+                        false,
+                        Par::rayon(0),
+                    );
                 }
                 None => den
                     .data
@@ -64,7 +74,8 @@ impl<T: Scalar, D: Data<T>> Solver<T, D> for MultiplicativeUpdate<T> {
                     .for_each(|(j, (d, rj))| g.apply(j, rj, d)),
             }
             self.update(side, r, &num, &den);
-            let divergence = frobenius_after_step(x, &mut self.grams, side, &num, &g, r, want.after);
+            let divergence =
+                frobenius_after_step(x, &mut self.grams, side, &num, &g, r, want.after);
             return StepInfo {
                 violation: None,
                 divergence,

@@ -7,7 +7,12 @@ use crate::model::inverse_transform;
 use crate::scalar::Scalar;
 
 /// X with every missing entry (weight 0) replaced by (WH)_ij.
-pub fn impute<T: Scalar>(x: MatRef<'_, T>, weights: MatRef<'_, T>, w: &Mat<T>, h: &Mat<T>) -> Mat<T> {
+pub fn impute<T: Scalar>(
+    x: MatRef<'_, T>,
+    weights: MatRef<'_, T>,
+    w: &Mat<T>,
+    h: &Mat<T>,
+) -> Mat<T> {
     let wh = inverse_transform(w, h);
     let data = x
         .data

@@ -83,7 +83,11 @@ pub enum Weighted<T> {
     },
 }
 
-fn check_shape<T: Scalar>(what: &'static str, m: &Input<'_, T>, shape: (usize, usize)) -> Result<()> {
+fn check_shape<T: Scalar>(
+    what: &'static str,
+    m: &Input<'_, T>,
+    shape: (usize, usize),
+) -> Result<()> {
     if m.shape() != shape {
         return Err(crate::NmfError::Shape {
             what,
@@ -277,6 +281,21 @@ impl<T: Scalar> Weighted<T> {
                 sparse_masked_error(x, self.sparse_weights().expect("sparse"), w, h)
             }
         }
+    }
+
+    /// Σ M∘d_β(X, WH) for W (n×k) and H (k×m).
+    pub fn divergence(&self, w: &Mat<T>, h: &Mat<T>, beta: f64) -> Result<f64> {
+        use crate::data::{Data, DenseWeighted, SparseWeighted};
+        let wt = w.transpose();
+        Ok(match self {
+            Weighted::Dense { x, weights } => {
+                DenseWeighted::new(x.as_ref(), weights.as_ref())?.divergence(&wt, h, beta)
+            }
+            Weighted::Sparse { x, .. } => {
+                let sw = self.sparse_weights().expect("sparse");
+                SparseWeighted::new(x, sw)?.divergence(&wt, h, beta)
+            }
+        })
     }
 
     /// ‖M∘(X − WH)‖ / ‖M∘X‖ in the weighted norm (0 when M∘X is 0).

@@ -566,8 +566,7 @@ fn sparse_imputation_and_error_agree_with_the_dense_ones() {
     let dense_fill = impute(x.as_ref(), weights.as_ref(), &w, &h);
     let sparse_fill = impute_sparse(&xs, SparseWeights::holes(&listed), &w, &h).unwrap();
     assert!(rel(&sparse_fill.to_dense(), &dense_fill) < 1e-15);
-    let (loss, sq) =
-        sparse_masked_error(&xs, SparseWeights::holes(&listed), &w, &h).unwrap();
+    let (loss, sq) = sparse_masked_error(&xs, SparseWeights::holes(&listed), &w, &h).unwrap();
     let dense_loss = masked_divergence(x.as_ref(), weights.as_ref(), &w, &h, 2.0).unwrap();
     let dense_sq: f64 = x
         .data

@@ -1,15 +1,15 @@
 //! .npy: reads f16-free numeric types (float, int, uint, bool) in C or
 //! Fortran order, 1-D (as a column) or 2-D; writes little-endian f64 C order.
 
-use crate::error::CliError;
+use crate::error::Error;
 use nmfkit::Mat;
 use npyz::{DType, NpyFile, Order, TypeChar};
 use std::io::{BufReader, Read, Write};
 use std::path::Path;
 
 /// Reads a dense matrix from an opened .npy stream.
-pub(super) fn read_from(path: &Path, npy: NpyFile<impl Read>) -> Result<Mat<f64>, CliError> {
-    let bad = |m: String| CliError::input(path, m);
+pub(super) fn read_from(path: &Path, npy: NpyFile<impl Read>) -> Result<Mat<f64>, Error> {
+    let bad = |m: String| Error::input(path, m);
     let shape: Vec<usize> = npy.shape().iter().map(|&d| d as usize).collect();
     let (rows, cols) = match shape.as_slice() {
         [n] => (*n, 1),
@@ -111,10 +111,10 @@ pub(super) fn read_from(path: &Path, npy: NpyFile<impl Read>) -> Result<Mat<f64>
     })
 }
 
-pub(super) fn read(path: &Path) -> Result<Mat<f64>, CliError> {
-    let f = std::fs::File::open(path).map_err(|e| CliError::input(path, super::describe_io(&e)))?;
+pub(super) fn read(path: &Path) -> Result<Mat<f64>, Error> {
+    let f = std::fs::File::open(path).map_err(|e| Error::input(path, super::describe_io(&e)))?;
     let npy = NpyFile::new(BufReader::new(f))
-        .map_err(|e| CliError::input(path, format!("not a valid .npy file ({e})")))?;
+        .map_err(|e| Error::input(path, format!("not a valid .npy file ({e})")))?;
     read_from(path, npy)
 }
 

@@ -2,13 +2,13 @@
 //! integer and pattern fields; general and symmetric structure.
 
 use super::Matrix;
-use crate::error::CliError;
+use crate::error::Error;
 use nmfkit::{CsrMatrix, Mat};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 
-pub(super) fn read(path: &Path) -> Result<Matrix, CliError> {
-    let bad = |m: String| CliError::input(path, m);
+pub(super) fn read(path: &Path) -> Result<Matrix, Error> {
+    let bad = |m: String| Error::input(path, m);
     let f = std::fs::File::open(path).map_err(|e| bad(super::describe_io(&e)))?;
     let mut lines = BufReader::new(f).lines().enumerate();
     let (_, header) = lines
@@ -82,7 +82,7 @@ pub(super) fn read(path: &Path) -> Result<Matrix, CliError> {
                     t.len()
                 )));
             }
-            let idx = |s: &str, max: usize, what: &str| -> Result<usize, CliError> {
+            let idx = |s: &str, max: usize, what: &str| -> Result<usize, Error> {
                 match s.parse::<usize>() {
                     Ok(v) if v >= 1 && v <= max => Ok(v - 1),
                     _ => Err(bad(format!(

@@ -1,6 +1,6 @@
 //! .csv / .tsv: delimiter and header detected; every cell must be a number.
 
-use crate::error::CliError;
+use crate::error::Error;
 use nmfkit::Mat;
 use std::path::Path;
 
@@ -13,9 +13,9 @@ fn detect_delimiter(first_line: &str) -> u8 {
         .unwrap_or(&b',')
 }
 
-pub(super) fn read(path: &Path) -> Result<Mat<f64>, CliError> {
+pub(super) fn read(path: &Path) -> Result<Mat<f64>, Error> {
     let text =
-        std::fs::read_to_string(path).map_err(|e| CliError::input(path, super::describe_io(&e)))?;
+        std::fs::read_to_string(path).map_err(|e| Error::input(path, super::describe_io(&e)))?;
     let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
     let delim = detect_delimiter(first);
     let mut rdr = csv::ReaderBuilder::new()
@@ -27,7 +27,7 @@ pub(super) fn read(path: &Path) -> Result<Mat<f64>, CliError> {
     let mut rows: Vec<Vec<f64>> = Vec::new();
     let mut ncols = None;
     for (line, rec) in rdr.records().enumerate() {
-        let rec = rec.map_err(|e| CliError::input(path, format!("line {}: {e}", line + 1)))?;
+        let rec = rec.map_err(|e| Error::input(path, format!("line {}: {e}", line + 1)))?;
         // Space-delimited files may pad with repeated spaces.
         let cells: Vec<&str> = rec
             .iter()
@@ -43,7 +43,7 @@ pub(super) fn read(path: &Path) -> Result<Mat<f64>, CliError> {
             continue;
         }
         if let Some(col) = parsed.iter().position(Option::is_none) {
-            return Err(CliError::input(
+            return Err(Error::input(
                 path,
                 format!(
                     "line {}, column {}: '{}' is not a number",
@@ -55,7 +55,7 @@ pub(super) fn read(path: &Path) -> Result<Mat<f64>, CliError> {
         }
         let expected = *ncols.get_or_insert(cells.len());
         if cells.len() != expected {
-            return Err(CliError::input(
+            return Err(Error::input(
                 path,
                 format!(
                     "line {}: {} values, expected {expected} like the first row",
@@ -67,9 +67,9 @@ pub(super) fn read(path: &Path) -> Result<Mat<f64>, CliError> {
         rows.push(parsed.into_iter().map(|v| v.unwrap()).collect());
     }
     if rows.is_empty() {
-        return Err(CliError::input(path, "no numeric rows"));
+        return Err(Error::input(path, "no numeric rows"));
     }
-    Mat::from_rows(&rows).map_err(|e| CliError::input(path, e.to_string()))
+    Mat::from_rows(&rows).map_err(|e| Error::input(path, e.to_string()))
 }
 
 fn parse_number(s: &str) -> Option<f64> {

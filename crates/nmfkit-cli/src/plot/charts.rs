@@ -1,9 +1,9 @@
-//! PNG plots with plotters and an embedded DejaVu font (no system fonts):
-//! convergence, components, and X beside WH.
+//! The charts, drawn with plotters and an embedded DejaVu font (no system
+//! fonts): convergence, components, X beside WH, rank measures, consensus.
 
-use crate::error::CliError;
-use crate::io::{self, Matrix};
 use nmfkit::Mat;
+use nmfkit_io::formats::{self as io, Matrix};
+use nmfkit_io::Error as CliError;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 use std::path::Path;

@@ -2,19 +2,19 @@
 //! duplicates accepted) and archives holding one plain array.
 
 use super::{npy, Matrix};
-use crate::error::CliError;
+use crate::error::Error;
 use nmfkit::CsrMatrix;
 use npyz::npz::NpzArchive;
 use std::io::Write;
 use std::path::Path;
 
-pub(super) fn read(path: &Path) -> Result<Matrix, CliError> {
-    let bad = |m: String| CliError::input(path, m);
+pub(super) fn read(path: &Path) -> Result<Matrix, Error> {
+    let bad = |m: String| Error::input(path, m);
     let mut npz =
         NpzArchive::open(path).map_err(|e| bad(format!("not a valid .npz archive ({e})")))?;
     let names: Vec<String> = npz.array_names().map(String::from).collect();
     let has = |n: &str| names.iter().any(|x| x == n);
-    let array = |npz: &mut NpzArchive<_>, name: &str| -> Result<Vec<f64>, CliError> {
+    let array = |npz: &mut NpzArchive<_>, name: &str| -> Result<Vec<f64>, Error> {
         Ok(npy_dense(path, npz, name)?.data)
     };
     if !(has("shape") && has("data")) {
@@ -34,7 +34,7 @@ pub(super) fn read(path: &Path) -> Result<Matrix, CliError> {
     }
     let (n, m) = (shape[0] as usize, shape[1] as usize);
     let data = array(&mut npz, "data")?;
-    let as_index = |v: Vec<f64>, what: &str| -> Result<Vec<usize>, CliError> {
+    let as_index = |v: Vec<f64>, what: &str| -> Result<Vec<usize>, Error> {
         v.into_iter()
             .map(|x| {
                 if x >= 0.0 && x.fract() == 0.0 {
@@ -85,11 +85,11 @@ fn npy_dense<R: std::io::Read + std::io::Seek>(
     path: &Path,
     npz: &mut NpzArchive<R>,
     name: &str,
-) -> Result<nmfkit::Mat<f64>, CliError> {
+) -> Result<nmfkit::Mat<f64>, Error> {
     let f = npz
         .by_name(name)
-        .map_err(|e| CliError::input(path, format!("cannot read array '{name}' ({e})")))?
-        .ok_or_else(|| CliError::input(path, format!("missing array '{name}'")))?;
+        .map_err(|e| Error::input(path, format!("cannot read array '{name}' ({e})")))?
+        .ok_or_else(|| Error::input(path, format!("missing array '{name}'")))?;
     npy::read_from(path, f)
 }
 

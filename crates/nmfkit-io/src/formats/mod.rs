@@ -7,70 +7,15 @@ mod mtx;
 mod npy;
 mod npz;
 
-use crate::error::CliError;
-use nmfkit::{CsrMatrix, Input, Mat};
+use crate::error::Error;
+use nmfkit::Mat;
 use std::path::{Path, PathBuf};
 
-/// A matrix read from disk, in f64.
-#[derive(Clone, Debug)]
-pub enum Matrix {
-    Dense(Mat<f64>),
-    Sparse(CsrMatrix<f64>),
-}
-
-impl Matrix {
-    pub fn shape(&self) -> (usize, usize) {
-        match self {
-            Matrix::Dense(m) => (m.nrows, m.ncols),
-            Matrix::Sparse(s) => (s.nrows(), s.ncols()),
-        }
-    }
-
-    /// Stored entries (all entries for dense).
-    pub fn nnz(&self) -> usize {
-        match self {
-            Matrix::Dense(m) => m.data.len(),
-            Matrix::Sparse(s) => s.nnz(),
-        }
-    }
-
-    pub fn is_sparse(&self) -> bool {
-        matches!(self, Matrix::Sparse(_))
-    }
-
-    pub fn input(&self) -> Input<'_, f64> {
-        match self {
-            Matrix::Dense(m) => Input::from(m),
-            Matrix::Sparse(s) => Input::from(s),
-        }
-    }
-
-    pub fn to_dense(&self) -> Mat<f64> {
-        match self {
-            Matrix::Dense(m) => m.clone(),
-            Matrix::Sparse(s) => s.to_dense(),
-        }
-    }
-
-    pub fn transpose(&self) -> Matrix {
-        match self {
-            Matrix::Dense(m) => Matrix::Dense(m.transpose()),
-            Matrix::Sparse(s) => Matrix::Sparse(s.transpose()),
-        }
-    }
-
-    /// Squared Frobenius norm.
-    pub fn sq_norm(&self) -> f64 {
-        let vals: &[f64] = match self {
-            Matrix::Dense(m) => &m.data,
-            Matrix::Sparse(s) => s.values(),
-        };
-        vals.iter().map(|v| v * v).sum()
-    }
-}
+/// A matrix read from disk, in f64: dense or sparse.
+pub type Matrix = nmfkit::Matrix<f64>;
 
 /// The file formats nmfkit reads and writes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Npy,
     Npz,
@@ -80,7 +25,15 @@ pub enum Format {
 }
 
 impl Format {
-    pub fn of(path: &Path) -> Result<Format, CliError> {
+    pub const ALL: [Format; 5] = [
+        Format::Npy,
+        Format::Npz,
+        Format::Csv,
+        Format::Tsv,
+        Format::Mtx,
+    ];
+
+    pub fn of(path: &Path) -> Result<Format, Error> {
         let ext = path
             .extension()
             .and_then(|e| e.to_str())
@@ -93,7 +46,7 @@ impl Format {
             "tsv" => Format::Tsv,
             "mtx" => Format::Mtx,
             _ => {
-                return Err(CliError::input(
+                return Err(Error::input(
                     path,
                     format!("unknown file type '.{ext}' (expected .npy, .npz, .csv, .tsv or .mtx)"),
                 ))
@@ -101,9 +54,9 @@ impl Format {
         })
     }
 
-    pub fn parse(s: &str) -> Result<Format, CliError> {
+    pub fn parse(s: &str) -> Result<Format, Error> {
         Format::of(Path::new(&format!("x.{s}"))).map_err(|_| {
-            CliError::usage(format!(
+            Error::usage(format!(
                 "unknown format '{s}' (expected npy, npz, csv, tsv or mtx)"
             ))
         })
@@ -121,14 +74,14 @@ impl Format {
 }
 
 /// Reads a matrix, choosing the reader by the file's extension.
-pub fn read_matrix(path: &Path) -> Result<Matrix, CliError> {
+pub fn read_matrix(path: &Path) -> Result<Matrix, Error> {
     let format = Format::of(path)?;
-    let meta = std::fs::metadata(path).map_err(|e| CliError::input(path, describe_io(&e)))?;
+    let meta = std::fs::metadata(path).map_err(|e| Error::input(path, describe_io(&e)))?;
     if meta.is_dir() {
-        return Err(CliError::input(path, "is a folder, not a matrix file"));
+        return Err(Error::input(path, "is a folder, not a matrix file"));
     }
     if meta.len() == 0 {
-        return Err(CliError::input(path, "the file is empty"));
+        return Err(Error::input(path, "the file is empty"));
     }
     let m = match format {
         Format::Npy => Matrix::Dense(npy::read(path)?),
@@ -138,7 +91,7 @@ pub fn read_matrix(path: &Path) -> Result<Matrix, CliError> {
     };
     let (n, m_) = m.shape();
     if n == 0 || m_ == 0 {
-        return Err(CliError::input(
+        return Err(Error::input(
             path,
             format!("the matrix is empty ({n}×{m_})"),
         ));
@@ -147,12 +100,12 @@ pub fn read_matrix(path: &Path) -> Result<Matrix, CliError> {
 }
 
 /// Reads a dense matrix (factors, ground truth); sparse files are densified.
-pub fn read_dense(path: &Path) -> Result<Mat<f64>, CliError> {
+pub fn read_dense(path: &Path) -> Result<Mat<f64>, Error> {
     Ok(read_matrix(path)?.to_dense())
 }
 
 /// Writes a matrix by the file's extension, atomically.
-pub fn write_matrix(path: &Path, m: &Matrix) -> Result<(), CliError> {
+pub fn write_matrix(path: &Path, m: &Matrix) -> Result<(), Error> {
     let format = Format::of(path)?;
     atomic_write(path, |tmp| match (format, m) {
         (Format::Npy, m) => npy::write(tmp, &m.to_dense()),
@@ -168,12 +121,12 @@ pub fn write_matrix(path: &Path, m: &Matrix) -> Result<(), CliError> {
 pub fn atomic_write(
     path: &Path,
     write: impl FnOnce(&Path) -> std::io::Result<()>,
-) -> Result<(), CliError> {
+) -> Result<(), Error> {
     let tmp = temp_name(path);
     let res = write(&tmp).and_then(|_| std::fs::rename(&tmp, path));
     if let Err(e) = res {
         let _ = std::fs::remove_file(&tmp);
-        return Err(CliError::output(path, describe_io(&e)));
+        return Err(Error::output(path, describe_io(&e)));
     }
     Ok(())
 }
@@ -183,7 +136,7 @@ fn temp_name(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
 }
 
-pub(crate) fn describe_io(e: &std::io::Error) -> String {
+pub fn describe_io(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::NotFound => "no such file".into(),
         std::io::ErrorKind::PermissionDenied => "permission denied".into(),

@@ -1,12 +1,14 @@
-//! The CLI's errors and their exit codes: 2 for bad input or usage (with a
-//! one-line message naming the file and the problem), 1 for internal errors.
+//! The errors of everything that reads, writes or runs (the CLI, the MPI
+//! runner, the benchmarks) and their exit codes: 2 for bad input or usage
+//! (with a one-line message naming the file and the problem), 1 for
+//! internal errors.
 
 use nmfkit::NmfError;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug)]
-pub enum CliError {
+pub enum Error {
     /// Wrong arguments.
     Usage(String),
     /// A file that cannot be read or makes no sense.
@@ -22,24 +24,24 @@ pub enum CliError {
     Internal(String),
 }
 
-impl CliError {
+impl Error {
     pub fn usage(msg: impl Into<String>) -> Self {
-        CliError::Usage(msg.into())
+        Error::Usage(msg.into())
     }
     pub fn input(path: &Path, msg: impl Into<String>) -> Self {
-        CliError::Input {
+        Error::Input {
             path: path.to_path_buf(),
             msg: msg.into(),
         }
     }
     pub fn output(path: &Path, msg: impl Into<String>) -> Self {
-        CliError::Output {
+        Error::Output {
             path: path.to_path_buf(),
             msg: msg.into(),
         }
     }
     pub fn nmf(context: Option<&Path>, err: NmfError) -> Self {
-        CliError::Nmf {
+        Error::Nmf {
             context: context.map(Path::to_path_buf),
             err,
         }
@@ -47,8 +49,8 @@ impl CliError {
 
     pub fn exit_code(&self) -> i32 {
         match self {
-            CliError::Internal(_) => 1,
-            CliError::Nmf {
+            Error::Internal(_) => 1,
+            Error::Nmf {
                 err: NmfError::Numerical(_),
                 ..
             } => 1,
@@ -57,20 +59,26 @@ impl CliError {
     }
 }
 
-impl fmt::Display for CliError {
+impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CliError::Usage(m) => write!(f, "{m}"),
-            CliError::Input { path, msg } => write!(f, "{}: {msg}", path.display()),
-            CliError::Output { path, msg } => write!(f, "cannot write {}: {msg}", path.display()),
-            CliError::Nmf {
+            Error::Usage(m) => write!(f, "{m}"),
+            Error::Input { path, msg } => write!(f, "{}: {msg}", path.display()),
+            Error::Output { path, msg } => write!(f, "cannot write {}: {msg}", path.display()),
+            Error::Nmf {
                 context: Some(p),
                 err,
             } => write!(f, "{}: {err}", p.display()),
-            CliError::Nmf { context: None, err } => write!(f, "{err}"),
-            CliError::Internal(m) => write!(f, "internal error: {m}"),
+            Error::Nmf { context: None, err } => write!(f, "{err}"),
+            Error::Internal(m) => write!(f, "internal error: {m}"),
         }
     }
 }
 
-impl std::error::Error for CliError {}
+impl std::error::Error for Error {}
+
+impl From<NmfError> for Error {
+    fn from(err: NmfError) -> Self {
+        Error::Nmf { context: None, err }
+    }
+}

@@ -1,0 +1,164 @@
+//! Fitting a model and writing its folder: what `nmfkit fit` and `nmfkit
+//! demo` share. The standard model (plain or weighted data) is here, the
+//! smooth model in `smooth.rs`; both hand back the factors and the typed
+//! report, and [`write`] puts them into a staged folder.
+
+mod smooth;
+
+use crate::flags::{MaskFlags, SmoothFlags};
+use nmfkit::{FitOptions, Mat, NmfError};
+use nmfkit_io::flags::{ModelFlags, StartFlags};
+use nmfkit_io::folder::Staged;
+use nmfkit_io::formats::{read_matrix, Format, Matrix};
+use nmfkit_io::model::{write_factors, write_report, Factors};
+use nmfkit_io::progress::Reporter;
+use nmfkit_io::report::{self, FitReport, FitResult, InputInfo, MaskInfo, Params};
+use nmfkit_io::Error;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Everything one fit needs, parsed.
+pub struct FitJob<'a> {
+    pub command: &'static str,
+    pub x: &'a Matrix,
+    pub input: InputInfo,
+    pub input_path: &'a Path,
+    pub read_s: f64,
+    pub rank: usize,
+    pub model: &'a ModelFlags,
+    pub start: &'a StartFlags,
+    pub mask: &'a MaskFlags,
+    pub smooth: &'a SmoothFlags,
+    pub transpose: bool,
+    pub format: Format,
+    pub quiet: bool,
+}
+
+/// A fitted model: its factors and report.
+pub struct Fitted {
+    /// n×k (smooth model with a dictionary: m×k, the weights on G).
+    pub w: Mat<f64>,
+    pub h: Mat<f64>,
+    /// The smooth model with a dictionary: the spectra G·W.
+    pub gw: Option<Mat<f64>>,
+    pub report: FitReport,
+    pub fit_time_s: f64,
+}
+
+/// Reads the input (optionally transposed) and describes it for the report.
+pub fn read_input(path: &Path, transpose: bool) -> Result<(Matrix, InputInfo, f64), Error> {
+    let t = Instant::now();
+    let mut x = read_matrix(path)?;
+    if transpose {
+        x = x.transpose();
+    }
+    let (n, m) = x.shape();
+    let info = InputInfo {
+        path: canonical(path),
+        shape: [n, m],
+        nnz: x.nnz(),
+        sparse: x.is_sparse(),
+        transposed: transpose,
+    };
+    Ok((x, info, t.elapsed().as_secs_f64()))
+}
+
+pub fn canonical(p: &Path) -> PathBuf {
+    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+/// Fits the model the job asks for.
+pub fn fit(job: &FitJob<'_>) -> Result<Fitted, Error> {
+    if job.smooth.is_smooth()? {
+        return smooth::fit(job);
+    }
+    let t0 = Instant::now();
+    let start = job.start.resolve()?;
+    let est = job.model.estimator(job.rank)?.init(start.init);
+    let mut reporter = Reporter::new(job.quiet, job.model.max_iter);
+    let mut cb = |p: &nmfkit::Progress| reporter.update(p);
+    let opts = FitOptions {
+        w0: start.custom.as_ref().map(|c| &c.0),
+        h0: start.custom.as_ref().map(|c| &c.1),
+        progress: Some(&mut cb),
+        ..Default::default()
+    };
+    let weighted = if job.mask.active() {
+        Some(job.mask.weighted(job.x, job.input_path, job.transpose)?)
+    } else {
+        None
+    };
+    let fitted = match &weighted {
+        Some(wd) => est.fit_weighted(wd, opts),
+        None => est.fit_with(job.x.input(), opts),
+    };
+    let fit = fitted.map_err(|e| {
+        let ctx = match &e {
+            NmfError::Shape { what: "H", .. }
+            | NmfError::Negative { what: "H", .. }
+            | NmfError::NonFinite { what: "H", .. }
+            | NmfError::AllZero { what: "H" } => job.start.h0.as_deref(),
+            NmfError::Shape { what: "W", .. }
+            | NmfError::Negative { what: "W", .. }
+            | NmfError::NonFinite { what: "W", .. }
+            | NmfError::AllZero { what: "W" } => job.start.w0.as_deref(),
+            _ => Some(job.mask.context(&e, job.input_path)),
+        };
+        Error::nmf(ctx, e)
+    })?;
+    reporter.finish();
+    let fit_s = t0.elapsed().as_secs_f64();
+    let rel = match &weighted {
+        Some(wd) => wd.relative_error(&fit.w, &fit.h)?,
+        None => nmfkit::relative_error(job.x.input(), &fit.w, &fit.h),
+    };
+    let mut report = FitReport::new(
+        job.command,
+        job.input.clone(),
+        Params::of(&est),
+        FitResult::of(&fit, Some(rel)),
+    );
+    report.factor_format = job.format.extension().into();
+    report.history = report::history(&fit.history, &fit.penalty_names);
+    report.timings.read_s = job.read_s;
+    report.timings.init_s = fit.init_time.as_secs_f64();
+    report.timings.fit_s = fit.fit_time.as_secs_f64();
+    report.timings.total_fit_s = fit_s;
+    if let Some(wd) = &weighted {
+        report.mask = Some(MaskInfo {
+            path: job.mask.mask.as_deref().map(canonical),
+            missing_entries_path: job.mask.missing_entries.as_deref().map(canonical),
+            missing: job.mask.missing.map(|m| format!("{m:?}").to_lowercase()),
+            missing_entries: wd.missing_count(),
+            unlisted_weight: wd.sparse_weights().map(|w| w.others),
+        });
+    }
+    Ok(Fitted {
+        w: fit.w,
+        h: fit.h,
+        gw: None,
+        report,
+        fit_time_s: fit.fit_time.as_secs_f64(),
+    })
+}
+
+/// Writes the factors and the report into a staged folder.
+pub fn write(staged: &mut Staged, fitted: &mut Fitted, format: Format) -> Result<(), Error> {
+    let t = Instant::now();
+    let factors = Factors {
+        w: &fitted.w,
+        h: &fitted.h,
+        gw: fitted.gw.as_ref(),
+    };
+    write_factors(staged, format, &factors)?;
+    fitted.report.timings.write_s = t.elapsed().as_secs_f64();
+    write_report(staged, &fitted.report)
+}
+
+/// The factor that multiplies H to give X: the spectra for the smooth
+/// model with a dictionary, W otherwise.
+impl Fitted {
+    pub fn basis(&self) -> &Mat<f64> {
+        self.gw.as_ref().unwrap_or(&self.w)
+    }
+}

@@ -1,0 +1,109 @@
+//! The flag groups only the `nmfkit` command has (the shared ones are in
+//! `nmfkit_io::flags`): the data file, missing or weighted entries, and
+//! the smooth model. What they mean is decided in `settings`.
+
+use clap::{Args, ValueEnum};
+use std::path::PathBuf;
+
+/// The data matrix.
+#[derive(Args, Clone, Debug)]
+pub struct DataFlags {
+    /// The matrix (.npy, .npz, .csv, .tsv or .mtx).
+    pub input: PathBuf,
+    /// Factorize the transpose of the input.
+    #[arg(long)]
+    pub transpose: bool,
+}
+
+/// Which entries are missing by their value or storage (`--missing`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum MissingFlag {
+    /// NaN entries of the data are missing (otherwise NaN is an error).
+    Nan,
+    /// Sparse data: only the stored entries are observed, the others
+    /// missing rather than zeros (ratings).
+    Unstored,
+}
+
+/// Missing or weighted entries (`fit`, `impute`, `eval`).
+#[derive(Args, Clone, Debug, Default)]
+pub struct MaskFlags {
+    /// Weights per entry, same shape and formats as the data: 0 marks a
+    /// missing entry (its value is ignored), 1 a normal one, others weigh
+    /// the entry in the loss. In a sparse file (.npz, .mtx) the unstored
+    /// entries are weight 0: only the stored ones are observed.
+    #[arg(long)]
+    pub mask: Option<PathBuf>,
+    /// A matrix file whose stored (sparse file) or nonzero (dense file)
+    /// entries are missing; every other entry is observed — for a few holes,
+    /// in dense data or in sparse data whose unstored entries are zeros.
+    #[arg(long, value_name = "FILE")]
+    pub missing_entries: Option<PathBuf>,
+    #[arg(long, value_enum)]
+    pub missing: Option<MissingFlag>,
+}
+
+/// The model (`--model`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ModelKind {
+    /// X ≈ W·H.
+    Standard,
+    /// X (channels × pixels) ≈ G·W·H with the KL loss, Laplacian smoothness
+    /// of the maps and log sparsity (ESPM's SmoothNMF).
+    Smooth,
+}
+
+/// Which factor's columns sum to one (`--simplex`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SimplexFlag {
+    None,
+    /// Every pixel's abundances sum to 1.
+    H,
+    /// Every component's weights on G sum to 1.
+    W,
+}
+
+/// The smooth model's options (`--model smooth`).
+#[derive(Args, Clone, Debug)]
+pub struct SmoothFlags {
+    #[arg(long = "model", value_enum, default_value_t = ModelKind::Standard)]
+    pub kind: ModelKind,
+    /// Smooth model: the known dictionary G (channels × m); W is then m×k
+    /// and GW (the spectra) is written too.
+    #[arg(long)]
+    pub dictionary: Option<PathBuf>,
+    /// Smooth model: the maps' image shape HxW (H·W = number of columns).
+    #[arg(long)]
+    pub image_shape: Option<String>,
+    /// Smooth model: weight of ½·tr(HΔHᵀ), the maps' Laplacian smoothness.
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    pub lambda_l: f64,
+    /// Smooth model: weight of Σ log(H + ε_reg); one value or one per
+    /// component, comma-separated.
+    #[arg(long)]
+    pub mu: Option<String>,
+    /// Smooth model: ε_reg of the log term.
+    #[arg(long, default_value_t = 1.0)]
+    pub epsilon_reg: f64,
+    #[arg(long, value_enum, default_value_t = SimplexFlag::None)]
+    pub simplex: SimplexFlag,
+    /// Smooth model: scale X by k/(mean(X)·channels) while fitting (ESPM's
+    /// normalization: the weights then mean the same at any count level).
+    #[arg(long)]
+    pub normalize: bool,
+}
+
+impl Default for SmoothFlags {
+    fn default() -> Self {
+        SmoothFlags {
+            kind: ModelKind::Standard,
+            dictionary: None,
+            image_shape: None,
+            lambda_l: 0.0,
+            mu: None,
+            epsilon_reg: 1.0,
+            simplex: SimplexFlag::None,
+            normalize: false,
+        }
+    }
+}

@@ -1,0 +1,84 @@
+//! PNG plots: the charts (`charts.rs`) and the set drawn for a model folder
+//! (`nmfkit plot`, `nmfkit demo`).
+
+mod charts;
+
+pub use charts::*;
+
+use nmfkit::Mat;
+use nmfkit_io::formats::{read_matrix, Matrix};
+use nmfkit_io::report::FitReport;
+use nmfkit_io::Error;
+use std::path::{Path, PathBuf};
+
+/// The data a model's plots draw.
+pub struct ModelView<'a> {
+    pub report: &'a FitReport,
+    /// What multiplies H to give X (the spectra for the smooth model).
+    pub w: &'a Mat<f64>,
+    pub h: &'a Mat<f64>,
+}
+
+/// Draws convergence.png, components.png and (with the data) reconstruction.png
+/// into `dir`; returns the file names written. `x` is the data, or None to
+/// read the file the report records (or to skip the reconstruction).
+pub fn draw_model(
+    dir: &Path,
+    m: &ModelView<'_>,
+    image: Option<(usize, usize)>,
+    x: Option<&Matrix>,
+) -> Result<Vec<PathBuf>, Error> {
+    let mut written = Vec::new();
+    let hist: Vec<(f64, f64, f64)> = m
+        .report
+        .history
+        .iter()
+        .map(|e| (e.iter as f64, e.time_s, e.objective))
+        .collect();
+    let p = dir.join("convergence.png");
+    convergence(&p, &hist)?;
+    written.push("convergence.png".into());
+    let image = image.or(m.report.image_shape.map(|[h, w]| (h, w)));
+    let p = dir.join("components.png");
+    components(&p, m.w, m.h, image)?;
+    written.push("components.png".into());
+    let read;
+    let x = match x {
+        Some(x) => Some(x),
+        None => {
+            let path = &m.report.input.path;
+            if path.exists() {
+                let mut d = read_matrix(path)?;
+                if m.report.input.transposed {
+                    d = d.transpose();
+                }
+                read = d;
+                Some(&read)
+            } else {
+                None
+            }
+        }
+    };
+    match x {
+        Some(x) => {
+            let want = (m.w.nrows, m.h.ncols);
+            if x.shape() != want {
+                return Err(Error::input(
+                    &m.report.input.path,
+                    format!(
+                        "is {}×{} but the model is {}×{}",
+                        x.shape().0,
+                        x.shape().1,
+                        want.0,
+                        want.1
+                    ),
+                ));
+            }
+            let p = dir.join("reconstruction.png");
+            reconstruction(&p, x, m.w, m.h)?;
+            written.push("reconstruction.png".into());
+        }
+        None => eprintln!("nmfkit: note: the data file is not available; reconstruction.png skipped (give --input)"),
+    }
+    Ok(written)
+}

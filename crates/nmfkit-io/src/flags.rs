@@ -1,0 +1,124 @@
+//! The command-line flags every runner shares (`nmfkit fit`, `nmfkit rank`,
+//! `nmfkit-mpi fit`), as parsed by clap. What they mean for the core is
+//! decided in [`crate::settings`]; flags with a fixed set of values are
+//! value enums, so clap itself rejects anything else.
+
+use crate::formats::Format;
+use clap::{Args, ValueEnum};
+use std::path::PathBuf;
+
+/// The solver (`--solver`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SolverFlag {
+    /// Multiplicative updates (every loss).
+    Mu,
+    /// scikit-learn's coordinate descent (Frobenius).
+    Cd,
+    /// Accelerated HALS (Frobenius).
+    Hals,
+    /// Alternating NNLS by block principal pivoting (Frobenius).
+    Anls,
+}
+
+/// A switch whose default depends on the rest (`--extrapolate`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Switch {
+    Auto,
+    On,
+    Off,
+}
+
+/// The initialization (`--init`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum InitFlag {
+    /// nndsvda when the rank allows it, random otherwise.
+    Auto,
+    Random,
+    Nndsvd,
+    Nndsvda,
+    Nndsvdar,
+    /// The factors given by --w0 and --h0.
+    Custom,
+}
+
+/// The options of the model and its solver.
+#[derive(Args, Clone, Debug)]
+pub struct ModelFlags {
+    /// frobenius (default), kl, is, or any β value.
+    #[arg(long)]
+    pub loss: Option<String>,
+    /// The solver (default: hals for the Frobenius loss, mu otherwise).
+    #[arg(long, value_enum)]
+    pub solver: Option<SolverFlag>,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    #[arg(long, default_value_t = 200)]
+    pub max_iter: usize,
+    /// Stop when the objective's relative decrease between two evaluations
+    /// is below this; 0 runs to --max-iter (or the time limit).
+    #[arg(long, default_value_t = 1e-4)]
+    pub tol: f64,
+    /// Stop after this many seconds (keeping the factors so far).
+    #[arg(long)]
+    pub time_limit: Option<f64>,
+    /// Evaluate the objective every this many iterations (default: every
+    /// iteration for the Frobenius loss, every 10 otherwise).
+    #[arg(long)]
+    pub eval_every: Option<usize>,
+    /// Also stop when the factors change by less than this (relative) in
+    /// an iteration.
+    #[arg(long)]
+    pub factor_tol: Option<f64>,
+    #[arg(long, default_value_t = 0.0)]
+    pub alpha_w: f64,
+    /// Defaults to --alpha-w.
+    #[arg(long)]
+    pub alpha_h: Option<f64>,
+    #[arg(long, default_value_t = 0.0)]
+    pub l1_ratio: f64,
+    /// Threads (0: all cores).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Extrapolate the iterates (Ang & Gillis 2019): auto is on for hals
+    /// with the Frobenius loss. Much faster on slowly converging (sparse)
+    /// data; the objective still never increases.
+    #[arg(long, value_enum, default_value_t = Switch::Auto)]
+    pub extrapolate: Switch,
+}
+
+/// How the factors start.
+#[derive(Args, Clone, Debug)]
+pub struct StartFlags {
+    #[arg(long, value_enum, default_value_t = InitFlag::Auto)]
+    pub init: InitFlag,
+    /// Initial W (rows × rank), with --init custom.
+    #[arg(long)]
+    pub w0: Option<PathBuf>,
+    /// Initial H (rank × columns), with --init custom.
+    #[arg(long)]
+    pub h0: Option<PathBuf>,
+}
+
+/// The format of the factor files (`--format`).
+#[derive(Args, Clone, Debug)]
+pub struct FormatFlag {
+    /// Format of the factor files.
+    #[arg(long, value_enum, default_value_t = Format::Npy)]
+    pub format: Format,
+}
+
+/// Where a run writes its folder, and what it prints.
+#[derive(Args, Clone, Debug)]
+pub struct OutputFlags {
+    /// Folder for the results (replaced whole).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Replace --out even if it holds files nmfkit did not write.
+    #[arg(long)]
+    pub force: bool,
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Print the report to stdout.
+    #[arg(long)]
+    pub json: bool,
+}

@@ -1,0 +1,103 @@
+//! What the shared flags mean: their resolution into the core's settings,
+//! one step after parsing and separate from it.
+
+use crate::error::Error;
+use crate::flags::{InitFlag, ModelFlags, SolverFlag, StartFlags, Switch};
+use crate::formats::read_dense;
+use nmfkit::{Init, Loss, Mat, Nmf, Regularization, SolverKind};
+use std::time::Duration;
+
+impl From<SolverFlag> for SolverKind {
+    fn from(s: SolverFlag) -> SolverKind {
+        match s {
+            SolverFlag::Mu => SolverKind::Mu,
+            SolverFlag::Cd => SolverKind::Cd,
+            SolverFlag::Hals => SolverKind::Hals,
+            SolverFlag::Anls => SolverKind::AnlsBpp,
+        }
+    }
+}
+
+/// A positive, finite number of seconds.
+pub fn seconds(flag: &str, t: f64) -> Result<Duration, Error> {
+    if t > 0.0 && t.is_finite() {
+        Ok(Duration::from_secs_f64(t))
+    } else {
+        Err(Error::usage(format!(
+            "{flag} must be a positive number of seconds, got {t}"
+        )))
+    }
+}
+
+impl ModelFlags {
+    /// The loss: Frobenius unless --loss says otherwise.
+    pub fn loss(&self) -> Result<Loss, Error> {
+        Loss::parse(self.loss.as_deref().unwrap_or("frobenius"))
+            .map_err(|e| Error::usage(e.to_string()))
+    }
+
+    /// The estimator at rank `rank` with these options.
+    pub fn estimator(&self, rank: usize) -> Result<Nmf, Error> {
+        let loss = self.loss()?;
+        let solver = match self.solver {
+            Some(s) => s.into(),
+            None if loss == Loss::Frobenius => SolverKind::Hals,
+            None => SolverKind::Mu,
+        };
+        let extrapolate = match self.extrapolate {
+            Switch::Auto => solver == SolverKind::Hals && loss == Loss::Frobenius,
+            Switch::On => true,
+            Switch::Off => false,
+        };
+        let mut est = Nmf::new(rank)
+            .loss(loss)
+            .solver(solver)
+            .seed(self.seed)
+            .max_iter(self.max_iter)
+            .tol(self.tol)
+            .threads(self.threads)
+            .extrapolate(extrapolate)
+            .regularization(Regularization {
+                alpha_w: self.alpha_w,
+                alpha_h: self.alpha_h,
+                l1_ratio: self.l1_ratio,
+            });
+        est.eval_every = self.eval_every;
+        est.factor_tol = self.factor_tol;
+        if let Some(t) = self.time_limit {
+            est.time_limit = Some(seconds("--time-limit", t)?);
+        }
+        // The core's own checks, reported as usage errors.
+        est.validate().map_err(|e| Error::usage(e.to_string()))?;
+        Ok(est)
+    }
+}
+
+/// How the factors start, resolved.
+pub struct Start {
+    /// The initialization when no factors are given.
+    pub init: Init,
+    /// W0 and H0 from --w0/--h0 (with --init custom).
+    pub custom: Option<(Mat<f64>, Mat<f64>)>,
+}
+
+impl StartFlags {
+    pub fn resolve(&self) -> Result<Start, Error> {
+        let init = match self.init {
+            InitFlag::Auto | InitFlag::Custom => Init::Auto,
+            InitFlag::Random => Init::Random,
+            InitFlag::Nndsvd => Init::Nndsvd,
+            InitFlag::Nndsvda => Init::Nndsvda,
+            InitFlag::Nndsvdar => Init::Nndsvdar,
+        };
+        let custom = match (self.init, &self.w0, &self.h0) {
+            (InitFlag::Custom, Some(w), Some(h)) => Some((read_dense(w)?, read_dense(h)?)),
+            (InitFlag::Custom, _, _) => {
+                return Err(Error::usage("--init custom needs both --w0 and --h0"))
+            }
+            (_, None, None) => None,
+            _ => return Err(Error::usage("--w0/--h0 are only used with --init custom")),
+        };
+        Ok(Start { init, custom })
+    }
+}
