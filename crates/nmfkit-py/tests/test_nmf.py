@@ -151,7 +151,7 @@ def test_transform_inverse_transform_and_feature_names():
     assert est.inverse_transform(W).shape == X.shape
     assert list(est.get_feature_names_out()) == [f"nmf{i}" for i in range(4)]
     assert est.n_features_in_ == X.shape[1]
-    keys = {"iter", "time_s", "loss"}
+    keys = {"iter", "time_s", "objective", "divergence", "penalties"}
     assert est.history_ and all(keys <= set(h) for h in est.history_)
     assert est.history_[0]["iter"] == 0
 
@@ -266,7 +266,32 @@ def test_extrapolated_hals_is_monotone_and_gets_lower_sooner():
     kw = dict(solver="hals", init="nndsvda", tol=0, random_state=0)
     plain = nmfkit.NMF(10, max_iter=300, **kw).fit(X)
     fast = nmfkit.NMF(10, max_iter=150, extrapolate=True, **kw).fit(X)
-    losses = [h["loss"] for h in fast.history_]
+    losses = [h["objective"] for h in fast.history_]
     assert all(b <= a * (1 + 1e-12) for a, b in zip(losses, losses[1:]))
     assert fast.reconstruction_err_ < plain.reconstruction_err_
     assert fast.get_params()["extrapolate"] is True
+
+
+def test_options_are_typed_and_unknown_ones_are_named():
+    from nmfkit import _core
+
+    with pytest.raises(TypeError, match="bogus"):
+        _core.FitParams(n_components=2, bogus=1)
+    with pytest.raises(ValueError, match="convergence"):
+        _core.FitParams(n_components=2, convergence="fastest")
+    with pytest.raises(ValueError, match="solver"):
+        _core.FitParams(n_components=2, solver="magic")
+    with pytest.raises(ValueError, match="tol"):
+        _core.FitParams(n_components=2, tol=-1.0)
+    with pytest.raises(TypeError, match="lambda_l"):
+        _core.SmoothParams(n_components=2, lambda_l=1.0)
+    with pytest.raises(TypeError, match="rank"):
+        _core.SurveyParams(ranks=[2], rank=3)
+    with pytest.raises(ValueError, match="cluster"):
+        _core.SurveyParams(ranks=[2], cluster="diagonal")
+    X = np.random.default_rng(0).uniform(size=(20, 10))
+    with pytest.raises(ValueError, match="n_threads"):
+        nmfkit.NMF(2, n_threads=-7).fit(X)
+    assert nmfkit.NMF(2, n_threads=-1, max_iter=5).fit(X).components_.shape == (2, 10)
+    with pytest.raises(TypeError):
+        nmfkit.NMF(2, bogus=1)

@@ -29,12 +29,13 @@ def test_fit_returns_spectra_and_simplex_maps_with_a_nonincreasing_objective():
     assert GW.shape == (120, 3) and est.W_.shape == (10, 3) and est.components_.shape == (3, 400)
     np.testing.assert_allclose(GW, G @ est.W_ / 1.0, rtol=1e-10)
     np.testing.assert_allclose(est.components_.sum(axis=0), 1.0, atol=1e-12)
-    losses = [e["loss"] for e in est.losses_]
+    losses = [e["objective"] for e in est.history_]
     assert len(losses) == 1001
     assert all(b <= a + 1e-12 * abs(a) for a, b in zip(losses, losses[1:]))
-    for e in est.losses_:
-        assert e["loss"] == pytest.approx(e["kl"] + e["laplacian"] + e["log_term"], rel=1e-12)
-    assert est.loss_["laplacian"] > 0 and est.loss_["log_term"] != 0
+    for e in est.history_:
+        parts = e["divergence"] + e["penalties"]["laplacian"] + e["penalties"]["log"]
+        assert e["objective"] == pytest.approx(parts, rel=1e-12)
+    assert est.loss_["laplacian"] > 0 and est.loss_["log"] != 0
     # The phases are found: each true spectrum has a close estimate.
     cos = (spectra / np.linalg.norm(spectra, axis=0)).T @ (GW / np.linalg.norm(GW, axis=0))
     assert np.degrees(np.arccos(np.clip(cos.max(axis=1), -1, 1))).max() < 10

@@ -64,6 +64,33 @@ def _is_sparse(X):
     return hasattr(X, "tocsr") and hasattr(X, "nnz")
 
 
+def _data_arg(X):
+    """X as the core reads it: a numpy array in place, or a CSR/CSC tuple."""
+    if _is_sparse(X):
+        if X.format not in ("csr", "csc"):
+            X = X.tocsr()
+        i64 = lambda a: np.asarray(a, dtype=np.int64)
+        return ("sparse", X.shape, i64(X.indptr), i64(X.indices), X.data, X.format == "csc")
+    return X
+
+
+def _like(mask, X):
+    """The mask stored as X is (C or F order, CSR or CSC, X's dtype), so the
+    core reads both in the same orientation."""
+    dtype = X.dtype
+    if _is_sparse(mask):
+        fmt = X.format if _is_sparse(X) else ("csc" if X.flags.c_contiguous and not X.flags.f_contiguous else "csr")
+        return (mask.tocsc() if fmt == "csc" else mask.tocsr()).astype(dtype)
+    M = np.asarray(mask, dtype=dtype)
+    transposed = (X.format == "csc") if _is_sparse(X) else (X.flags.c_contiguous and not X.flags.f_contiguous)
+    return np.ascontiguousarray(M) if transposed else np.asfortranarray(M)
+
+
+def _threads(n):
+    """scikit-learn's n_jobs convention: None and -1 use every core."""
+    return 0 if n is None or n == -1 else n
+
+
 def _seed_from(random_state):
     """A 64-bit seed for the Rust side from scikit-learn style random_state."""
     if isinstance(random_state, numbers.Integral):
@@ -311,13 +338,7 @@ class NMF(*_Bases):
             W = np.asarray(W, dtype=X.dtype)
         if H is not None:
             H = np.asarray(H, dtype=X.dtype)
-        if _is_sparse(X):
-            csc = X.format == "csc"
-            res = _core.fit_sparse(
-                X.shape, np.asarray(X.indptr, dtype=np.int64), np.asarray(X.indices, dtype=np.int64), X.data, csc, params, W, H
-            )
-        else:
-            res = _core.fit_dense(X, params, W, H)
+        res = _core.fit(_data_arg(X), _core.FitParams(**params), W, H)
         if self.verbose:
             print(f"nmfkit: {res['n_iter']} iterations, stopped: {res['stop_reason']}, reconstruction error {res['reconstruction_err']:.6g}")
         if res["n_iter"] == self.max_iter and self.tol > 0:
@@ -330,76 +351,49 @@ class NMF(*_Bases):
     def _unstored(self):
         return isinstance(self.missing_values, str) and self.missing_values == "unstored"
 
+    def _missing(self):
+        """missing_values as the core names it: "none", "nan" or "unstored"."""
+        mv = self.missing_values
+        if mv is None:
+            return "none"
+        if isinstance(mv, str):
+            if mv == "unstored":
+                return "unstored"
+        elif isinstance(mv, numbers.Real) and np.isnan(mv):
+            return "nan"
+        raise ValueError(f"missing_values must be None, np.nan or 'unstored', got {mv!r}")
+
     def _masked(self, X, mask):
-        """How X's entries are weighted, or None when none is special:
-        ("dense", X with missing set to 0, weights) or ("sparse", CSR/CSC X
-        without missing values, listed weights as CSR, weight of the others)."""
-        nan_missing = (
-            self.missing_values is not None
-            and not isinstance(self.missing_values, str)
-            and np.isnan(self.missing_values)
-        )
-        if self.missing_values is not None and not nan_missing and not self._unstored():
-            raise ValueError(f"missing_values must be None, np.nan or 'unstored', got {self.missing_values!r}")
-        if mask is None and self.missing_values is None:
+        """(X, mask in X's layout, missing) for a weighted fit, or None when
+        no entry is special. The weights themselves are built by the core."""
+        missing = self._missing()
+        if mask is None and missing == "none":
             return None
         if _is_sparse(X):
-            return self._masked_sparse(X, mask, nan_missing)
-        if self._unstored():
-            raise ValueError("missing_values='unstored' needs scipy.sparse X: a dense array stores every entry")
-        X = np.asarray(X, dtype=np.float64)
-        if X.ndim != 2:
-            raise ValueError(f"Expected a 2-D array, got {X.ndim}-D")
-        if mask is None:
-            weights = np.ones_like(X)
-        elif _is_sparse(mask):
-            weights = np.asarray(mask.toarray(), dtype=np.float64)  # unstored weights are 0
+            if X.format not in ("csr", "csc"):
+                X = X.tocsr()
+            if X.dtype not in (np.float64, np.float32):
+                X = X.astype(np.float64)
         else:
-            weights = np.asarray(mask, dtype=np.float64)
-        if weights.shape != X.shape:
-            raise ValueError(f"mask has shape {weights.shape} but X has shape {X.shape}")
-        if nan_missing:
-            weights = np.where(np.isnan(X), 0.0, weights)
-        return "dense", np.where(weights == 0, 0.0, X), weights
-
-    def _masked_sparse(self, X, mask, nan_missing):
-        import scipy.sparse as sp
-
-        X = X.tocsr() if X.format not in ("csr", "csc") else X
-        n, m = X.shape
-        if self._unstored():
-            if mask is not None:
-                raise ValueError("missing_values='unstored' already says which entries are observed: drop mask")
-            pattern = sp.csr_matrix((np.ones(X.nnz), X.indices, X.indptr), shape=X.shape) if X.format == "csr" \
-                else sp.csc_matrix((np.ones(X.nnz), X.indices, X.indptr), shape=X.shape).tocsr()
-            return "sparse", X, pattern, 0.0
-        # Listed entries: a sparse mask's stored weights (others 0), or a dense
-        # mask's entries that are not 1 (others 1); stored NaN become holes.
-        if mask is None:
-            rows, cols, vals, others = (np.zeros(0, np.int64),) * 2 + (np.zeros(0),) + (1.0,)
-        elif _is_sparse(mask):
+            X = np.asarray(X)
+            if X.dtype not in (np.float64, np.float32):
+                X = X.astype(np.float64)
+            if X.ndim != 2:
+                raise ValueError(f"Expected a 2-D array, got {X.ndim}-D")
+            if not (X.flags.c_contiguous or X.flags.f_contiguous):
+                X = np.ascontiguousarray(X)
+            if missing == "unstored":
+                raise ValueError("missing_values='unstored' needs scipy.sparse X: a dense array stores every entry")
+        if mask is not None:
             if mask.shape != X.shape:
                 raise ValueError(f"mask has shape {mask.shape} but X has shape {X.shape}")
-            c = mask.tocoo()
-            rows, cols, vals, others = c.row.astype(np.int64), c.col.astype(np.int64), np.asarray(c.data, np.float64), 0.0
-        else:
-            M = np.asarray(mask, dtype=np.float64)
-            if M.shape != X.shape:
-                raise ValueError(f"mask has shape {M.shape} but X has shape {X.shape}")
-            rows, cols = np.nonzero(M != 1)
-            vals, others = M[rows, cols], 1.0
-        if nan_missing and np.isnan(X.data).any():
-            c = X.tocoo()
-            bad = np.isnan(c.data)
-            X = sp.csr_matrix((c.data[~bad], (c.row[~bad], c.col[~bad])), shape=X.shape)
-            key = rows.astype(np.int64) * m + cols
-            hole = c.row[bad].astype(np.int64) * m + c.col[bad]
-            keep = ~np.isin(key, hole)
-            rows = np.concatenate([rows[keep], c.row[bad]])
-            cols = np.concatenate([cols[keep], c.col[bad]])
-            vals = np.concatenate([vals[keep], np.zeros(bad.sum())])
-        listed = sp.csr_matrix((vals, (rows, cols)), shape=X.shape)  # keeps explicit zeros
-        return "sparse", X, listed, others
+            values = mask.data if _is_sparse(mask) else np.asarray(mask)
+            if values.size and not (np.all(np.isfinite(values)) and values.min() >= 0):
+                raise ValueError("mask weights must be finite and >= 0")
+            if missing == "unstored":
+                raise ValueError("missing_values='unstored' already says which entries are observed: drop mask")
+            mask = _like(mask, X)
+        return X, mask, missing
 
     def _params(self, k, update_H):
         alpha_H = self.alpha_W if self.alpha_H == "same" else self.alpha_H
@@ -412,7 +406,7 @@ class NMF(*_Bases):
             "seed": _seed_from(self.random_state),
             "max_iter": int(self.max_iter),
             "tol": float(self.tol),
-            "n_threads": self.n_threads or 0,
+            "n_threads": _threads(self.n_threads),
             "time_limit": self.time_limit,
             "alpha_W": float(self.alpha_W),
             "alpha_H": float(alpha_H),
@@ -422,56 +416,39 @@ class NMF(*_Bases):
         }
 
     def _fit_masked(self, masked, W=None, H=None, update_H=True):
-        X = masked[1]
+        X, mask, missing = masked
         self._check_params(X)
         k = self._rank(X, W, H, update_H)
         params = self._params(k, update_H)
-        as64 = lambda a: None if a is None else np.asarray(a, dtype=np.float64)
         if self.init == "custom" and update_H and (W is None or H is None):
             raise ValueError("init='custom' needs both W and H")
-        w0 = as64(W) if (self.init == "custom" and update_H) else None
-        if masked[0] == "dense":
-            return _core.fit_masked(X, masked[2], params, w0, as64(H))
-        listed, others = masked[2], masked[3]
-        i64 = lambda a: np.asarray(a, dtype=np.int64)
-        return _core.fit_masked_sparse(
-            X.shape, i64(X.indptr), i64(X.indices), np.asarray(X.data, dtype=np.float64), X.format == "csc",
-            (i64(listed.indptr), i64(listed.indices), np.asarray(listed.data, dtype=np.float64)), float(others),
-            params, w0, as64(H),
-        )
+        cast = lambda a: None if a is None else np.asarray(a, dtype=X.dtype)
+        w0 = cast(W) if (self.init == "custom" and update_H) else None
+        data = mask if mask is None else _data_arg(mask)
+        return _core.fit_masked(_data_arg(X), data, missing, _core.FitParams(**params), w0, cast(H))
 
     def impute(self, X, mask=None):
         """X with its missing entries (NaN with ``missing_values=np.nan``,
         weight 0 in ``mask``, or unstored with ``missing_values='unstored'``)
         replaced by W·H; W is fitted to X's observed entries with the
-        components fixed. Sparse X with holes comes back sparse (CSR), with
-        only its stored entries observed as a dense array."""
+        components fixed. Sparse X with holes comes back sparse (in X's
+        format); with only its stored entries observed, as a dense array."""
         masked = self._masked(X, mask)
         if masked is None:
             raise ValueError("nothing is missing: give mask= or set missing_values")
         W = self.transform(X, mask=mask)
-        H = self.components_
-        if masked[0] == "dense":
-            _, Xf, weights = masked
-            return np.where(weights == 0, W @ H, Xf)
+        X, mask, missing = masked
+        data = mask if mask is None else _data_arg(mask)
+        H = self.components_.astype(X.dtype)
+        out = _core.impute(_data_arg(X), data, missing, W.astype(X.dtype), H)
+        if not isinstance(out, tuple):
+            return out
         import scipy.sparse as sp
 
-        _, Xs, listed, others = masked
-        lc = listed.tocoo()
-        if others == 0.0:
-            out = W @ H
-            seen = lc.data > 0
-            out[lc.row[seen], lc.col[seen]] = np.asarray(Xs.tocsr()[lc.row[seen], lc.col[seen]]).ravel()
-            return out
-        hole = lc.data == 0
-        r, c = lc.row[hole], lc.col[hole]
-        xc = Xs.tocoo()
-        keep = ~np.isin(xc.row.astype(np.int64) * Xs.shape[1] + xc.col, r.astype(np.int64) * Xs.shape[1] + c)
-        vals = np.einsum("ij,ji->i", W[r], H[:, c])
-        return sp.csr_matrix(
-            (np.concatenate([xc.data[keep], vals]), (np.concatenate([xc.row[keep], r]), np.concatenate([xc.col[keep], c]))),
-            shape=Xs.shape,
-        )
+        fmt, values, indices, indptr = out
+        make = sp.csc_matrix if fmt == "csc" else sp.csr_matrix
+        filled = make((values, indices, indptr), shape=X.shape)
+        return filled.toarray() if filled.nnz == X.shape[0] * X.shape[1] else filled
 
     def _keep(self, res):
         """Store a fit's results as the fitted attributes; return W."""
@@ -494,7 +471,7 @@ class NMF(*_Bases):
                 self.__dict__.pop(stale, None)
         masked = self._masked(X, mask)
         if masked is not None:
-            self.n_features_in_ = masked[1].shape[1]
+            self.n_features_in_ = masked[0].shape[1]
             return self._keep(self._fit_masked(masked, W=W, H=H))
         X = self._validate(X, reset=True)
         res = self._fit_transform(X, W=W, H=H)
@@ -520,9 +497,10 @@ class NMF(*_Bases):
             raise ValueError("This NMF instance is not fitted yet.")
         masked = self._masked(X, mask)
         if masked is not None:
-            if masked[1].shape[1] != self.components_.shape[1]:
-                raise ValueError(f"X has {masked[1].shape[1]} features, but NMF is expecting {self.components_.shape[1]} features as input.")
-            return self._fit_masked(masked, H=self.components_.astype(np.float64), update_H=False)["W"]
+            X = masked[0]
+            if X.shape[1] != self.components_.shape[1]:
+                raise ValueError(f"X has {X.shape[1]} features, but NMF is expecting {self.components_.shape[1]} features as input.")
+            return self._fit_masked(masked, H=self.components_.astype(X.dtype), update_H=False)["W"]
         X = self._validate(X, reset=False)
         H = self.components_
         if H.dtype != X.dtype:
@@ -590,8 +568,13 @@ def non_negative_factorization(
 
 
 def beta_divergence(X, W, H, beta):
-    """scikit-learn's β-divergence D_β(X ‖ WH) (½‖X − WH‖² for β = 2), dense X."""
-    return _core.beta_divergence(np.asarray(X, dtype=np.float64), np.asarray(W, dtype=np.float64), np.asarray(H, dtype=np.float64), float(beta))
+    """scikit-learn's β-divergence D_β(X ‖ WH) (½‖X − WH‖² for β = 2), dense or sparse X."""
+    if not _is_sparse(X):
+        X = np.asarray(X, dtype=np.float64)
+        if not (X.flags.c_contiguous or X.flags.f_contiguous):
+            X = np.ascontiguousarray(X)
+    dtype = X.dtype
+    return _core.beta_divergence(_data_arg(X), np.asarray(W, dtype=dtype), np.asarray(H, dtype=dtype), float(_beta_to_float(beta)))
 
 
 # Checks of scikit-learn's suite that do not apply, with the reason.

@@ -4,7 +4,7 @@ import numbers
 import numpy as np
 
 from . import _core
-from ._nmf import _beta_to_float, _is_sparse, _seed_from, _validate_plain
+from ._nmf import _beta_to_float, _data_arg, _is_sparse, _seed_from, _threads, _validate_plain
 
 _COLUMNS = (
     "data",
@@ -106,41 +106,30 @@ def rank_survey(
         xmin = (X.data.min() if X.nnz == np.prod(X.shape) else 0.0) if _is_sparse(X) else X.min()
         if xmin == 0:
             raise ValueError("When beta_loss <= 0 and X contains zeros, the solver may diverge. Please add small values to X, or use a positive beta_loss.")
-    params = {
-        "n_components": ranks[0],
-        "beta": beta,
-        "solver": solver,
-        "init": "random",
-        "seed": _seed_from(random_state),
-        "max_iter": int(max_iter),
-        "tol": float(tol),
-        "n_threads": n_threads or 0,
-        "alpha_W": float(alpha_W),
-        "alpha_H": float(alpha_W if alpha_H == "same" else alpha_H),
-        "l1_ratio": float(l1_ratio),
-        "convergence": "auto",
-    }
-    survey = {
-        "ranks": ranks,
-        "n_runs": int(n_runs),
-        "cluster": cluster,
-        "random_copy": bool(random_copy),
-        "details": bool(return_details),
-        "cv_folds": int(cv_folds),
-        "cv_fraction": float(cv_fraction),
-    }
-    if _is_sparse(X):
-        res = _core.survey_sparse(
-            X.shape,
-            np.asarray(X.indptr, dtype=np.int64),
-            np.asarray(X.indices, dtype=np.int64),
-            X.data,
-            X.format == "csc",
-            params,
-            survey,
-        )
-    else:
-        res = _core.survey_dense(X, params, survey)
+    params = _core.FitParams(
+        n_components=ranks[0],
+        beta=beta,
+        solver=solver,
+        init="random",
+        seed=_seed_from(random_state),
+        max_iter=int(max_iter),
+        tol=float(tol),
+        n_threads=_threads(n_threads),
+        alpha_W=float(alpha_W),
+        alpha_H=float(alpha_W if alpha_H == "same" else alpha_H),
+        l1_ratio=float(l1_ratio),
+        convergence="auto",
+    )
+    survey = _core.SurveyParams(
+        ranks=ranks,
+        n_runs=int(n_runs),
+        cluster=cluster,
+        random_copy=bool(random_copy),
+        details=bool(return_details),
+        cv_folds=int(cv_folds),
+        cv_fraction=float(cv_fraction),
+    )
+    res = _core.survey(_data_arg(X), params, survey)
     rows = res["rows"]
     table = {c: np.asarray([r[c] for r in rows]) for c in _COLUMNS}
     if return_details:

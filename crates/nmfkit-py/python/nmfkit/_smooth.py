@@ -4,7 +4,7 @@ import numbers
 import numpy as np
 
 from . import _core
-from ._nmf import _Bases, _seed_from, _validate_plain
+from ._nmf import _Bases, _seed_from, _threads, _validate_plain
 
 
 class SmoothNMF(*_Bases):
@@ -19,9 +19,10 @@ class SmoothNMF(*_Bases):
 
     ``fit_transform`` returns GW (the spectra, channels × k) as ESPM does; the
     maps are ``components_`` (k × pixels). Also set: ``W_`` (m × k), ``H_``,
-    ``G_``, ``n_iter_``, ``losses_`` (one dict per evaluation with ``loss`` and
-    its parts ``kl``, ``laplacian``, ``log_term``), ``stop_reason_`` and
-    ``norm_factor_``.
+    ``G_``, ``n_iter_``, ``history_`` (one dict per evaluation, as
+    ``NMF.history_``: ``objective`` = ``divergence`` (the KL term) + the
+    ``penalties`` ``laplacian`` and ``log``), ``loss_`` (the same at the
+    end), ``stop_reason_`` and ``norm_factor_``.
     """
 
     def __init__(
@@ -76,22 +77,22 @@ class SmoothNMF(*_Bases):
         mu = np.atleast_1d(np.asarray(self.mu, dtype=np.float64))
         mu = [] if np.all(mu == 0) else [float(v) for v in mu]
         init = {None: "auto"}.get(self.init, self.init)
-        params = {
-            "n_components": int(self.n_components),
-            "lambda_L": float(self.lambda_L),
-            "mu": mu,
-            "epsilon_reg": float(self.epsilon_reg),
-            "log_shift": float(self.log_shift),
-            "simplex": "h" if self.simplex_H else ("w" if self.simplex_W else "none"),
-            "normalize": bool(self.normalize),
-            "max_iter": int(self.max_iter),
-            "tol": float(self.tol),
-            "eval_every": int(self.eval_every),
-            "init": init,
-            "seed": _seed_from(self.random_state),
-            "n_threads": self.n_threads or 0,
-            "shape_2d": None if self.shape_2d is None else tuple(int(v) for v in self.shape_2d),
-        }
+        params = _core.SmoothParams(
+            n_components=int(self.n_components),
+            lambda_L=float(self.lambda_L),
+            mu=mu,
+            epsilon_reg=float(self.epsilon_reg),
+            log_shift=float(self.log_shift),
+            simplex="h" if self.simplex_H else ("w" if self.simplex_W else "none"),
+            normalize=bool(self.normalize),
+            max_iter=int(self.max_iter),
+            tol=float(self.tol),
+            eval_every=int(self.eval_every),
+            init=init,
+            seed=_seed_from(self.random_state),
+            n_threads=_threads(self.n_threads),
+            shape_2d=None if self.shape_2d is None else tuple(int(v) for v in self.shape_2d),
+        )
         as64 = lambda a: None if a is None else np.asarray(a, dtype=np.float64)
         res = _core.fit_smooth(X, G, params, as64(W), as64(H))
         self.W_ = res["W"]
@@ -101,8 +102,8 @@ class SmoothNMF(*_Bases):
         self.n_components_ = res["H"].shape[0]
         self.n_iter_ = res["n_iter"]
         self.stop_reason_ = res["stop_reason"]
-        self.losses_ = res["history"]
-        self.loss_ = {k: res[k] for k in ("objective", "kl", "laplacian", "log_term")}
+        self.history_ = res["history"]
+        self.loss_ = {k: res[k] for k in ("objective", "divergence", "laplacian", "log")}
         self.norm_factor_ = res["norm_factor"]
         self.n_features_in_ = X.shape[1]
         return res["GW"]

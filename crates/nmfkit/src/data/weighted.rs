@@ -126,24 +126,35 @@ impl<'a, T: Scalar> DenseWeighted<'a, T> {
 
     /// X with the missing entries filled with their column's observed mean
     /// (the overall mean for a column with none): what the initialization
-    /// of a dense weighted fit factorizes.
-    pub fn mean_filled(&self) -> Mat<T> {
+    /// of a dense weighted fit factorizes. With `by_rows`, rows' means
+    /// instead — the user's columns when X is stored as its transpose.
+    pub fn mean_filled(&self, by_rows: bool) -> Mat<T> {
         let (n, m) = (self.x.nrows, self.x.ncols);
-        let overall = T::from_f64(self.sum / self.weight_sum);
-        let mut out = Mat::zeros(n, m);
+        let overall = self.sum / self.weight_sum;
+        // Observed sum and count per column (or per row).
+        let lines = if by_rows { n } else { m };
+        let mut acc = vec![(0.0f64, 0.0f64); lines];
         for j in 0..m {
             let (xc, wc) = (self.x.col(j), self.weights.col(j));
-            let (s, c) = xc
-                .iter()
-                .zip(wc)
-                .filter(|(_, &w)| w > T::ZERO)
-                .fold((0.0, 0.0), |(s, c), (&v, _)| (s + v.to_f64(), c + 1.0));
-            let mean = if c > 0.0 { T::from_f64(s / c) } else { overall };
             for i in 0..n {
-                out.set(i, j, if wc[i] == T::ZERO { mean } else { xc[i] });
+                if wc[i] > T::ZERO {
+                    let a = &mut acc[if by_rows { i } else { j }];
+                    a.0 += xc[i].to_f64();
+                    a.1 += 1.0;
+                }
             }
         }
-        out
+        let mean: Vec<T> = acc
+            .iter()
+            .map(|&(s, c)| T::from_f64(if c > 0.0 { s / c } else { overall }))
+            .collect();
+        Mat::from_fn(n, m, |i, j| {
+            if self.weights.get(i, j) == T::ZERO {
+                mean[if by_rows { i } else { j }]
+            } else {
+                self.x.get(i, j)
+            }
+        })
     }
 }
 

@@ -257,8 +257,11 @@ impl<T: Scalar> Data<T> for SparseWeighted<T> {
     where
         P: Fn(T) -> T + Sync,
     {
-        let lines = self.lines(side).expect("weighted data has lines");
-        lines.cross_all(side, wt, h, &psi, out);
+        match self.lines(side) {
+            Some(lines) => lines.cross_all(side, wt, h, &psi, out),
+            // Every weight 1: the plain product.
+            None => tiles::cross(None, side, wt, h, |_, y| psi(y), out),
+        }
     }
 
     fn lines(&self, side: Side) -> Option<&Lines<T>> {

@@ -3,7 +3,7 @@
 
 mod rsvd;
 
-pub use rsvd::randomized_svd;
+pub use rsvd::{randomized_svd, randomized_svd_oriented};
 
 use crate::data::Data;
 use crate::error::{NmfError, Result};
@@ -101,7 +101,7 @@ pub fn initialize_oriented<T: Scalar, D: Data<T>>(
                     cols: m,
                 });
             }
-            nndsvd(x, k, init, mean, seed)
+            nndsvd(x, k, init, mean, seed, transposed)
         }
     }
 }
@@ -186,15 +186,21 @@ pub fn random_pieces<T: Scalar>(
     (wt, h)
 }
 
+/// NNDSVD of the user's matrix (`x` itself, or its transpose when
+/// `transposed`), so that both layouts of the same data start alike.
 fn nndsvd<T: Scalar, D: Data<T>>(
     x: &D,
     k: usize,
     init: Init,
     mean: f64,
     seed: u64,
+    transposed: bool,
 ) -> Result<(Mat<T>, Mat<T>)> {
-    let (n, m) = x.shape();
-    let svd = randomized_svd(x, k, seed)?;
+    let (n, m) = match (x.shape(), transposed) {
+        ((a, b), false) => (a, b),
+        ((a, b), true) => (b, a),
+    };
+    let svd = randomized_svd_oriented(x, k, seed, transposed)?;
     // svd.u is n×k, svd.vt is k×m.
     let mut wt = Mat::<T>::zeros(k, n);
     let mut h = Mat::<T>::zeros(k, m);
@@ -279,5 +285,6 @@ fn nndsvd<T: Scalar, D: Data<T>>(
         }
         _ => {}
     }
-    Ok((wt, h))
+    // The user's factors are x's swapped when x is their transpose.
+    Ok(if transposed { (h, wt) } else { (wt, h) })
 }

@@ -21,7 +21,28 @@ pub struct Svd {
 /// 10 oversamples, 7 power iterations when k < 0.1·min(n, m), else 4
 /// (each one re-orthonormalized by QR for stability).
 pub fn randomized_svd<T: Scalar, D: Data<T>>(x: &D, k: usize, seed: u64) -> Result<Svd> {
-    let (n, m) = x.shape();
+    randomized_svd_oriented(x, k, seed, false)
+}
+
+/// [`randomized_svd`] of the user's matrix A when `x` is Aᵀ (`transposed`):
+/// the sketch is drawn for A, so both layouts of the same data get the
+/// same SVD.
+pub fn randomized_svd_oriented<T: Scalar, D: Data<T>>(
+    x: &D,
+    k: usize,
+    seed: u64,
+    transposed: bool,
+) -> Result<Svd> {
+    // For x: Side::W gives L·xᵀ, Side::H gives L·x. For A = xᵀ they swap.
+    let (rows_side, cols_side) = if transposed {
+        (Side::H, Side::W)
+    } else {
+        (Side::W, Side::H)
+    };
+    let (n, m) = match (x.shape(), transposed) {
+        ((a, b), false) => (a, b),
+        ((a, b), true) => (b, a),
+    };
     let l = (k + 10).min(n.min(m));
     let iters = if (k as f64) < 0.1 * n.min(m) as f64 {
         7
@@ -34,18 +55,18 @@ pub fn randomized_svd<T: Scalar, D: Data<T>>(x: &D, k: usize, seed: u64) -> Resu
 
     // Factors are kept transposed (l×rows) as the data's products expect.
     let mut yt = Mat::zeros(l, n);
-    x.cross(Side::W, &omega_t, &mut yt, par);
+    x.cross(rows_side, &omega_t, &mut yt, par);
     let mut qt = orthonormal_rows(&yt)?;
     let mut zt = Mat::zeros(l, m);
     for _ in 0..iters {
-        x.cross(Side::H, &qt, &mut zt, par);
+        x.cross(cols_side, &qt, &mut zt, par);
         let pt = orthonormal_rows(&zt)?;
-        x.cross(Side::W, &pt, &mut yt, par);
+        x.cross(rows_side, &pt, &mut yt, par);
         qt = orthonormal_rows(&yt)?;
     }
-    // B = Qᵀ X (l×m), small: its exact SVD gives the rest.
+    // B = Qᵀ A (l×m), small: its exact SVD gives the rest.
     let mut b = Mat::zeros(l, m);
-    x.cross(Side::H, &qt, &mut b, par);
+    x.cross(cols_side, &qt, &mut b, par);
     let bv = faer::MatRef::from_column_major_slice(&b.data, l, m);
     let svd = bv
         .thin_svd()

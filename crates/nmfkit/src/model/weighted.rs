@@ -48,7 +48,7 @@ impl Nmf {
             let data = DenseWeighted::new(x, weights)?;
             // The start factorizes X with the missing entries filled with
             // their column's observed mean (for the initialization only).
-            let filled = data.mean_filled();
+            let filled = data.mean_filled(self.transposed_draws);
             self.fit_data(&data, &DenseData::new(filled.as_ref()), opts)
         })
     }

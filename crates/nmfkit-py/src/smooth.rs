@@ -1,0 +1,62 @@
+//! The smooth model (ESPM's SmoothNMF) on X (channels × pixels).
+
+use crate::convert::{history, mat_from, to_numpy};
+use crate::errors::{interrupted, value_error};
+use crate::interrupt::{interruptible, stop_when};
+use crate::options::SmoothParams;
+use nmfkit::smooth::SmoothOptions;
+use nmfkit::Mat;
+use numpy::{PyReadonlyArray2, PyUntypedArrayMethods};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+/// A 2-D float64 array as a column-major matrix (copied once unless it is
+/// already Fortran-ordered).
+fn col_major(a: &PyReadonlyArray2<'_, f64>) -> PyResult<Mat<f64>> {
+    let (n, m) = (a.shape()[0], a.shape()[1]);
+    let v: Vec<f64> = a.as_array().t().iter().copied().collect();
+    Mat::from_col_major(n, m, v).map_err(value_error)
+}
+
+#[pyfunction]
+#[pyo3(signature = (x, g, params, w0=None, h0=None))]
+pub fn fit_smooth<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, f64>,
+    g: Option<PyReadonlyArray2<'py, f64>>,
+    params: &SmoothParams,
+    w0: Option<&Bound<'py, PyAny>>,
+    h0: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let x = col_major(&x)?;
+    let g = g.map(|g| col_major(&g)).transpose()?;
+    let (w0, h0) = (mat_from::<f64>(w0)?, mat_from::<f64>(h0)?);
+    let est = &params.est;
+    let (fit, stop) = interruptible(py, |cancel| {
+        let mut watch = stop_when(cancel);
+        let opts = SmoothOptions {
+            w0: w0.as_ref(),
+            h0: h0.as_ref(),
+            progress: Some(&mut watch),
+            ..Default::default()
+        };
+        est.fit_with(x.as_ref(), g.as_ref().map(|g| g.as_ref()), opts)
+    })?;
+    if stop {
+        return Err(interrupted("fit"));
+    }
+    let fit = fit.map_err(value_error)?;
+    let d = PyDict::new(py);
+    d.set_item("W", to_numpy(py, &fit.w)?)?;
+    d.set_item("GW", to_numpy(py, &fit.gw)?)?;
+    d.set_item("H", to_numpy(py, &fit.h)?)?;
+    d.set_item("n_iter", fit.n_iter)?;
+    d.set_item("stop_reason", fit.stop.name())?;
+    d.set_item("objective", fit.objective)?;
+    d.set_item("divergence", fit.divergence)?;
+    d.set_item("laplacian", fit.penalty("laplacian"))?;
+    d.set_item("log", fit.penalty("log"))?;
+    d.set_item("norm_factor", fit.norm_factor)?;
+    d.set_item("history", history(py, &fit.history, &fit.penalty_names)?)?;
+    Ok(d)
+}
