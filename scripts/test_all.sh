@@ -10,6 +10,11 @@ if ! command -v cargo >/dev/null 2>&1; then
   exit 1
 fi
 
+echo "== Style, lints, docs"
+cargo fmt --all -- --check
+cargo clippy --workspace --exclude nmfkit-mpi --all-targets -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --exclude nmfkit-mpi --no-deps --lib -q
+
 echo "== Rust tests"
 cargo test --workspace --exclude nmfkit-py --exclude nmfkit-mpi --all-targets
 cargo test --workspace --exclude nmfkit-py --exclude nmfkit-mpi --doc
@@ -25,6 +30,7 @@ if ! command -v mpicc >/dev/null 2>&1 || ! command -v mpirun >/dev/null 2>&1 \
   fi
 fi
 if command -v mpicc >/dev/null 2>&1 && command -v mpirun >/dev/null 2>&1; then
+  cargo clippy -p nmfkit-mpi --all-targets -- -D warnings
   cargo test -p nmfkit-mpi --all-targets
 else
   echo "OpenMPI is not installed (apt-get install libopenmpi-dev openmpi-bin libclang-dev): MPI tests skipped" >&2

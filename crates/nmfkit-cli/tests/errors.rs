@@ -94,7 +94,7 @@ fn bad_inputs_exit_2_with_a_clear_message_and_no_output() {
             out_dir.to_string_lossy().into_owned(),
             "-q".into(),
         ];
-        if !extra.iter().any(|a| *a == "--rank") {
+        if !extra.contains(&"--rank") {
             args.extend(["--rank".into(), "2".into()]);
         }
         args.extend(extra.iter().map(|s| s.to_string()));

@@ -30,7 +30,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    Fit(FitArgs),
+    Fit(Box<FitArgs>),
     Partition(PartitionArgs),
 }
 
@@ -110,7 +110,7 @@ fn main() -> ExitCode {
                 return ExitCode::from(1);
             };
             let world = universe.world();
-            match fit::fit(&world, a) {
+            match fit::fit(&world, *a) {
                 Ok(()) => 0,
                 Err(Reported(c)) => c,
             }

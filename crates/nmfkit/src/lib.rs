@@ -2,15 +2,32 @@
 //!
 //! X (n×m, samples × features) ≈ W (n×k) · H (k×m) with W, H ≥ 0.
 //!
-//! * Losses: any β-divergence — Frobenius (β = 2), generalized
-//!   Kullback–Leibler (β = 1), Itakura–Saito (β = 0) — defined as
-//!   scikit-learn defines them ([`loss`]).
-//! * Solvers ([`SolverKind`]): multiplicative updates for every β,
-//!   scikit-learn's coordinate descent reproduced exactly, and accelerated
-//!   HALS, all run by one driver with shared stopping rules and history.
-//! * Data: dense `f32`/`f64` ([`Mat`]) and sparse CSR ([`CsrMatrix`]),
-//!   never densified.
-//! * Initializations ([`Init`]): random, NNDSVD, NNDSVDa, NNDSVDar, custom.
+//! One engine runs every fit. Where things live:
+//!
+//! * [`data`]: the data as solvers see it, behind the [`Problem`]/[`Data`]
+//!   seam — dense, sparse CSR, weighted (a weight per entry, dense or
+//!   sparse; [`Lines`] give each row or column its own Gram), and, in the
+//!   `nmfkit-mpi` crate, distributed over MPI.
+//! * [`solver`]: one file per algorithm — multiplicative updates for every
+//!   β, scikit-learn's coordinate descent, accelerated HALS, ANLS by block
+//!   principal pivoting — each a half-step on any [`Data`].
+//! * `driver`: the one loop — update order, stopping rules (`tol = 0` runs
+//!   to `max_iter`), history, time limit, extrapolation, progress and
+//!   cancellation — for every model.
+//! * [`objective`]: the data term plus penalty [`Term`]s the driver
+//!   evaluates ([`loss`] holds the β-divergence, defined once).
+//! * [`Nmf`] (the `model` module): options and entry points — plain data,
+//!   weighted data ([`Nmf::fit_masked`], [`Nmf::fit_masked_sparse`],
+//!   [`Nmf::fit_weighted`]), data given as its transpose ([`Nmf::oriented`]).
+//! * [`weights`]: weights built one way from NaN entries, hole lists and
+//!   dense or sparse masks; imputation.
+//! * [`smooth`]: ESPM's smooth model X ≈ G·W·H — its MM updates are a
+//!   solver, its Laplacian and log terms objective terms.
+//! * [`init`], [`rank`] (many runs, consensus, rank selection),
+//!   [`metrics`], [`synth`] (generated data with known factors).
+//!
+//! Dense `f32`/`f64` ([`Mat`]) and sparse CSR ([`CsrMatrix`]) are never
+//! densified.
 //!
 //! ```
 //! use nmfkit::{synth, Nmf, SolverKind};

@@ -17,10 +17,12 @@ pub trait Term<T>: Sync {
     fn value(&self, f: &Factors<T>) -> f64;
 }
 
+/// D(X ‖ model(W, H)) of the factors.
+pub(crate) type DataTerm<'a, T> = Box<dyn Fn(&Factors<T>) -> f64 + Sync + 'a>;
+
 /// Data term and penalty terms of one fit.
 pub(crate) struct Objective<'a, T> {
-    /// D(X ‖ model(W, H)) of the factors.
-    pub data_term: Box<dyn Fn(&Factors<T>) -> f64 + Sync + 'a>,
+    pub data_term: DataTerm<'a, T>,
     pub terms: Vec<&'a dyn Term<T>>,
 }
 

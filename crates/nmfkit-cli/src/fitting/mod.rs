@@ -1,7 +1,7 @@
 //! Fitting a model and writing its folder: what `nmfkit fit` and `nmfkit
 //! demo` share. The standard model (plain or weighted data) is here, the
 //! smooth model in `smooth.rs`; both hand back the factors and the typed
-//! report, and [`write`] puts them into a staged folder.
+//! report, and [`write()`] puts them into a staged folder.
 
 mod smooth;
 

@@ -274,7 +274,7 @@ impl<'a, T: Scalar> SparseData<'a, T> {
 
     /// The compressed structure whose "rows" are the output columns of `side`,
     /// and the factor gathered from.
-    fn oriented<'s>(&'s self, side: Side) -> &'s CsrMatrix<T> {
+    fn oriented(&self, side: Side) -> &CsrMatrix<T> {
         match side {
             // Column j of Wᵀ X gathers rows i of column j of X.
             Side::H => &self.by_cols,
@@ -328,7 +328,7 @@ impl<T: Scalar> Data<T> for SparseData<'_, T> {
     }
     fn has_zero(&self) -> bool {
         let (n, m) = self.shape();
-        self.nnz() < n * m || self.by_rows.data.iter().any(|&v| v == T::ZERO)
+        self.nnz() < n * m || self.by_rows.data.contains(&T::ZERO)
     }
 
     fn cross(&self, side: Side, l: &Mat<T>, out: &mut Mat<T>, _par: Par) {

@@ -39,8 +39,6 @@ pub fn cross_validation_error(
     let (n, m) = (x.nrows, x.ncols);
     let mut rng = seeded(seed);
     let mut total = 0.0;
-    // Held-out fits are masked fits, which have their own loop.
-    let est = est.clone().extrapolate(false);
     for _ in 0..folds {
         let weights = Mat::from_fn(n, m, |_, _| {
             if rng.random::<f64>() < fraction {

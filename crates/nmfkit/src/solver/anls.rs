@@ -79,7 +79,7 @@ impl<T: Scalar, D: Data<T>> Solver<T, D> for AnlsBpp<T> {
 /// column-major) with the symmetric positive semi-definite k×k `g`.
 /// `warm` gives an initial passive set (entries > 0 of a previous solution).
 pub fn nnls_bpp(g: &[f64], k: usize, c: &[f64], warm: Option<&[bool]>) -> Vec<f64> {
-    let cols = if k == 0 { 0 } else { c.len() / k };
+    let cols = c.len().checked_div(k).unwrap_or(0);
     let mut passive: Vec<bool> = match warm {
         Some(w) => w.to_vec(),
         None => vec![false; k * cols],
@@ -163,7 +163,9 @@ fn solve_groups(
     // Deterministic order, then solve the groups in parallel.
     let mut groups: Vec<(&[bool], Vec<usize>)> = groups.into_iter().collect();
     groups.sort_by_key(|(_, js)| js[0]);
-    let solved: Vec<Vec<(usize, Vec<f64>, Vec<f64>)>> = groups
+    // Per group: (column, x_j, y_j) of each of its columns.
+    type Solved = Vec<(usize, Vec<f64>, Vec<f64>)>;
+    let solved: Vec<Solved> = groups
         .par_iter()
         .map(|(set, js)| {
             let f: Vec<usize> = (0..k).filter(|&i| set[i]).collect();
