@@ -4,7 +4,7 @@ use crate::convert::{by_dtype, dtype_of, fit_dict, mat_from, Source};
 use crate::errors::{interrupted, value_error};
 use crate::interrupt::{interruptible, stop_when};
 use crate::options::FitParams;
-use nmfkit::{FitOptions, Scalar};
+use nmfkit::{FitOptions, Mat, Nmf, NmfFit, Scalar};
 use numpy::Element;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -45,8 +45,20 @@ fn go<'py, T: Scalar + Element>(
         d.set_item("best_run", runs.best_run)?;
         return Ok(d);
     }
-    let (w0, h0) = (mat_from::<T>(w0)?, mat_from::<T>(h0)?);
-    let (fit, stop) = interruptible(py, |cancel| {
+    let starts = (mat_from::<T>(w0)?, mat_from::<T>(h0)?);
+    watched_fit(py, p, transposed, starts, |e, o| e.fit_with(input, o))
+}
+/// One fit of the problem as stored, from the given starts, with the GIL
+/// released and Ctrl-C watched; `fit` gets the estimator and options for
+/// the stored orientation. Returns W and H of X.
+pub fn watched_fit<'py, T: Scalar + Element>(
+    py: Python<'py>,
+    p: &FitParams,
+    transposed: bool,
+    (w0, h0): (Option<Mat<T>>, Option<Mat<T>>),
+    fit: impl FnOnce(&Nmf, FitOptions<'_, '_, T>) -> nmfkit::Result<NmfFit<T>> + Send,
+) -> PyResult<Bound<'py, PyDict>> {
+    let (res, stop) = interruptible(py, |cancel| {
         let mut cb = stop_when(cancel);
         let opts = FitOptions {
             w0: w0.as_ref(),
@@ -55,13 +67,12 @@ fn go<'py, T: Scalar + Element>(
             update_w: true,
             progress: Some(&mut cb),
         };
-        p.est
-            .oriented(transposed, opts, |e, o| e.fit_with(input, o))
+        p.est.oriented(transposed, opts, fit)
     })?;
     if stop {
         return Err(interrupted("fit"));
     }
-    fit_dict(py, &fit.map_err(value_error)?)
+    fit_dict(py, &res.map_err(value_error)?)
 }
 
 /// Fits X (a numpy array read in place, or a sparse tuple): W, H and the record.

@@ -4,12 +4,12 @@
 //! in X's layout (the Python side makes it so), and a transposed X is
 //! fitted as its transpose, like any other fit.
 
-use crate::convert::{by_dtype, dtype_of, fit_dict, mat_from, to_numpy, Source};
-use crate::errors::{interrupted, value_error};
-use crate::interrupt::{interruptible, stop_when};
+use crate::convert::{by_dtype, dtype_of, mat_from, to_numpy, Source};
+use crate::errors::value_error;
+use crate::fit::watched_fit;
 use crate::options::FitParams;
 use nmfkit::weights::{MaskSpec, Missing, Weighted};
-use nmfkit::{FitOptions, Matrix, Scalar};
+use nmfkit::{Matrix, Scalar};
 use numpy::{Element, PyArray1};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -59,23 +59,8 @@ fn fit_go<'py, T: Scalar + Element>(
         ));
     }
     let (wd, transposed) = weighted::<T>(x, mask, missing)?;
-    let (w0, h0) = (mat_from::<T>(w0)?, mat_from::<T>(h0)?);
-    let (fit, stop) = interruptible(py, |cancel| {
-        let mut cb = stop_when(cancel);
-        let opts = FitOptions {
-            w0: w0.as_ref(),
-            h0: h0.as_ref(),
-            update_h: p.update_h,
-            update_w: true,
-            progress: Some(&mut cb),
-        };
-        p.est
-            .oriented(transposed, opts, |e, o| e.fit_weighted(&wd, o))
-    })?;
-    if stop {
-        return Err(interrupted("fit"));
-    }
-    fit_dict(py, &fit.map_err(value_error)?)
+    let starts = (mat_from::<T>(w0)?, mat_from::<T>(h0)?);
+    watched_fit(py, p, transposed, starts, |e, o| e.fit_weighted(&wd, o))
 }
 
 /// A weighted fit: `mask` a weight per entry (0 = missing), `missing`

@@ -36,6 +36,7 @@
 //! assert!(fit.reconstruction_err / data.x.norm() < 1e-2);
 //! ```
 
+mod builder;
 pub mod data;
 mod driver;
 pub mod error;

@@ -10,6 +10,7 @@ mod weighted;
 pub(crate) use fit::{check_factor, on_pool};
 pub use fit::{inverse_transform, relative_error};
 
+use crate::builder::{setter, setter_some};
 use crate::data::CsrMatrix;
 use crate::driver::{Convergence, HistoryEntry, ProgressFn, StopReason, UpdateOrder};
 use crate::error::{invalid, NmfError, Result};
@@ -291,16 +292,6 @@ impl<T> Default for FitOptions<'_, '_, T> {
     }
 }
 
-macro_rules! setter {
-    ($(#[$m:meta])* $name:ident: $t:ty) => {
-        $(#[$m])*
-        pub fn $name(mut self, v: $t) -> Self {
-            self.$name = v;
-            self
-        }
-    };
-}
-
 impl Nmf {
     /// Default options for rank `k`.
     pub fn new(rank: usize) -> Self {
@@ -322,22 +313,10 @@ impl Nmf {
     setter!(regularization: Regularization);
     setter!(extrapolate: bool);
 
-    pub fn eval_every(mut self, n: usize) -> Self {
-        self.eval_every = Some(n);
-        self
-    }
-    pub fn factor_tol(mut self, t: f64) -> Self {
-        self.factor_tol = Some(t);
-        self
-    }
-    pub fn time_limit(mut self, d: Duration) -> Self {
-        self.time_limit = Some(d);
-        self
-    }
-    pub fn update_order(mut self, o: UpdateOrder) -> Self {
-        self.update_order = Some(o);
-        self
-    }
+    setter_some!(eval_every: usize);
+    setter_some!(factor_tol: f64);
+    setter_some!(time_limit: Duration);
+    setter_some!(update_order: UpdateOrder);
 
     /// Checks the options (not the data).
     pub fn validate(&self) -> Result<()> {

@@ -29,6 +29,7 @@ mod validate;
 
 pub use laplacian::{Grid, SIGMA};
 
+use crate::builder::{setter, setter_some};
 use crate::data::Side;
 use crate::driver::{self, HistoryEntry, LoopSettings, ProgressFn, Rule, StopReason};
 use crate::error::{invalid, Result};
@@ -190,15 +191,6 @@ pub struct SmoothOptions<'a, 'p> {
     pub progress: Option<&'a mut ProgressFn<'p>>,
 }
 
-macro_rules! setter {
-    ($name:ident: $t:ty) => {
-        pub fn $name(mut self, v: $t) -> Self {
-            self.$name = v;
-            self
-        }
-    };
-}
-
 impl SmoothNmf {
     pub fn new(rank: usize) -> Self {
         SmoothNmf {
@@ -218,14 +210,8 @@ impl SmoothNmf {
     setter!(init: Init);
     setter!(seed: u64);
     setter!(threads: usize);
-    pub fn time_limit(mut self, d: Duration) -> Self {
-        self.time_limit = Some(d);
-        self
-    }
-    pub fn factor_tol(mut self, t: f64) -> Self {
-        self.factor_tol = Some(t);
-        self
-    }
+    setter_some!(time_limit: Duration);
+    setter_some!(factor_tol: f64);
     pub fn image_shape(mut self, height: usize, width: usize) -> Self {
         self.image_shape = Some((height, width));
         self
