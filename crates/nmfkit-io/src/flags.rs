@@ -28,6 +28,18 @@ pub enum Switch {
     Off,
 }
 
+/// When the components are rescaled (`--balance`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BalanceFlag {
+    /// Every iteration for hals and anls, at the end for mu, never for cd.
+    Auto,
+    /// After every iteration.
+    Every,
+    /// Once, at the end.
+    End,
+    Off,
+}
+
 /// The initialization (`--init`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum InitFlag {
@@ -84,6 +96,10 @@ pub struct ModelFlags {
     /// data; the objective still never increases.
     #[arg(long, value_enum, default_value_t = Switch::Auto)]
     pub extrapolate: Switch,
+    /// Rescale each component (W's column up, H's row down; WH unchanged)
+    /// to equal norms, or to the scaling that minimizes the elastic net.
+    #[arg(long, value_enum, default_value_t = BalanceFlag::Auto)]
+    pub balance: BalanceFlag,
 }
 
 /// How the factors start.

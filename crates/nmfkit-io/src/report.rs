@@ -59,9 +59,15 @@ pub struct Params {
     pub l1_ratio: f64,
     pub shuffle: bool,
     pub extrapolate: bool,
+    #[serde(default = "auto")]
+    pub balance: String,
     pub threads: usize,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub smooth: Option<SmoothParams>,
+}
+
+fn auto() -> String {
+    "auto".into()
 }
 
 fn all_threads() -> usize {
@@ -90,6 +96,7 @@ impl Params {
             l1_ratio: r.l1_ratio,
             shuffle: est.shuffle,
             extrapolate: est.extrapolate,
+            balance: est.balance.name().into(),
             threads: if est.threads == 0 {
                 all_threads()
             } else {
@@ -119,6 +126,7 @@ impl Params {
             l1_ratio: 0.0,
             shuffle: false,
             extrapolate: false,
+            balance: "off".into(),
             threads: if est.threads == 0 {
                 all_threads()
             } else {
@@ -157,6 +165,7 @@ impl Params {
             .tol(self.tol)
             .shuffle(self.shuffle)
             .extrapolate(self.extrapolate)
+            .balance(nmfkit::Balance::parse(&self.balance)?)
             .regularization(Regularization {
                 alpha_w: self.alpha_w,
                 alpha_h: Some(self.alpha_h),

@@ -2,9 +2,9 @@
 //! one step after parsing and separate from it.
 
 use crate::error::Error;
-use crate::flags::{InitFlag, ModelFlags, SolverFlag, StartFlags, Switch};
+use crate::flags::{BalanceFlag, InitFlag, ModelFlags, SolverFlag, StartFlags, Switch};
 use crate::formats::read_dense;
-use nmfkit::{Init, Loss, Mat, Nmf, Regularization, SolverKind};
+use nmfkit::{Balance, Init, Loss, Mat, Nmf, Regularization, SolverKind};
 use std::time::Duration;
 
 impl From<SolverFlag> for SolverKind {
@@ -57,6 +57,12 @@ impl ModelFlags {
             .tol(self.tol)
             .threads(self.threads)
             .extrapolate(extrapolate)
+            .balance(match self.balance {
+                BalanceFlag::Auto => Balance::Auto,
+                BalanceFlag::Every => Balance::Every,
+                BalanceFlag::End => Balance::End,
+                BalanceFlag::Off => Balance::Off,
+            })
             .regularization(Regularization {
                 alpha_w: self.alpha_w,
                 alpha_h: self.alpha_h,

@@ -6,7 +6,7 @@
 use crate::errors::value_error;
 use nmfkit::rank::ClusterAxis;
 use nmfkit::smooth::{Simplex, SmoothNmf};
-use nmfkit::{Convergence, Init, Loss, Nmf, Regularization, SolverKind, UpdateOrder};
+use nmfkit::{Balance, Convergence, Init, Loss, Nmf, Regularization, SolverKind, UpdateOrder};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use std::time::Duration;
@@ -57,7 +57,7 @@ impl FitParams {
         *, n_components, beta = 2.0, solver = "cd", init = "auto", seed = 0, max_iter = 200,
         tol = 1e-4, shuffle = false, n_threads = 0, extrapolate = false, convergence = "sklearn",
         time_limit = None, eval_every = None, factor_tol = None, alpha_W = 0.0, alpha_H = 0.0,
-        l1_ratio = 0.0, update_H = true, n_runs = 1
+        l1_ratio = 0.0, update_H = true, n_runs = 1, balance = "auto"
     ))]
     #[allow(non_snake_case, clippy::too_many_arguments)]
     fn new(
@@ -80,6 +80,7 @@ impl FitParams {
         l1_ratio: f64,
         update_H: bool,
         n_runs: usize,
+        balance: &str,
     ) -> PyResult<Self> {
         let mut est = Nmf::new(n_components)
             .loss(Loss::from_beta(beta).map_err(value_error)?)
@@ -91,6 +92,7 @@ impl FitParams {
             .shuffle(shuffle)
             .threads(threads(n_threads)?)
             .extrapolate(extrapolate)
+            .balance(Balance::parse(balance).map_err(value_error)?)
             .convergence(self::convergence(convergence)?)
             .update_order(UpdateOrder::WThenH)
             .regularization(Regularization {

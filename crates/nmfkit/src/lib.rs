@@ -66,6 +66,7 @@ pub use error::{NmfError, Result};
 pub use init::Init;
 pub use loss::{beta_divergence, mm_exponent, reconstruction_error, Divergence, Loss};
 pub use matrix::{Mat, MatRef};
+pub use model::Balance;
 pub use model::{inverse_transform, relative_error, FitOptions, Input, Matrix, Nmf, NmfFit};
 pub use objective::Term;
 pub use regularization::Regularization;

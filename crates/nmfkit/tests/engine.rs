@@ -4,8 +4,8 @@
 
 use nmfkit::smooth::{Simplex, SmoothNmf};
 use nmfkit::{
-    synth, Convergence, CsrMatrix, FitOptions, Loss, Mat, Nmf, NmfFit, SolverKind, SparseWeights,
-    StopReason,
+    synth, Balance, Convergence, CsrMatrix, FitOptions, Loss, Mat, Nmf, NmfFit, Regularization,
+    SolverKind, SparseWeights, StopReason,
 };
 use std::time::Duration;
 
@@ -177,7 +177,13 @@ fn weighted_float32_agrees_with_float64() {
             .sqrt()
             / wh64.norm();
         assert!(diff < 1e-4, "{solver:?} {loss:?}: WH differs by {diff}");
-        assert!((a.objective - b.objective).abs() <= 1e-4 * a.objective);
+        let rel = (a.objective - b.objective).abs() / a.objective;
+        assert!(
+            rel <= 1e-4,
+            "{solver:?} {loss:?}: objective {} vs {} ({rel:e})",
+            a.objective,
+            b.objective
+        );
     }
 }
 
@@ -276,4 +282,75 @@ fn tol_zero_runs_to_max_iter_for_every_solver_and_model() {
         .fit(s.x.as_ref(), Some(s.g.as_ref()))
         .unwrap();
     assert_eq!((fit.n_iter, fit.stop), (15, StopReason::MaxIterations));
+}
+
+#[test]
+fn balancing_keeps_wh_and_never_raises_the_penalized_objective() {
+    let p = synth::low_rank::<f64>(60, 40, 5, 0.1, 7);
+    // A start with absurd scales: W's columns 1e6 too large, H's rows too small.
+    let s = synth::low_rank::<f64>(60, 40, 5, 0.0, 8);
+    let w0 = Mat::from_fn(60, 5, |i, t| s.w.get(i, t) * 1e6);
+    let h0 = Mat::from_fn(5, 40, |t, j| s.h.get(t, j) * 1e-6);
+    let both = Regularization {
+        alpha_w: 0.01,
+        alpha_h: None,
+        l1_ratio: 0.5,
+    };
+    let w_only = Regularization {
+        alpha_w: 0.01,
+        alpha_h: Some(0.0),
+        l1_ratio: 0.3,
+    };
+    for reg in [Regularization::default(), both, w_only] {
+        for solver in [
+            SolverKind::Hals,
+            SolverKind::AnlsBpp,
+            SolverKind::Mu,
+            SolverKind::Cd,
+        ] {
+            let est = Nmf::new(5).solver(solver).regularization(reg).tol(0.0);
+            let what = format!("{solver:?} {reg:?}");
+            // One iteration alike, then balanced: the same WH.
+            let off = est.clone().balance(Balance::Off).max_iter(1);
+            let every = est.clone().balance(Balance::Every).max_iter(1);
+            let (a, b) = (
+                off.fit_from(&p.x, &w0, &h0).unwrap(),
+                every.fit_from(&p.x, &w0, &h0).unwrap(),
+            );
+            let (wa, wb) = (a.reconstruct(), b.reconstruct());
+            let d = wa
+                .data
+                .iter()
+                .zip(&wb.data)
+                .map(|(u, v)| (u - v).abs())
+                .fold(0.0, f64::max);
+            assert!(d <= 1e-12 * wa.norm(), "{what}: WH moved by {d}");
+            assert!(b.objective <= a.objective * (1.0 + 1e-12), "{what}");
+            // Balanced every iteration, the objective never rises.
+            let fit = est
+                .clone()
+                .balance(Balance::Every)
+                .max_iter(60)
+                .fit_from(&p.x, &w0, &h0)
+                .unwrap();
+            for w in fit.history.windows(2) {
+                assert!(
+                    w[1].objective <= w[0].objective * (1.0 + 1e-12),
+                    "{what}: rose at {}",
+                    w[1].iter
+                );
+            }
+            // Without penalties, every component has equal norms in W and H.
+            if reg == Regularization::default() {
+                for t in 0..5 {
+                    let nw = (0..60).map(|i| fit.w.get(i, t).powi(2)).sum::<f64>().sqrt();
+                    let nh = (0..40).map(|j| fit.h.get(t, j).powi(2)).sum::<f64>().sqrt();
+                    assert!(
+                        (nw - nh).abs() <= 1e-9 * nw.max(nh),
+                        "{what}: component {t}: {nw} vs {nh}"
+                    );
+                }
+            }
+        }
+    }
 }

@@ -11,7 +11,7 @@ use crate::survey::{print_table, survey_into, SurveyJob};
 use clap::Args;
 use nmfkit::rank::ClusterAxis;
 use nmfkit::Mat;
-use nmfkit_io::flags::{InitFlag, ModelFlags, SolverFlag, StartFlags, Switch};
+use nmfkit_io::flags::{BalanceFlag, InitFlag, ModelFlags, SolverFlag, StartFlags, Switch};
 use nmfkit_io::folder::Staged;
 use nmfkit_io::formats::{Format, Matrix};
 use nmfkit_io::report::InputInfo;
@@ -64,6 +64,7 @@ fn model_flags(
         l1_ratio: 0.0,
         threads: 0,
         extrapolate: Switch::Auto,
+        balance: BalanceFlag::Auto,
     }
 }
 

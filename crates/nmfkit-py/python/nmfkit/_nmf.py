@@ -146,6 +146,12 @@ class NMF(*_Bases):
         for missing), and ``impute(X)`` fills them with W·H (dense X). With
         ``"unstored"`` and a scipy.sparse X, only the stored entries are
         observed and the others missing rather than zeros (ratings).
+    balance : {None, "every", "end", "off"}, default=None
+        Rescale every component (a column of W up, the row of H down, WH
+        unchanged) to equal norms, or to the scaling that minimizes the
+        elastic net: after every iteration, or once at the end. None keeps
+        scikit-learn's factors for ``cd`` and ``mu`` and balances ``hals`` and
+        ``anls`` after every iteration (their precision needs it).
     n_runs : int, default=1
         Fit this many times from random starts (seeds derived from
         ``random_state``; runs of small problems in parallel) and keep the fit
@@ -179,6 +185,7 @@ class NMF(*_Bases):
         n_runs=1,
         missing_values=None,
         extrapolate=False,
+        balance=None,
     ):
         self.n_components = n_components
         self.init = init
@@ -197,6 +204,7 @@ class NMF(*_Bases):
         self.n_runs = n_runs
         self.missing_values = missing_values
         self.extrapolate = extrapolate
+        self.balance = balance
 
     if _HAVE_SKLEARN:
 
@@ -413,6 +421,8 @@ class NMF(*_Bases):
             "l1_ratio": float(self.l1_ratio),
             "update_H": bool(update_H),
             "extrapolate": bool(self.extrapolate),
+            # scikit-learn's solvers keep scikit-learn's factors unless asked.
+            "balance": self.balance or ("off" if self.solver in ("cd", "mu") else "auto"),
         }
 
     def _fit_masked(self, masked, W=None, H=None, update_H=True):

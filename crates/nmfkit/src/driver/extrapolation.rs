@@ -42,6 +42,14 @@ pub(super) struct Outcome {
 }
 
 impl<T: Scalar> Extrapolation<T> {
+    /// The factors were rescaled by `apply` (their products unchanged):
+    /// rescale the kept iterates alike; `objective` is the new one.
+    pub fn rescale(&mut self, _s: &[f64], apply: impl Fn(&mut Factors<T>), objective: f64) {
+        apply(&mut self.accepted);
+        apply(&mut self.previous);
+        self.objective = objective;
+    }
+
     pub fn new(f: &Factors<T>, objective: f64) -> Self {
         Extrapolation {
             beta: BETA0,

@@ -6,10 +6,12 @@
 //! `tol` has one meaning everywhere: 0 runs to `max_iter` (or the time
 //! limit); otherwise the chosen rule ([`Convergence`]) stops the fit.
 
+mod balance;
 mod extrapolation;
 
 use crate::data::{sum_all, Problem, Side};
 use crate::objective::Objective;
+use crate::regularization::Penalties;
 use crate::scalar::Scalar;
 use crate::solver::{Factors, Solver, Want};
 use extrapolation::Extrapolation;
@@ -30,8 +32,11 @@ pub enum UpdateOrder {
 pub enum Convergence {
     /// scikit-learn's rule for `cd`, the objective rule for `mu` and `hals`.
     Auto,
-    /// Relative decrease of the objective (loss + penalties) between two
-    /// evaluations below `tol`.
+    /// The objective (divergence + penalties) has stopped falling: its
+    /// relative decrease over the last [`WINDOW`] iterations (at least one
+    /// evaluation), per evaluation in that span, is below `tol`. One small
+    /// step — a plateau of a few iterations, an extrapolated step redone
+    /// plainly — does not end the fit; an extrapolation redo never does.
     Objective,
     /// scikit-learn's own rules: for `cd`/`hals` the projected-gradient
     /// violation relative to the first iteration's; for `mu`, every 10
@@ -39,6 +44,9 @@ pub enum Convergence {
     /// error is sqrt(2·loss) without the penalties.
     Sklearn,
 }
+
+/// The iterations the objective rule looks back over.
+pub const WINDOW: usize = 10;
 
 /// Why the loop stopped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -117,6 +125,17 @@ pub(crate) struct LoopSettings {
     pub sides: Vec<Side>,
     /// Extrapolate the iterates (Ang & Gillis 2019); both factors.
     pub extrapolate: bool,
+    /// Balance the components after every iteration (`Every`) or once at
+    /// the end (`End`), for the elastic net given (see `balance.rs`).
+    pub balance: Balancing,
+}
+
+/// When the driver rescales the components.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Balancing {
+    Off,
+    End(Penalties),
+    Every(Penalties),
 }
 
 impl LoopSettings {
@@ -201,6 +220,24 @@ impl Record {
     fn last_iter(&self) -> Option<usize> {
         self.history.last().map(|h| h.iter)
     }
+
+    /// The objective rule on the latest record (see [`Convergence::Objective`]):
+    /// whether the average relative decrease per evaluation since the last
+    /// record at least [`WINDOW`] iterations back is below `tol`.
+    fn stalled(&self, tol: f64, eval_every: usize) -> bool {
+        let Some(last) = self.history.last() else {
+            return false;
+        };
+        if tol <= 0.0 || last.iter < WINDOW.max(eval_every) {
+            return false;
+        }
+        let cutoff = last.iter - WINDOW.max(eval_every);
+        let Some(old) = self.history.iter().rev().find(|h| h.iter <= cutoff) else {
+            return false;
+        };
+        let spanned = ((last.iter - old.iter) as f64 / eval_every as f64).max(1.0);
+        relative_decrease(old.objective, last.objective) < tol * spanned
+    }
 }
 
 /// An evaluation whose data term the next half-step measures.
@@ -241,7 +278,6 @@ pub(crate) fn run<T: Scalar, P: Problem + ?Sized>(
     let mut ext =
         (s.extrapolate && sides.len() == 2 && !lagged).then(|| Extrapolation::new(f, obj0));
     let mut pending: Option<Pending> = None;
-    let objective_rule = |rel: f64| s.tol > 0.0 && rel < s.tol;
 
     'iterations: for it in 1..=s.max_iter {
         n_iter = it;
@@ -270,8 +306,8 @@ pub(crate) fn run<T: Scalar, P: Problem + ?Sized>(
                     let div = info
                         .divergence_before
                         .expect("a solver that measures before a step reports it");
-                    let (_, rel) = rec.push_at(p.time_s, p.iter, div, p.penalties, None);
-                    if s.rule == Rule::Objective && objective_rule(rel) {
+                    rec.push_at(p.time_s, p.iter, div, p.penalties, None);
+                    if s.rule == Rule::Objective && rec.stalled(s.tol, s.eval_every) {
                         // Back to the iterate that was measured.
                         *f.get_mut(side) = saved;
                         solver.forget();
@@ -293,6 +329,21 @@ pub(crate) fn run<T: Scalar, P: Problem + ?Sized>(
                 "non-finite values appeared in the factors at iteration {it}"
             )));
         }
+        if let Balancing::Every(pen) = &s.balance {
+            let scale = balance::scales(x, f, pen);
+            balance::apply(f, &scale);
+            solver.rescaled(&scale);
+            if let Some(prev) = last_factors.as_mut() {
+                balance::apply(prev, &scale);
+            }
+            if let Some(e) = ext.as_mut() {
+                e.rescale(
+                    &scale,
+                    |g| balance::apply(g, &scale),
+                    objective_of(divergence.unwrap_or_else(|| (objective.data_term)(f)), f),
+                );
+            }
+        }
 
         if eval && lagged {
             pending = Some(Pending {
@@ -302,9 +353,9 @@ pub(crate) fn run<T: Scalar, P: Problem + ?Sized>(
             });
         } else if eval {
             let div = divergence.unwrap_or_else(|| (objective.data_term)(f));
-            let (_, rel) = rec.push(it, div, objective.penalties(x, f), violation);
+            rec.push(it, div, objective.penalties(x, f), violation);
             let converged = match s.rule {
-                Rule::Objective => !redone && objective_rule(rel),
+                Rule::Objective => !redone && rec.stalled(s.tol, s.eval_every),
                 Rule::SklearnError => {
                     let err = err_of(div);
                     let done = s.tol > 0.0 && it % 10 == 0 && (prev_err - err) / err_init < s.tol;
@@ -360,6 +411,15 @@ pub(crate) fn run<T: Scalar, P: Problem + ?Sized>(
             }
         }
     }
+    if let Balancing::End(pen) = &s.balance {
+        // WH is unchanged; the penalties can only fall.
+        let scale = balance::scales(x, f, pen);
+        balance::apply(f, &scale);
+        if let Some(last) = rec.history.last_mut().filter(|h| h.iter == n_iter) {
+            last.penalties = objective.penalties(x, f);
+            last.objective = last.divergence + last.penalties.iter().sum::<f64>();
+        }
+    }
     // The last iteration is always in the history.
     if rec.last_iter() != Some(n_iter) {
         let div = (objective.data_term)(f);
@@ -403,3 +463,6 @@ fn relative_change<T: Scalar, P: Problem + ?Sized>(
         0.0
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -2,9 +2,9 @@
 //! weighted, distributed) and a start, build the solver and the objective
 //! and hand them to the driver.
 
-use super::{FitOptions, Input, Nmf, NmfFit};
+use super::{Balance, FitOptions, Input, Nmf, NmfFit};
 use crate::data::{validate_data, Data, DenseData, SparseData};
-use crate::driver::{self, Convergence, LoopSettings, ProgressFn, Rule, UpdateOrder};
+use crate::driver::{self, Balancing, Convergence, LoopSettings, ProgressFn, Rule, UpdateOrder};
 use crate::error::{bad_entry, invalid, NmfError, Result};
 use crate::init::{initialize_oriented, Init};
 use crate::linalg::gemm;
@@ -227,6 +227,13 @@ impl Nmf {
             time_limit: self.time_limit,
             sides: LoopSettings::sides(order, update_w, update_h),
             extrapolate: self.extrapolate,
+            // A fixed factor is never rescaled.
+            balance: match (self.balance, self.solver) {
+                _ if !(update_w && update_h) => Balancing::Off,
+                (Balance::Off, _) | (Balance::Auto, SolverKind::Cd) => Balancing::Off,
+                (Balance::End, _) | (Balance::Auto, SolverKind::Mu) => Balancing::End(pen),
+                (Balance::Every, _) | (Balance::Auto, _) => Balancing::Every(pen),
+            },
         };
         let terms: Vec<&dyn Term<T>> = if pen.is_zero() {
             Vec::new()

@@ -201,6 +201,49 @@ pub struct Nmf {
     /// place): random starts are drawn in the user's order, so both layouts
     /// of the same data start alike.
     pub transposed_draws: bool,
+    /// Rescale each component (W's column up, H's row down) to equal norms,
+    /// or to the scaling that minimizes the elastic net: WH is unchanged.
+    pub balance: Balance,
+}
+
+/// When the components are rescaled (their product unchanged).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Balance {
+    /// After every iteration for `hals` and `anls` (whose precision needs
+    /// it), at the end for `mu` (whose iterates it would not change), and
+    /// never for `cd`, which reproduces scikit-learn's factors.
+    #[default]
+    Auto,
+    /// After every iteration and at the end.
+    Every,
+    /// Once, at the end of the fit.
+    End,
+    /// Never: the factors as the solver leaves them.
+    Off,
+}
+
+impl Balance {
+    pub fn parse(s: &str) -> Result<Balance> {
+        match s {
+            "auto" => Ok(Balance::Auto),
+            "every" | "on" => Ok(Balance::Every),
+            "end" => Ok(Balance::End),
+            "off" => Ok(Balance::Off),
+            _ => Err(invalid(
+                "balance",
+                format!("'{s}' is not one of auto, every, end, off"),
+            )),
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Balance::Auto => "auto",
+            Balance::Every => "every",
+            Balance::End => "end",
+            Balance::Off => "off",
+        }
+    }
 }
 
 impl Default for Nmf {
@@ -226,6 +269,7 @@ impl Default for Nmf {
             hals_sweeps: None,
             extrapolate: false,
             transposed_draws: false,
+            balance: Balance::Auto,
         }
     }
 }
@@ -312,6 +356,7 @@ impl Nmf {
     setter!(threads: usize);
     setter!(regularization: Regularization);
     setter!(extrapolate: bool);
+    setter!(balance: Balance);
 
     setter_some!(eval_every: usize);
     setter_some!(factor_tol: f64);

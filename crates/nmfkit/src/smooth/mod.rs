@@ -322,6 +322,8 @@ impl SmoothNmf {
             time_limit: self.time_limit,
             sides: vec![Side::H, Side::W],
             extrapolate: false,
+            // The simplex and the dictionary fix the scales.
+            balance: driver::Balancing::Off,
         };
         let mut f = Factors {
             wt: w.transpose(),

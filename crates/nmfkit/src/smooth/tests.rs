@@ -108,9 +108,11 @@ fn simplex_holds_after_every_iteration() {
 #[test]
 fn without_terms_or_dictionary_it_is_the_core_kl_multiplicative_update() {
     let x = synth::low_rank::<f64>(40, 30, 4, 0.05, 3).x;
+    // The smooth model keeps the solver's own scales: compare unbalanced.
     let core = crate::Nmf::new(4)
         .loss(crate::Loss::KullbackLeibler)
         .solver(crate::SolverKind::Mu)
+        .balance(crate::Balance::Off)
         .init(Init::Nndsvda)
         .max_iter(100)
         .tol(0.0)

@@ -81,6 +81,10 @@ impl<T: Scalar, D: Data<T>> Solver<T, D> for Hals<T> {
         self.grams = GramCache::new();
     }
 
+    fn rescaled(&mut self, s: &[f64]) {
+        self.grams.rescale(s);
+    }
+
     fn half_step(&mut self, x: &D, f: &mut Factors<T>, side: Side, want: Want) -> StepInfo {
         let (l, r) = f.split_mut(side);
         let k = r.nrows;

@@ -131,6 +131,11 @@ pub(crate) trait Solver<T: Scalar, P: ?Sized> {
     /// iterate): drop anything cached about them.
     fn forget(&mut self) {}
 
+    /// Component t was rescaled: W's column by `s[t]`, H's row by 1/`s[t]`.
+    fn rescaled(&mut self, _s: &[f64]) {
+        self.forget();
+    }
+
     /// Whether this solver reports the data term of the factors before a
     /// half-step (and never after one): the driver then takes its
     /// evaluations one half-step late.
@@ -171,6 +176,26 @@ impl<T: Scalar> GramCache<T> {
         slot.get_or_insert_with(|| gram_of(x, l)).clone()
     }
 
+    /// The Grams after component t's rescaling (W by s_t, H by 1/s_t):
+    /// G_W ← S·G_W·S and G_H ← S⁻¹·G_H·S⁻¹.
+    pub(crate) fn rescale(&mut self, s: &[f64]) {
+        let scale = |g: &mut Mat<T>, f: &dyn Fn(f64) -> f64| {
+            let k = g.nrows;
+            for q in 0..k {
+                for p in 0..k {
+                    let v = g.get(p, q).to_f64() * f(s[p]) * f(s[q]);
+                    g.set(p, q, T::from_f64(v));
+                }
+            }
+        };
+        if let Some(g) = self.w.as_mut() {
+            scale(g, &|v| v);
+        }
+        if let Some(g) = self.h.as_mut() {
+            scale(g, &|v| 1.0 / v);
+        }
+    }
+
     /// Records that `side` changed; returns its new Gram when asked for.
     pub(crate) fn after_update<P: Problem + ?Sized>(
         &mut self,
@@ -185,10 +210,13 @@ impl<T: Scalar> GramCache<T> {
     }
 }
 
-/// Below this share of ½ΣM∘X² the closed form's rounding (about 1e-16 of
-/// ½ΣM∘X²) would show in the loss's relative decrease; data that can sum
-/// its entries directly does so instead.
-const CLOSED_FORM_FLOOR: f64 = 1e-6;
+/// Below this share of ½ΣM∘X² the closed form's rounding (about machine
+/// epsilon of ½ΣM∘X², its products being computed in T) would show in the
+/// loss beyond 1e-5 of it; data that can sum its entries directly does so
+/// instead. 1e-6 for f64, 1.2e-2 for f32.
+fn closed_form_floor<T: Scalar>() -> f64 {
+    (1e5 * T::EPSILON.to_f64()).max(1e-6)
+}
 
 /// ½ΣM∘(X − WH)² after a Frobenius half-step that updated `r`, from the
 /// step's own products: `c` = cross product with the fixed factor, `grams`
@@ -212,7 +240,7 @@ pub(crate) fn frobenius_after_step<T: Scalar, D: Data<T>>(
     let cross = sum_all(x, inner(&c.data, &r.data));
     let sq = x.sq_norm();
     let loss = (0.5 * (sq - 2.0 * cross + quad)).max(0.0);
-    if x.exact_frobenius() && loss < CLOSED_FORM_FLOOR * 0.5 * sq {
+    if x.exact_frobenius() && loss < closed_form_floor::<T>() * 0.5 * sq {
         return None;
     }
     Some(loss)

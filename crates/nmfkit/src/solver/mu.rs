@@ -39,6 +39,10 @@ impl<T: Scalar, D: Data<T>> Solver<T, D> for MultiplicativeUpdate<T> {
         self.grams = GramCache::new();
     }
 
+    fn rescaled(&mut self, s: &[f64]) {
+        self.grams.rescale(s);
+    }
+
     fn half_step(&mut self, x: &D, f: &mut Factors<T>, side: Side, want: Want) -> StepInfo {
         let beta = self.beta;
         let eps = T::from_f64(EPS32);
