@@ -33,7 +33,7 @@ pub enum Convergence {
     /// scikit-learn's rule for `cd`, the objective rule for `mu` and `hals`.
     Auto,
     /// The objective (divergence + penalties) has stopped falling: its
-    /// relative decrease over the last [`WINDOW`] iterations (at least one
+    /// relative decrease over the last 10 iterations (at least one
     /// evaluation), per evaluation in that span, is below `tol`. One small
     /// step — a plateau of a few iterations, an extrapolated step redone
     /// plainly — does not end the fit; an extrapolation redo never does.
@@ -223,7 +223,7 @@ impl Record {
 
     /// The objective rule on the latest record (see [`Convergence::Objective`]):
     /// whether the average relative decrease per evaluation since the last
-    /// record at least [`WINDOW`] iterations back is below `tol`.
+    /// record at least `WINDOW` iterations back is below `tol`.
     fn stalled(&self, tol: f64, eval_every: usize) -> bool {
         let Some(last) = self.history.last() else {
             return false;
