@@ -18,6 +18,7 @@ fn solvers() -> Vec<(SolverKind, Loss)> {
         (SolverKind::Cd, Loss::Frobenius),
         (SolverKind::Hals, Loss::Frobenius),
         (SolverKind::AnlsBpp, Loss::Frobenius),
+        (SolverKind::KlCd, Loss::KullbackLeibler),
     ]
 }
 

@@ -81,6 +81,18 @@ impl<T: Scalar> Data<T> for DenseData<'_, T> {
         )
     }
 
+    fn visits_lines(&self) -> bool {
+        true
+    }
+
+    fn visit_lines<F>(&self, side: Side, out: &mut Mat<T>, visit: F) -> bool
+    where
+        F: Fn(usize, super::LineEntries<'_, T>, &mut [T]) + Sync,
+    {
+        super::visit_dense_lines(self.x, side, out, visit);
+        true
+    }
+
     fn first_bad_entry(&self) -> Option<(usize, usize, T)> {
         first_bad(self.x.nrows, self.x.data)
     }

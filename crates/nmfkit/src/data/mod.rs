@@ -19,6 +19,7 @@ use faer::Par;
 
 pub use dense::DenseData;
 pub use lines::{LineGrams, LineSums, Lines};
+
 pub use sparse::{CsrMatrix, SparseData};
 pub use weighted::DenseWeighted;
 pub use weighted_sparse::{SparseWeighted, SparseWeights};
@@ -100,6 +101,24 @@ pub trait Data<T: Scalar>: Problem {
         tiles::cross(None, side, wt, h, |_, y| psi(y), out);
     }
 
+    /// Calls `visit(j, entries, r_j)` for every line j that `side` updates
+    /// (a column of X for H, a row for W), in parallel, with the line's
+    /// entries of M∘X and the line's column r_j of `out` (k × lines) to
+    /// update — for solvers that work entry by entry (the KL coordinate
+    /// descent). Returns false when the data cannot be visited this way
+    /// (distributed data): such solvers refuse it.
+    fn visit_lines<F>(&self, _side: Side, _out: &mut Mat<T>, _visit: F) -> bool
+    where
+        F: Fn(usize, LineEntries<'_, T>, &mut [T]) + Sync,
+    {
+        false
+    }
+
+    /// Whether [`Data::visit_lines`] works on this data.
+    fn visits_lines(&self) -> bool {
+        false
+    }
+
     /// The weights of the lines that `side` updates (rows of X for W,
     /// columns for H) when they are not all 1: see [`Lines`].
     fn lines(&self, _side: Side) -> Option<&Lines<T>> {
@@ -130,6 +149,64 @@ pub trait Data<T: Scalar>: Problem {
     /// The whole matrix, when it is stored dense (and unweighted).
     fn dense_matrix(&self) -> Option<MatRef<'_, T>> {
         None
+    }
+}
+
+/// One line's entries of M∘X ([`Data::visit_lines`]).
+#[derive(Clone, Copy, Debug)]
+pub enum LineEntries<'a, T> {
+    /// Every entry: the i-th value is entry i of the line.
+    Dense(&'a [T]),
+    /// The stored entries: indices into the line and their values.
+    Sparse { idx: &'a [u32], val: &'a [T] },
+}
+
+impl<T: Scalar> LineEntries<'_, T> {
+    /// (index, value) of every entry whose value is not zero.
+    pub fn nonzero(&self) -> impl Iterator<Item = (usize, T)> + '_ {
+        let (dense, sparse) = match self {
+            LineEntries::Dense(v) => (Some(v.iter().enumerate()), None),
+            LineEntries::Sparse { idx, val } => (None, Some(idx.iter().zip(val.iter()))),
+        };
+        dense
+            .into_iter()
+            .flatten()
+            .map(|(i, &v)| (i, v))
+            .chain(sparse.into_iter().flatten().map(|(&i, &v)| (i as usize, v)))
+            .filter(|&(_, v)| v != T::ZERO)
+    }
+}
+
+/// Dense lines: columns of a column-major matrix for side H, its rows
+/// (gathered into a buffer per task) for side W.
+pub(crate) fn visit_dense_lines<T: Scalar, F>(
+    x: MatRef<'_, T>,
+    side: Side,
+    out: &mut Mat<T>,
+    visit: F,
+) where
+    F: Fn(usize, LineEntries<'_, T>, &mut [T]) + Sync,
+{
+    use rayon::prelude::*;
+    let k = out.nrows;
+    let n = x.nrows;
+    match side {
+        Side::H => out
+            .data
+            .par_chunks_mut(k.max(1))
+            .enumerate()
+            .with_min_len(8)
+            .for_each(|(j, r)| visit(j, LineEntries::Dense(x.col(j)), r)),
+        Side::W => out
+            .data
+            .par_chunks_mut(k.max(1))
+            .enumerate()
+            .with_min_len(8)
+            .for_each_init(Vec::new, |buf: &mut Vec<T>, (i, r)| {
+                buf.clear();
+                buf.extend((0..x.ncols).map(|j| x.data[i + j * n]));
+                visit(i, LineEntries::Dense(buf), r)
+            }),
     }
 }
 

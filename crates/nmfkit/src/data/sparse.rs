@@ -367,6 +367,27 @@ impl<T: Scalar> Data<T> for SparseData<'_, T> {
         })
     }
 
+    fn visits_lines(&self) -> bool {
+        true
+    }
+
+    fn visit_lines<F>(&self, side: Side, out: &mut Mat<T>, visit: F) -> bool
+    where
+        F: Fn(usize, super::LineEntries<'_, T>, &mut [T]) + Sync,
+    {
+        let a = self.oriented(side);
+        let k = out.nrows;
+        out.data
+            .par_chunks_mut(k.max(1))
+            .enumerate()
+            .with_min_len(16)
+            .for_each(|(j, r)| {
+                let (idx, val) = a.row(j);
+                visit(j, super::LineEntries::Sparse { idx, val }, r)
+            });
+        true
+    }
+
     fn first_bad_entry(&self) -> Option<(usize, usize, T)> {
         let x = &*self.by_rows;
         let p = x

@@ -203,6 +203,18 @@ impl<T: Scalar> Data<T> for DenseWeighted<'_, T> {
         tiles::cross(Some(self.weights), side, wt, h, g, out);
     }
 
+    fn visits_lines(&self) -> bool {
+        true
+    }
+
+    fn visit_lines<F>(&self, side: Side, out: &mut Mat<T>, visit: F) -> bool
+    where
+        F: Fn(usize, super::LineEntries<'_, T>, &mut [T]) + Sync,
+    {
+        super::visit_dense_lines(self.mx(), side, out, visit);
+        true
+    }
+
     fn lines(&self, side: Side) -> Option<&Lines<T>> {
         match side {
             Side::W => self.rows.as_ref(),

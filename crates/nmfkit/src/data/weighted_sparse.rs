@@ -264,6 +264,17 @@ impl<T: Scalar> Data<T> for SparseWeighted<T> {
         }
     }
 
+    fn visits_lines(&self) -> bool {
+        true
+    }
+
+    fn visit_lines<F>(&self, side: Side, out: &mut Mat<T>, visit: F) -> bool
+    where
+        F: Fn(usize, super::LineEntries<'_, T>, &mut [T]) + Sync,
+    {
+        self.mx.visit_lines(side, out, visit)
+    }
+
     fn lines(&self, side: Side) -> Option<&Lines<T>> {
         match side {
             Side::W => self.row_lines.as_ref(),

@@ -306,7 +306,8 @@ pub(crate) fn run<T: Scalar, P: Problem + ?Sized>(
                     let div = info
                         .divergence_before
                         .expect("a solver that measures before a step reports it");
-                    rec.push_at(p.time_s, p.iter, div, p.penalties, None);
+                    let (obj, _) = rec.push_at(p.time_s, p.iter, div, p.penalties, None);
+                    solver.observe(p.iter, obj);
                     if s.rule == Rule::Objective && rec.stalled(s.tol, s.eval_every) {
                         // Back to the iterate that was measured.
                         *f.get_mut(side) = saved;
@@ -353,7 +354,8 @@ pub(crate) fn run<T: Scalar, P: Problem + ?Sized>(
             });
         } else if eval {
             let div = divergence.unwrap_or_else(|| (objective.data_term)(f));
-            rec.push(it, div, objective.penalties(x, f), violation);
+            let (obj, _) = rec.push(it, div, objective.penalties(x, f), violation);
+            solver.observe(it, obj);
             let converged = match s.rule {
                 Rule::Objective => !redone && rec.stalled(s.tol, s.eval_every),
                 Rule::SklearnError => {

@@ -13,7 +13,8 @@ use crate::objective::{Objective, Term};
 use crate::rng::seeded;
 use crate::scalar::Scalar;
 use crate::solver::{
-    AnlsBpp, CoordinateDescent, Factors, Hals, MultiplicativeUpdate, Solver, SolverKind,
+    AnlsBpp, AutoFrobenius, CoordinateDescent, Factors, Hals, KlCoordinateDescent,
+    MultiplicativeUpdate, Solver, SolverKind,
 };
 use faer::Par;
 use std::time::{Duration, Instant};
@@ -187,24 +188,41 @@ impl Nmf {
         let (n, m) = x.shape();
         let beta = self.loss.beta();
         let pen = self.regularization.penalties(n, m);
-        let mut solver: Box<dyn Solver<T, D>> = match self.solver {
+        let both = update_w && update_h;
+        let plan = self.plan((n, m), x.nnz(), x.is_sparse(), x.visits_lines(), both);
+        let kind = plan.kind;
+        let hals = || Hals::new(pen, self.hals_alpha, self.hals_delta, self.hals_sweeps);
+        let mut solver: Box<dyn Solver<T, D>> = match kind {
+            SolverKind::Hals if plan.combined => Box::new(AutoFrobenius::new(
+                AnlsBpp::new(pen),
+                hals(),
+                plan.cost,
+                plan.warm,
+            )),
             SolverKind::Mu => Box::new(MultiplicativeUpdate::new(beta, pen)),
             SolverKind::Cd => Box::new(CoordinateDescent::new(
                 pen,
                 self.shuffle.then(|| seeded(self.seed)),
             )),
-            SolverKind::Hals => Box::new(Hals::new(
-                pen,
-                self.hals_alpha,
-                self.hals_delta,
-                self.hals_sweeps,
-            )),
+            SolverKind::Hals => Box::new(hals()),
             SolverKind::AnlsBpp => Box::new(AnlsBpp::new(pen)),
+            SolverKind::KlCd => {
+                if !x.visits_lines() {
+                    return Err(NmfError::Unsupported {
+                        solver: "ccd",
+                        what: "data it cannot read line by line (distributed data)".into(),
+                    });
+                }
+                Box::new(KlCoordinateDescent::new(pen, 1))
+            }
+            SolverKind::Auto => unreachable!("the plan names a solver"),
         };
-        let rule = match (self.convergence, self.solver) {
+        let rule = match (self.convergence, kind) {
+            // Its switches make a gradient ratio meaningless.
+            _ if self.solver == SolverKind::Auto => Rule::Objective,
             (Convergence::Objective, _)
             | (Convergence::Auto, SolverKind::Mu | SolverKind::Hals)
-            | (_, SolverKind::AnlsBpp) => Rule::Objective,
+            | (_, SolverKind::AnlsBpp | SolverKind::KlCd | SolverKind::Auto) => Rule::Objective,
             (Convergence::Sklearn, SolverKind::Mu) => Rule::SklearnError,
             (Convergence::Sklearn | Convergence::Auto, _) => Rule::SklearnViolation,
         };
@@ -214,10 +232,7 @@ impl Nmf {
             (_, None) if beta == 2.0 => 1,
             (_, None) => 10,
         };
-        let order = self.update_order.unwrap_or(match self.solver {
-            SolverKind::Mu => UpdateOrder::HThenW,
-            _ => UpdateOrder::WThenH,
-        });
+        let order = self.order();
         let settings = LoopSettings {
             max_iter: self.max_iter,
             tol: self.tol,
@@ -226,9 +241,9 @@ impl Nmf {
             factor_tol: self.factor_tol,
             time_limit: self.time_limit,
             sides: LoopSettings::sides(order, update_w, update_h),
-            extrapolate: self.extrapolate,
+            extrapolate: plan.extrapolate,
             // A fixed factor is never rescaled.
-            balance: match (self.balance, self.solver) {
+            balance: match (self.balance, kind) {
                 _ if !(update_w && update_h) => Balancing::Off,
                 (Balance::Off, _) | (Balance::Auto, SolverKind::Cd) => Balancing::Off,
                 (Balance::End, _) | (Balance::Auto, SolverKind::Mu) => Balancing::End(pen),
@@ -270,6 +285,11 @@ impl Nmf {
             init: None,
             init_time: Duration::ZERO,
             fit_time,
+            notes: if plan.reason.is_empty() {
+                Vec::new()
+            } else {
+                std::iter::once(plan.reason).chain(solver.notes()).collect()
+            },
         })
     }
 
@@ -287,6 +307,9 @@ impl Nmf {
         // √(mean/k) for mu (the observed mean for weighted data), zeros else.
         let fill = match self.solver {
             SolverKind::Mu => T::from_f64((x.sum() / x.weight_sum() / k as f64).sqrt()),
+            SolverKind::Auto if self.order() == UpdateOrder::HThenW => {
+                T::from_f64((x.sum() / x.weight_sum() / k as f64).sqrt())
+            }
             _ => T::ZERO,
         };
         match (opts.update_w, opts.update_h, opts.w0, opts.h0) {

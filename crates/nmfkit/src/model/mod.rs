@@ -3,6 +3,7 @@
 //! (weighted and missing entries) and `oriented.rs` (data given as its
 //! transpose); all of them run the one engine of `fit.rs`.
 
+mod auto;
 mod fit;
 mod oriented;
 mod weighted;
@@ -298,6 +299,8 @@ pub struct NmfFit<T> {
     pub init: Option<Init>,
     pub init_time: Duration,
     pub fit_time: Duration,
+    /// What ran and why (`solver = auto`; empty for a named solver).
+    pub notes: Vec<String>,
 }
 
 impl<T: Scalar> NmfFit<T> {
@@ -392,7 +395,10 @@ impl Nmf {
             ));
         }
         self.regularization.validate()?;
-        if self.extrapolate && (self.loss != Loss::Frobenius || self.solver != SolverKind::Hals) {
+        if self.extrapolate
+            && (self.loss != Loss::Frobenius
+                || !matches!(self.solver, SolverKind::Hals | SolverKind::Auto))
+        {
             // MU could never revive the entries a push sets to zero, and
             // ANLS measured slower with it (bench/run.sh: its exact steps
             // leave the accepted, extrapolated factor far from optimal).
@@ -404,10 +410,15 @@ impl Nmf {
                 ),
             });
         }
-        if self.solver != SolverKind::Mu && self.loss != Loss::Frobenius {
+        if !self.solver.handles(self.loss.beta()) {
+            let alt = if self.loss == Loss::KullbackLeibler {
+                "use solver mu or ccd"
+            } else {
+                "use solver mu"
+            };
             return Err(NmfError::Unsupported {
                 solver: self.solver.name(),
-                what: format!("the {} loss (use solver mu)", self.loss.name()),
+                what: format!("the {} loss ({alt})", self.loss.name()),
             });
         }
         Ok(())

@@ -14,9 +14,17 @@ use crate::solver::SolverKind;
 impl Nmf {
     /// The order of the half-steps this estimator uses.
     pub fn order(&self) -> UpdateOrder {
-        self.update_order.unwrap_or(match self.solver {
-            SolverKind::Mu => UpdateOrder::HThenW,
-            _ => UpdateOrder::WThenH,
+        let mu = match self.solver {
+            SolverKind::Auto => !matches!(
+                self.loss,
+                crate::loss::Loss::Frobenius | crate::loss::Loss::KullbackLeibler
+            ),
+            s => s == SolverKind::Mu,
+        };
+        self.update_order.unwrap_or(if mu {
+            UpdateOrder::HThenW
+        } else {
+            UpdateOrder::WThenH
         })
     }
 

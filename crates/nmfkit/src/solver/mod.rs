@@ -3,15 +3,19 @@
 //! products; the driver (`crate::driver`) owns the loop around it.
 
 mod anls;
+mod auto;
 mod cd;
 mod hals;
+mod kl_cd;
 mod mu;
 mod sweep;
 
 pub use anls::nnls_bpp;
 pub(crate) use anls::AnlsBpp;
+pub(crate) use auto::{flops_per_iteration, AutoFrobenius, STRETCH, WARM};
 pub(crate) use cd::CoordinateDescent;
 pub(crate) use hals::Hals;
+pub(crate) use kl_cd::KlCoordinateDescent;
 pub(crate) use mu::MultiplicativeUpdate;
 
 use crate::data::{gram_of, sum_all, Data, LineGrams, Problem, Side};
@@ -32,6 +36,14 @@ pub enum SolverKind {
     /// Alternating NNLS by block principal pivoting (Kim & Park 2011),
     /// Frobenius only: every half-step is solved exactly.
     AnlsBpp,
+    /// Cyclic coordinate descent with a Newton step per coordinate (Hsieh
+    /// & Dhillon 2011), for the KL divergence.
+    KlCd,
+    /// Chosen from the loss, the data and the progress of the fit: for
+    /// Frobenius, ANLS then accelerated HALS with extrapolation, switching
+    /// between them by their progress per flop; `ccd` for KL; `mu` for
+    /// every other β. The fit's `notes` say what ran and why.
+    Auto,
 }
 
 impl SolverKind {
@@ -41,10 +53,12 @@ impl SolverKind {
             "cd" => SolverKind::Cd,
             "hals" => SolverKind::Hals,
             "anls" | "anls-bpp" | "anls_bpp" => SolverKind::AnlsBpp,
+            "ccd" | "kl-cd" | "kl_cd" => SolverKind::KlCd,
+            "auto" => SolverKind::Auto,
             _ => {
                 return Err(invalid(
                     "solver",
-                    format!("'{s}' is not one of mu, cd, hals, anls"),
+                    format!("'{s}' is not one of auto, mu, cd, hals, anls, ccd"),
                 ))
             }
         })
@@ -56,6 +70,27 @@ impl SolverKind {
             SolverKind::Cd => "cd",
             SolverKind::Hals => "hals",
             SolverKind::AnlsBpp => "anls",
+            SolverKind::KlCd => "ccd",
+            SolverKind::Auto => "auto",
+        }
+    }
+
+    /// Every solver (for listings and tests).
+    pub const ALL: [SolverKind; 6] = [
+        SolverKind::Auto,
+        SolverKind::Mu,
+        SolverKind::Cd,
+        SolverKind::Hals,
+        SolverKind::AnlsBpp,
+        SolverKind::KlCd,
+    ];
+
+    /// Whether it minimizes the loss with this β.
+    pub fn handles(&self, beta: f64) -> bool {
+        match self {
+            SolverKind::Mu | SolverKind::Auto => true,
+            SolverKind::KlCd => beta == 1.0,
+            _ => beta == 2.0,
         }
     }
 }
@@ -141,6 +176,15 @@ pub(crate) trait Solver<T: Scalar, P: ?Sized> {
     /// evaluations one half-step late.
     fn measures_before(&self) -> bool {
         false
+    }
+
+    /// The driver evaluated the objective after iteration `iter`: solvers
+    /// that adapt to their progress (`auto`) decide here.
+    fn observe(&mut self, _iter: usize, _objective: f64) {}
+
+    /// What the solver chose and why, for the report.
+    fn notes(&self) -> Vec<String> {
+        Vec::new()
     }
 }
 
