@@ -172,9 +172,10 @@ impl SmoothFlags {
                 model.loss.as_deref().unwrap_or_default()
             )));
         }
-        if let Some(solver) = model.solver {
+        if model.solver != nmfkit_io::flags::SolverFlag::Auto {
             return Err(Error::usage(format!(
-                "the smooth model has its own solver (multiplicative MM updates); --solver {solver:?} does not apply"
+                "the smooth model has its own solver (multiplicative MM updates); --solver {:?} does not apply",
+                model.solver
             )));
         }
         if model.alpha_w != 0.0 || model.alpha_h.is_some() || model.l1_ratio != 0.0 {

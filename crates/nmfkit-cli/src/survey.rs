@@ -7,6 +7,7 @@ use nmfkit::rank::{
     randomized_dense, randomized_sparse, suggested_rank, ClusterAxis, RankResult, RankStats,
     SurveyOptions,
 };
+use nmfkit::SolverKind;
 use nmfkit::{Mat, Nmf};
 use nmfkit_io::flags::ModelFlags;
 use nmfkit_io::folder::Staged;
@@ -213,7 +214,19 @@ pub fn survey_into(
             job.cv_fraction
         )));
     }
-    let est = job.model.estimator(ranks[0])?;
+    let mut est = job.model.estimator(ranks[0])?;
+    if est.solver == SolverKind::Auto {
+        // Consensus measures need runs that keep their random starts'
+        // variety; auto's exact first iterations pull them to one solution.
+        let frobenius = est.loss == nmfkit::Loss::Frobenius;
+        est = est
+            .solver(if frobenius {
+                SolverKind::Hals
+            } else {
+                SolverKind::Mu
+            })
+            .extrapolate(frobenius);
+    }
     let x = job.x;
     let (n, m) = x.shape();
     let items = if job.axis == ClusterAxis::Rows { n } else { m };

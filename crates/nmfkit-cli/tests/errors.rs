@@ -84,6 +84,16 @@ fn bad_inputs_exit_2_with_a_clear_message_and_no_output() {
             "does not support",
         ),
         (dir.join("good.npy"), vec!["--loss", "banana"], "banana"),
+        (
+            dir.join("good.npy"),
+            vec!["--solver", "ccd"],
+            "use solver auto, hals, anls, cd or mu",
+        ),
+        (
+            dir.join("good.npy"),
+            vec!["--extrapolate", "off"],
+            "auto decides extrapolation",
+        ),
     ];
     for (i, (input, extra, needle)) in cases.iter().enumerate() {
         let out_dir = dir.join(format!("out{i}"));

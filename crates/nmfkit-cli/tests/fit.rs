@@ -48,6 +48,10 @@ fn gen_fit_transform_eval_plot_round() {
         );
     }
     assert!(report["result"]["relative_error"].as_f64().unwrap() < 0.02);
+    // The default solver is auto, and the report says what it ran and why.
+    assert_eq!(report["params"]["solver"], "auto");
+    let notes = report["result"]["solver_notes"].as_array().unwrap();
+    assert!(notes[0].as_str().unwrap().contains("anls"), "{notes:?}");
     assert_eq!(
         json_file(&dir.join("m/report.json"))["result"],
         report["result"]

@@ -10,6 +10,9 @@ use std::path::PathBuf;
 /// The solver (`--solver`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum SolverFlag {
+    /// Chosen from the loss, the data and the fit's progress (ANLS then
+    /// accelerated HALS for Frobenius, ccd for KL, mu otherwise).
+    Auto,
     /// Multiplicative updates (every loss).
     Mu,
     /// scikit-learn's coordinate descent (Frobenius).
@@ -18,6 +21,8 @@ pub enum SolverFlag {
     Hals,
     /// Alternating NNLS by block principal pivoting (Frobenius).
     Anls,
+    /// Coordinate descent with Newton steps (KL).
+    Ccd,
 }
 
 /// A switch whose default depends on the rest (`--extrapolate`).
@@ -59,9 +64,9 @@ pub struct ModelFlags {
     /// frobenius (default), kl, is, or any β value.
     #[arg(long)]
     pub loss: Option<String>,
-    /// The solver (default: hals for the Frobenius loss, mu otherwise).
-    #[arg(long, value_enum)]
-    pub solver: Option<SolverFlag>,
+    /// The solver; auto (the default) says in the report what it ran and why.
+    #[arg(long, value_enum, default_value_t = SolverFlag::Auto)]
+    pub solver: SolverFlag,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     #[arg(long, default_value_t = 200)]
@@ -92,7 +97,7 @@ pub struct ModelFlags {
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
     /// Extrapolate the iterates (Ang & Gillis 2019): auto is on for hals
-    /// with the Frobenius loss. Much faster on slowly converging (sparse)
+    /// with the Frobenius loss; solver auto decides it itself. Much faster on slowly converging (sparse)
     /// data; the objective still never increases.
     #[arg(long, value_enum, default_value_t = Switch::Auto)]
     pub extrapolate: Switch,

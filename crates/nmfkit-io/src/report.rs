@@ -233,6 +233,9 @@ pub struct FitResult {
     /// The smooth model's scaling of X (1 without `normalize`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub norm_factor: Option<f64>,
+    /// What `solver = auto` ran and why, switches included.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub solver_notes: Vec<String>,
 }
 
 impl FitResult {
@@ -249,6 +252,7 @@ impl FitResult {
             relative_error,
             init_used: fit.init.map(|i| i.name().into()),
             norm_factor: None,
+            solver_notes: fit.notes.clone(),
         }
     }
 
@@ -265,6 +269,7 @@ impl FitResult {
             relative_error: Some(relative_error),
             init_used: None,
             norm_factor: Some(fit.norm_factor),
+            solver_notes: Vec::new(),
         }
     }
 }

@@ -14,6 +14,8 @@ impl From<SolverFlag> for SolverKind {
             SolverFlag::Cd => SolverKind::Cd,
             SolverFlag::Hals => SolverKind::Hals,
             SolverFlag::Anls => SolverKind::AnlsBpp,
+            SolverFlag::Ccd => SolverKind::KlCd,
+            SolverFlag::Auto => SolverKind::Auto,
         }
     }
 }
@@ -39,15 +41,15 @@ impl ModelFlags {
     /// The estimator at rank `rank` with these options.
     pub fn estimator(&self, rank: usize) -> Result<Nmf, Error> {
         let loss = self.loss()?;
-        let solver = match self.solver {
-            Some(s) => s.into(),
-            None if loss == Loss::Frobenius => SolverKind::Hals,
-            None => SolverKind::Mu,
-        };
-        let extrapolate = match self.extrapolate {
-            Switch::Auto => solver == SolverKind::Hals && loss == Loss::Frobenius,
-            Switch::On => true,
-            Switch::Off => false,
+        let solver: SolverKind = self.solver.into();
+        let extrapolate = match (self.extrapolate, solver) {
+            (Switch::Auto, SolverKind::Auto) => false,
+            (Switch::Auto, _) => solver == SolverKind::Hals && loss == Loss::Frobenius,
+            (_, SolverKind::Auto) => return Err(Error::usage(
+                "--solver auto decides extrapolation itself; name a solver to set --extrapolate",
+            )),
+            (Switch::On, _) => true,
+            (Switch::Off, _) => false,
         };
         let mut est = Nmf::new(rank)
             .loss(loss)

@@ -177,6 +177,7 @@ pub fn fit_dict<'py, T: Scalar + Element>(
     d.set_item("H", to_numpy(py, &fit.h)?)?;
     d.set_item("n_iter", fit.n_iter)?;
     d.set_item("stop_reason", fit.stop.name())?;
+    d.set_item("solver_notes", fit.notes.clone())?;
     d.set_item("converged", fit.converged())?;
     d.set_item("divergence", fit.divergence)?;
     d.set_item("objective", fit.objective)?;

@@ -295,3 +295,24 @@ def test_options_are_typed_and_unknown_ones_are_named():
     assert nmfkit.NMF(2, n_threads=-1, max_iter=5).fit(X).components_.shape == (2, 10)
     with pytest.raises(TypeError):
         nmfkit.NMF(2, bogus=1)
+
+
+def test_auto_and_ccd_solvers():
+    X = data(60, 40, k=4)
+    # auto: at least as low as scikit-learn's cd at its defaults, and it says why.
+    sk = SkNMF(4, random_state=0, max_iter=400).fit(X)
+    auto = nmfkit.NMF(4, solver="auto", random_state=0, max_iter=400).fit(X)
+    assert auto.reconstruction_err_ <= sk.reconstruction_err_ * (1 + 1e-3)
+    assert auto.solver_notes_ and "anls" in auto.solver_notes_[0]
+    assert nmfkit.NMF(4).fit(X).solver_notes_ == []  # named solvers: nothing chosen
+    # ccd: the KL solver; it reaches scikit-learn mu's 200-iteration loss.
+    Xp = data(60, 40, k=4, positive=True)
+    mu = SkNMF(4, solver="mu", beta_loss="kullback-leibler", max_iter=200, tol=0, random_state=0, init="nndsvda").fit(Xp)
+    ccd = nmfkit.NMF(4, solver="ccd", beta_loss="kullback-leibler", max_iter=100, tol=0, random_state=0, init="nndsvda").fit(Xp)
+    assert ccd.reconstruction_err_ <= mu.reconstruction_err_ * (1 + 1e-6)
+    ccd_auto = nmfkit.NMF(4, solver="auto", beta_loss=1, max_iter=20, tol=0, random_state=0, init="nndsvda").fit(Xp)
+    assert "ccd" in ccd_auto.solver_notes_[0]
+    with pytest.raises(ValueError, match="ccd"):
+        nmfkit.NMF(4, solver="ccd").fit(X)
+    with pytest.raises(ValueError, match="Invalid solver"):
+        nmfkit.NMF(4, solver="newton").fit(X)

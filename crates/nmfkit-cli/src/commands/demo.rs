@@ -52,7 +52,7 @@ fn model_flags(
 ) -> ModelFlags {
     ModelFlags {
         loss: loss.map(String::from),
-        solver: Some(solver),
+        solver,
         seed,
         max_iter,
         tol,
@@ -116,8 +116,8 @@ pub fn run(a: DemoArgs) -> Result<(), Error> {
             1e-7,
         ),
         // Photon counts: the Poisson (KL) loss.
-        Kind::Spectra => (3, "kl", SolverFlag::Mu, InitFlag::Nndsvda, 500, 1e-6),
-        Kind::Lowrank => (8, "frobenius", SolverFlag::Hals, InitFlag::Auto, 1000, 1e-5),
+        Kind::Spectra => (3, "kl", SolverFlag::Auto, InitFlag::Nndsvda, 500, 1e-6),
+        Kind::Lowrank => (8, "frobenius", SolverFlag::Auto, InitFlag::Auto, 1000, 1e-5),
     };
     // Swimmer: NMF has several exact solutions (the torso can be shared out
     // among the limbs); among a few restarts keep the best fit, and among

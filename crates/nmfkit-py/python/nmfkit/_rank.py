@@ -61,8 +61,11 @@ def rank_survey(
     ranks : iterable of int
     n_runs : int
         Runs per rank.
-    solver : {"hals", "cd", "anls", "mu"} or None
-        None: ``"hals"`` for the Frobenius loss, ``"mu"`` otherwise.
+    solver : {"auto", "hals", "cd", "anls", "mu", "ccd"} or None
+        None: ``"hals"`` for the Frobenius loss, ``"mu"`` otherwise (Brunet's
+        consensus measures are calibrated on runs that keep their random
+        starts' variety; ``"auto"``'s exact first iterations pull different
+        starts to one solution, which flattens cophenetic above the rank).
     cluster : {"rows", "columns"}
         Cluster the samples (rows of X, by W) or the features (by H).
     random_copy : bool

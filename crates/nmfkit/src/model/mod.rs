@@ -411,10 +411,10 @@ impl Nmf {
             });
         }
         if !self.solver.handles(self.loss.beta()) {
-            let alt = if self.loss == Loss::KullbackLeibler {
-                "use solver mu or ccd"
-            } else {
-                "use solver mu"
+            let alt = match self.loss {
+                Loss::Frobenius => "use solver auto, hals, anls, cd or mu",
+                Loss::KullbackLeibler => "use solver auto, ccd or mu",
+                _ => "use solver auto or mu",
             };
             return Err(NmfError::Unsupported {
                 solver: self.solver.name(),

@@ -252,7 +252,7 @@ fn bad_masks_and_data_are_named() {
             .solver(SolverKind::Hals)
             .loss(Loss::KullbackLeibler)
     )
-    .contains("use solver mu"));
+    .contains("use solver auto, ccd or mu"));
     let mut zero = x.clone();
     zero.set(0, 0, 0.0);
     assert!(err(
