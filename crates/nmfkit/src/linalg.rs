@@ -117,6 +117,30 @@ pub(crate) fn gram<T: Scalar>(f: &Mat<T>, par: Par) -> Mat<T> {
     g
 }
 
+/// Whether the CPU runs the AVX2 + FMA builds of the hot loops (their
+/// divisions and products run four lanes wide instead of two).
+pub(crate) fn simd_wide() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// Runs `f` on a zeroed buffer of `len` entries: on the stack for the
+/// usual ranks (k <= 64), on the heap beyond.
+#[inline]
+pub(crate) fn small_buffer<T: Scalar, R>(len: usize, f: impl FnOnce(&mut [T]) -> R) -> R {
+    if len <= 64 {
+        f(&mut [T::ZERO; 64][..len])
+    } else {
+        f(&mut vec![T::ZERO; len])
+    }
+}
+
 /// One scratch buffer per rayon thread, so that tiled kernels do not
 /// allocate (and page-fault in) a fresh buffer for every tile.
 pub(crate) struct Scratch<T> {

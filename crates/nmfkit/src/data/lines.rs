@@ -253,17 +253,11 @@ impl<'a, T: Scalar> LineGrams<'a, T> {
             _ => {
                 let k = self.full.nrows;
                 crate::linalg::det_sum(r.ncols, |j| {
-                    let mut buf = [T::ZERO; 64];
-                    let mut heap;
-                    let out: &mut [T] = if k <= 64 {
-                        &mut buf[..k]
-                    } else {
-                        heap = vec![T::ZERO; k];
-                        &mut heap
-                    };
-                    let rj = r.col(j);
-                    self.apply(j, rj, out);
-                    crate::linalg::inner(rj, out)
+                    crate::linalg::small_buffer(k, |out| {
+                        let rj = r.col(j);
+                        self.apply(j, rj, out);
+                        crate::linalg::inner(rj, out)
+                    })
                 })
             }
         }

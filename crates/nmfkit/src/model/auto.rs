@@ -20,6 +20,16 @@ pub(crate) struct Plan {
 }
 
 impl Nmf {
+    /// Whether the fit runs multiplicative updates: named, or what `auto`
+    /// takes for a β other than 1 and 2 (it decides order and start).
+    pub(crate) fn runs_mu(&self) -> bool {
+        match self.solver {
+            SolverKind::Mu => true,
+            SolverKind::Auto => !matches!(self.loss, Loss::Frobenius | Loss::KullbackLeibler),
+            _ => false,
+        }
+    }
+
     /// The plan for data of shape (n, m) with `stored` entries, `sparse`
     /// or not; `visits` whether the data can be read line by line (not
     /// distributed); `both` whether both factors are updated.

@@ -4,7 +4,7 @@
 
 use super::{Balance, FitOptions, Input, Nmf, NmfFit};
 use crate::data::{validate_data, Data, DenseData, SparseData};
-use crate::driver::{self, Balancing, Convergence, LoopSettings, ProgressFn, Rule, UpdateOrder};
+use crate::driver::{self, Balancing, Convergence, LoopSettings, ProgressFn, Rule};
 use crate::error::{bad_entry, invalid, NmfError, Result};
 use crate::init::{initialize_oriented, Init};
 use crate::linalg::gemm;
@@ -222,7 +222,7 @@ impl Nmf {
             _ if self.solver == SolverKind::Auto => Rule::Objective,
             (Convergence::Objective, _)
             | (Convergence::Auto, SolverKind::Mu | SolverKind::Hals)
-            | (_, SolverKind::AnlsBpp | SolverKind::KlCd | SolverKind::Auto) => Rule::Objective,
+            | (_, SolverKind::AnlsBpp | SolverKind::KlCd) => Rule::Objective,
             (Convergence::Sklearn, SolverKind::Mu) => Rule::SklearnError,
             (Convergence::Sklearn | Convergence::Auto, _) => Rule::SklearnViolation,
         };
@@ -305,12 +305,10 @@ impl Nmf {
         let k = self.rank;
         // scikit-learn's start of the free factor when the other is fixed:
         // √(mean/k) for mu (the observed mean for weighted data), zeros else.
-        let fill = match self.solver {
-            SolverKind::Mu => T::from_f64((x.sum() / x.weight_sum() / k as f64).sqrt()),
-            SolverKind::Auto if self.order() == UpdateOrder::HThenW => {
-                T::from_f64((x.sum() / x.weight_sum() / k as f64).sqrt())
-            }
-            _ => T::ZERO,
+        let fill = if self.runs_mu() {
+            T::from_f64((x.sum() / x.weight_sum() / k as f64).sqrt())
+        } else {
+            T::ZERO
         };
         match (opts.update_w, opts.update_h, opts.w0, opts.h0) {
             (false, false, _, _) => Err(invalid(

@@ -9,19 +9,11 @@ use crate::driver::UpdateOrder;
 use crate::error::Result;
 use crate::regularization::Regularization;
 use crate::scalar::Scalar;
-use crate::solver::SolverKind;
 
 impl Nmf {
     /// The order of the half-steps this estimator uses.
     pub fn order(&self) -> UpdateOrder {
-        let mu = match self.solver {
-            SolverKind::Auto => !matches!(
-                self.loss,
-                crate::loss::Loss::Frobenius | crate::loss::Loss::KullbackLeibler
-            ),
-            s => s == SolverKind::Mu,
-        };
-        self.update_order.unwrap_or(if mu {
+        self.update_order.unwrap_or(if self.runs_mu() {
             UpdateOrder::HThenW
         } else {
             UpdateOrder::WThenH

@@ -7,6 +7,7 @@
 //! bounds the speed (the data are larger than the caches). The KL divergence
 //! of the factors at the start of the pass comes out of it when asked for.
 
+use crate::linalg::simd_wide;
 use crate::matrix::{Mat, MatRef};
 use crate::scalar::EPS32;
 use rayon::prelude::*;
@@ -100,19 +101,6 @@ pub fn fused<F: Fn(usize, &[f64], &mut [f64]) + Sync>(
         kl += v;
     }
     (out, kl)
-}
-
-/// Whether the CPU runs the AVX2 + FMA build of the pass (its divisions
-/// and products run four lanes wide instead of two).
-fn simd_wide() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
 }
 
 /// One chunk of pixels starting at `first`: see [`fused`].

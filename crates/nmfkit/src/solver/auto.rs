@@ -52,6 +52,8 @@ impl Which {
 
 #[derive(Clone, Copy, Debug)]
 enum State {
+    /// ANLS's first iterations, which choose the basin.
+    Warming,
     /// The current solver has run since `since`.
     Running { since: usize },
     /// One try of the other solver from iteration `from` (objective
@@ -93,7 +95,11 @@ impl<T: Scalar> AutoFrobenius<T> {
             anls,
             hals,
             current,
-            state: State::Running { since: 0 },
+            state: if warm {
+                State::Warming
+            } else {
+                State::Running { since: 0 }
+            },
             cost,
             seen: Vec::new(),
             log: Vec::new(),
@@ -167,7 +173,7 @@ impl<T: Scalar, D: Data<T>> Solver<T, D> for AutoFrobenius<T> {
             self.seen.drain(..self.seen.len() - 2 * WINDOW);
         }
         match self.state {
-            State::Running { since } if self.current == Which::Anls && since == 0 => {
+            State::Warming => {
                 if iter >= WARM {
                     self.log.push(format!(
                         "iterations 1-{iter}: anls (exact half-steps choose the basin)"

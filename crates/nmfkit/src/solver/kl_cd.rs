@@ -17,6 +17,7 @@
 
 use super::{Factors, Solver, StepInfo, Want};
 use crate::data::{row_sums_of, Data, LineEntries, LineSums, Side};
+use crate::linalg::{simd_wide, small_buffer};
 use crate::matrix::Mat;
 use crate::regularization::{Penalties, Penalty};
 use crate::scalar::{Scalar, EPS32};
@@ -153,19 +154,6 @@ fn prefetch<T>(v: &[T]) {
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = v;
-}
-
-/// Whether the CPU runs the AVX2 + FMA build of the line updates (their
-/// divisions run four lanes wide instead of two).
-fn simd_wide() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
 }
 
 /// [`update_line_body`], compiled for AVX2 + FMA when the CPU has them.
@@ -323,16 +311,10 @@ impl<T: Scalar, D: Data<T>> Solver<T, D> for KlCoordinateDescent {
         let sweeps = self.sweeps;
         let wide = simd_wide();
         let visited = x.visit_lines(side, r, |j, entries, rj| {
-            let mut s = [T::ZERO; 64];
-            let mut heap;
-            let s: &mut [T] = if k <= 64 {
-                &mut s[..k]
-            } else {
-                heap = vec![T::ZERO; k];
-                &mut heap
-            };
-            sums.of(j, s);
-            update_line(wide, entries, l, s, pen, sweeps, rj);
+            small_buffer(k, |s| {
+                sums.of(j, s);
+                update_line(wide, entries, l, s, pen, sweeps, rj);
+            });
         });
         debug_assert!(visited, "the model refuses data that cannot be visited");
         StepInfo::default()
