@@ -8,7 +8,7 @@
 //! dispatched once, by [`by_dtype!`].
 
 use crate::errors::value_error;
-use nmfkit::{CsrMatrix, HistoryEntry, Input, Mat, MatRef, NmfFit, Scalar};
+use nmfkit::{Csr, HistoryEntry, Input, Mat, MatRef, NmfFit, Scalar};
 use numpy::{
     Element, PyArray1, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods,
 };
@@ -50,47 +50,67 @@ macro_rules! by_dtype {
 }
 pub(crate) use by_dtype;
 
-/// Data as the core stores it.
+/// Data as numpy or scipy hold it, borrowed for the call.
 pub enum Source<'py, T: Element> {
     Dense(PyReadonlyArray2<'py, T>),
-    Sparse { m: CsrMatrix<T>, transposed: bool },
+    Sparse {
+        shape: (usize, usize),
+        indptr: Indices<'py>,
+        indices: Indices<'py>,
+        data: PyReadonlyArray1<'py, T>,
+        csc: bool,
+    },
+}
+
+/// scipy's index arrays: int32, or int64 for large matrices.
+pub enum Indices<'py> {
+    I32(PyReadonlyArray1<'py, i32>),
+    I64(PyReadonlyArray1<'py, i64>),
+}
+
+/// The matrix the core reads, and whether it is Xᵀ.
+pub enum View<'s, T> {
+    Dense(MatRef<'s, T>, bool),
+    Sparse(Csr<'s, T>, bool),
+}
+
+impl<T: Scalar> View<'_, T> {
+    pub fn input(&self) -> (Input<'_, T>, bool) {
+        match self {
+            View::Dense(m, t) => (Input::Dense(*m), *t),
+            View::Sparse(m, t) => (Input::Sparse(m), *t),
+        }
+    }
 }
 
 impl<'py, T: Scalar + Element> Source<'py, T> {
     pub fn extract(x: &Bound<'py, PyAny>) -> PyResult<Self> {
         if let Ok(t) = x.cast::<PyTuple>() {
-            let shape: (usize, usize) = t.get_item(1)?.extract()?;
-            let indptr: PyReadonlyArray1<'py, i64> = t.get_item(2)?.extract()?;
-            let indices: PyReadonlyArray1<'py, i64> = t.get_item(3)?.extract()?;
-            let data: PyReadonlyArray1<'py, T> = t.get_item(4)?.extract()?;
-            let csc: bool = t.get_item(5)?.extract()?;
-            let to_usize = |a: &PyReadonlyArray1<'py, i64>, what: &str| -> PyResult<Vec<usize>> {
-                a.as_array()
-                    .iter()
-                    .map(|&v| {
-                        usize::try_from(v)
-                            .map_err(|_| PyValueError::new_err(format!("negative {what} {v}")))
-                    })
-                    .collect()
+            let index = |a: Bound<'py, PyAny>| -> PyResult<Indices<'py>> {
+                match a.extract::<PyReadonlyArray1<'py, i32>>() {
+                    Ok(a) => Ok(Indices::I32(a)),
+                    Err(_) => Ok(Indices::I64(a.extract().map_err(|_| {
+                        PyTypeError::new_err("sparse indices must be int32 or int64")
+                    })?)),
+                }
             };
-            let (rows, cols) = if csc { (shape.1, shape.0) } else { shape };
-            let m = CsrMatrix::try_new(
-                rows,
-                cols,
-                to_usize(&indptr, "indptr")?,
-                to_usize(&indices, "index")?,
-                data.as_array().to_vec(),
-            )
-            .map_err(value_error)?;
-            return Ok(Source::Sparse { m, transposed: csc });
+            return Ok(Source::Sparse {
+                shape: t.get_item(1)?.extract()?,
+                indptr: index(t.get_item(2)?)?,
+                indices: index(t.get_item(3)?)?,
+                data: t.get_item(4)?.extract()?,
+                csc: t.get_item(5)?.extract()?,
+            });
         }
         Ok(Source::Dense(x.extract().map_err(|_| {
             PyTypeError::new_err("X must be a 2-D float32 or float64 numpy array")
         })?))
     }
 
-    /// The matrix the core stores, and whether it is Xᵀ.
-    pub fn view(&self) -> PyResult<(Input<'_, T>, bool)> {
+    /// The matrix the core stores, read in place: dense arrays always,
+    /// sparse ones when their rows are canonical (sorted, no duplicates,
+    /// as scipy keeps them) — otherwise a canonical copy.
+    pub fn view(&self) -> PyResult<View<'_, T>> {
         match self {
             Source::Dense(arr) => {
                 let (n, m) = (arr.shape()[0], arr.shape()[1]);
@@ -105,11 +125,40 @@ impl<'py, T: Scalar + Element> Source<'py, T> {
                     .as_slice()
                     .map_err(|e| PyValueError::new_err(e.to_string()))?;
                 let view = MatRef::new(rows, cols, data).map_err(value_error)?;
-                Ok((Input::Dense(view), transposed))
+                Ok(View::Dense(view, transposed))
             }
-            Source::Sparse { m, transposed } => Ok((Input::Sparse(m), *transposed)),
+            Source::Sparse {
+                shape,
+                indptr,
+                indices,
+                data,
+                csc,
+            } => {
+                let (rows, cols) = if *csc { (shape.1, shape.0) } else { *shape };
+                let data = contiguous(data)?;
+                let m = match (indptr, indices) {
+                    (Indices::I32(p), Indices::I32(i)) => {
+                        Csr::borrowed(rows, cols, contiguous(p)?, contiguous(i)?, data)
+                    }
+                    (Indices::I64(p), Indices::I64(i)) => {
+                        Csr::borrowed(rows, cols, contiguous(p)?, contiguous(i)?, data)
+                    }
+                    _ => {
+                        return Err(PyTypeError::new_err(
+                            "indptr and indices must have the same integer type",
+                        ))
+                    }
+                };
+                Ok(View::Sparse(m.map_err(value_error)?, *csc))
+            }
         }
     }
+}
+
+/// A 1-D array's elements in place.
+fn contiguous<'a, E: Element>(a: &'a PyReadonlyArray1<'_, E>) -> PyResult<&'a [E]> {
+    a.as_slice()
+        .map_err(|_| PyValueError::new_err("sparse arrays must be contiguous"))
 }
 
 /// A matrix given from Python (a start, a factor), copied into the core's layout.

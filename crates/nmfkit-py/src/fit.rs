@@ -18,7 +18,8 @@ fn go<'py, T: Scalar + Element>(
     h0: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let src = Source::<T>::extract(x)?;
-    let (input, transposed) = src.view()?;
+    let view = src.view()?;
+    let (input, transposed) = view.input();
     if p.n_runs > 1 {
         if w0.is_some() || h0.is_some() || !p.update_h {
             return Err(PyValueError::new_err(
@@ -95,7 +96,8 @@ fn divergence_of<T: Scalar + Element>(
     beta: f64,
 ) -> PyResult<f64> {
     let src = Source::<T>::extract(x)?;
-    let (input, transposed) = src.view()?;
+    let view = src.view()?;
+    let (input, transposed) = view.input();
     let (w, h) = (
         mat_from::<T>(Some(w))?.expect("given"),
         mat_from::<T>(Some(h))?.expect("given"),

@@ -62,7 +62,8 @@ fn go<'py, T: Scalar + Element>(
     sp: &SurveyParams,
 ) -> PyResult<Bound<'py, PyDict>> {
     let src = Source::<T>::extract(x)?;
-    let (input, transposed) = src.view()?;
+    let view = src.view()?;
+    let (input, transposed) = view.input();
     let est = if transposed {
         p.est.transposed()
     } else {

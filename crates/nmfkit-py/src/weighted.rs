@@ -23,9 +23,11 @@ fn weighted<T: Scalar + Element>(
     missing: &str,
 ) -> PyResult<(Weighted<T>, bool)> {
     let src = Source::<T>::extract(x)?;
-    let (input, transposed) = src.view()?;
+    let view = src.view()?;
+    let (input, transposed) = view.input();
     let mask_src = mask.map(Source::<T>::extract).transpose()?;
     let mask_view = mask_src.as_ref().map(|m| m.view()).transpose()?;
+    let mask_view = mask_view.as_ref().map(|v| v.input());
     if let Some((_, t)) = &mask_view {
         if *t != transposed {
             return Err(PyValueError::new_err(

@@ -58,8 +58,8 @@ pub mod synth;
 pub mod weights;
 
 pub use data::{
-    CsrMatrix, Data, DenseData, DenseWeighted, LineGrams, LineSums, Lines, Problem, Side,
-    SparseData, SparseWeighted, SparseWeights,
+    Csr, CsrIndex, CsrMatrix, Data, DenseData, DenseWeighted, LineGrams, LineSums, Lines, Problem,
+    Side, SparseData, SparseWeighted, SparseWeights,
 };
 pub use driver::{Convergence, HistoryEntry, Progress, ProgressFn, StopReason, UpdateOrder};
 pub use error::{NmfError, Result};

@@ -12,6 +12,7 @@ pub trait Scalar:
     faer::traits::RealField
     + Copy
     + Send
+    + 'static
     + Sync
     + Default
     + Debug

@@ -51,7 +51,7 @@ pub fn clustered<T: Scalar>(n: usize, m: usize, k: usize, noise: f64, seed: u64)
 
 /// Sparse data with the factors behind it.
 #[derive(Clone, Debug)]
-pub struct SparsePlanted<T> {
+pub struct SparsePlanted<T: 'static> {
     pub x: CsrMatrix<T>,
     pub w: Mat<T>,
     pub h: Mat<T>,

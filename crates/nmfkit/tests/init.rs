@@ -150,3 +150,46 @@ fn random_pieces_are_pieces_of_the_random_start() {
         }
     }
 }
+
+#[test]
+fn randomized_svd_of_a_rank_deficient_matrix_is_exact_and_orthonormal() {
+    // Rank 2 with k = 4: the sketch (k + 10 columns) is rank-deficient, which
+    // Cholesky QR cannot orthonormalize; the Householder fallback must.
+    let x = synth::low_rank::<f64>(60, 40, 2, 0.0, 3).x;
+    let d = DenseData::new(x.as_ref());
+    let svd = nmfkit::init::randomized_svd(&d, 4, 0).unwrap();
+    let exact = faer::MatRef::from_column_major_slice(&x.data, 60, 40)
+        .singular_values()
+        .unwrap();
+    for j in 0..4 {
+        assert!(
+            (svd.s[j] - exact[j]).abs() < 1e-8 * exact[0],
+            "σ{j}: {} vs {}",
+            svd.s[j],
+            exact[j]
+        );
+    }
+    for a in 0..2 {
+        for b in 0..2 {
+            let dot: f64 = (0..60).map(|i| svd.u.get(i, a) * svd.u.get(i, b)).sum();
+            let want = if a == b { 1.0 } else { 0.0 };
+            assert!((dot - want).abs() < 1e-10, "uᵀu[{a},{b}] = {dot}");
+        }
+    }
+}
+
+#[test]
+fn randomized_svd_in_float32_matches_float64() {
+    let x = synth::low_rank::<f64>(300, 120, 6, 0.05, 4).x;
+    let x32 = Mat::<f32>::from_fn(300, 120, |i, j| x.get(i, j) as f32);
+    let s64 = nmfkit::init::randomized_svd(&DenseData::new(x.as_ref()), 6, 0).unwrap();
+    let s32 = nmfkit::init::randomized_svd(&DenseData::new(x32.as_ref()), 6, 0).unwrap();
+    for j in 0..6 {
+        assert!(
+            (s64.s[j] - s32.s[j]).abs() < 1e-4 * s64.s[0],
+            "σ{j}: {} vs {}",
+            s64.s[j],
+            s32.s[j]
+        );
+    }
+}

@@ -69,8 +69,12 @@ def _data_arg(X):
     if _is_sparse(X):
         if X.format not in ("csr", "csc"):
             X = X.tocsr()
-        i64 = lambda a: np.asarray(a, dtype=np.int64)
-        return ("sparse", X.shape, i64(X.indptr), i64(X.indices), X.data, X.format == "csc")
+        indptr, indices = X.indptr, X.indices
+        # scipy's int32 or int64 index arrays are read in place; anything
+        # else (mixed or other integer types) is cast once.
+        if indptr.dtype != indices.dtype or indptr.dtype not in (np.int32, np.int64):
+            indptr, indices = indptr.astype(np.int64), indices.astype(np.int64)
+        return ("sparse", X.shape, indptr, indices, X.data, X.format == "csc")
     return X
 
 

@@ -5,6 +5,7 @@
 //! column of H are contiguous. Updating H uses products with X, updating W
 //! the same products with Xᵀ; [`Side`] names which one is wanted.
 
+pub mod csr;
 pub mod dense;
 mod lines;
 pub mod sparse;
@@ -20,7 +21,8 @@ use faer::Par;
 pub use dense::DenseData;
 pub use lines::{LineGrams, LineSums, Lines};
 
-pub use sparse::{CsrMatrix, SparseData};
+pub use csr::{Csr, CsrIndex, CsrMatrix};
+pub use sparse::SparseData;
 pub use weighted::DenseWeighted;
 pub use weighted_sparse::{SparseWeighted, SparseWeights};
 

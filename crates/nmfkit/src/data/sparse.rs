@@ -2,282 +2,60 @@
 //! stored entries plus closed forms, with our own rayon kernels (measured
 //! 2–4× faster here than faer's and sprs' sparse products).
 
+use super::csr::{Csr, CsrMatrix};
 use super::{Data, Problem, Side};
-use crate::error::{NmfError, Result};
 use crate::linalg::{axpy, det_sum, dot};
-use crate::matrix::{Mat, MatRef};
+use crate::matrix::Mat;
 use crate::scalar::{Scalar, EPS32};
 use faer::Par;
 use rayon::prelude::*;
-use std::borrow::Cow;
+use std::ops::Range;
+use std::sync::OnceLock;
 
-/// A compressed sparse row matrix with sorted, unique column indices.
-#[derive(Clone, Debug, PartialEq)]
-pub struct CsrMatrix<T> {
-    nrows: usize,
-    ncols: usize,
-    indptr: Vec<usize>,
-    indices: Vec<u32>,
-    data: Vec<T>,
-}
-
-impl<T: Scalar> CsrMatrix<T> {
-    /// Builds from CSR arrays. Column indices may be unsorted within a row;
-    /// duplicates are summed (scipy's convention).
-    pub fn try_new(
-        nrows: usize,
-        ncols: usize,
-        indptr: Vec<usize>,
-        indices: Vec<usize>,
-        data: Vec<T>,
-    ) -> Result<Self> {
-        let bad = |s: String| Err(NmfError::InvalidSparse(s));
-        if ncols > u32::MAX as usize {
-            return bad(format!("{ncols} columns exceed the supported 2^32-1"));
-        }
-        if indptr.len() != nrows + 1 {
-            return bad(format!(
-                "indptr has {} entries, expected nrows + 1 = {}",
-                indptr.len(),
-                nrows + 1
-            ));
-        }
-        if indices.len() != data.len() {
-            return bad(format!(
-                "{} indices but {} values",
-                indices.len(),
-                data.len()
-            ));
-        }
-        if indptr[0] != 0 || indptr[nrows] != data.len() {
-            return bad(format!(
-                "indptr must start at 0 and end at nnz = {}, got {}..{}",
-                data.len(),
-                indptr[0],
-                indptr[nrows]
-            ));
-        }
-        if let Some(i) = (0..nrows).find(|&i| indptr[i] > indptr[i + 1]) {
-            return bad(format!("indptr decreases at row {i}"));
-        }
-        if let Some(p) = indices.iter().position(|&j| j >= ncols) {
-            return bad(format!(
-                "column index {} out of range for {} columns (entry {p})",
-                indices[p], ncols
-            ));
-        }
-        // Canonicalize: sort each row by column and sum duplicates.
-        let mut out_ptr = Vec::with_capacity(nrows + 1);
-        let mut out_idx = Vec::with_capacity(indices.len());
-        let mut out_val = Vec::with_capacity(data.len());
-        out_ptr.push(0);
-        let mut row: Vec<(usize, T)> = Vec::new();
-        for i in 0..nrows {
-            row.clear();
-            row.extend((indptr[i]..indptr[i + 1]).map(|p| (indices[p], data[p])));
-            if !row.windows(2).all(|w| w[0].0 < w[1].0) {
-                row.sort_by_key(|e| e.0);
-            }
-            for &(j, v) in row.iter() {
-                if out_idx.len() > *out_ptr.last().unwrap() && *out_idx.last().unwrap() == j as u32
-                {
-                    *out_val.last_mut().unwrap() += v;
-                } else {
-                    out_idx.push(j as u32);
-                    out_val.push(v);
-                }
-            }
-            out_ptr.push(out_idx.len());
-        }
-        Ok(CsrMatrix {
-            nrows,
-            ncols,
-            indptr: out_ptr,
-            indices: out_idx,
-            data: out_val,
-        })
-    }
-
-    /// Builds from (row, column, value) triplets; duplicates are summed.
-    pub fn from_triplets(
-        nrows: usize,
-        ncols: usize,
-        triplets: &[(usize, usize, T)],
-    ) -> Result<Self> {
-        if let Some(&(i, j, _)) = triplets.iter().find(|t| t.0 >= nrows || t.1 >= ncols) {
-            return Err(NmfError::InvalidSparse(format!(
-                "entry ({i}, {j}) out of range for a {nrows}×{ncols} matrix"
-            )));
-        }
-        let mut counts = vec![0usize; nrows + 1];
-        for &(i, _, _) in triplets {
-            counts[i + 1] += 1;
-        }
-        for i in 0..nrows {
-            counts[i + 1] += counts[i];
-        }
-        let mut next = counts.clone();
-        let mut indices = vec![0usize; triplets.len()];
-        let mut data = vec![T::ZERO; triplets.len()];
-        for &(i, j, v) in triplets {
-            indices[next[i]] = j;
-            data[next[i]] = v;
-            next[i] += 1;
-        }
-        Self::try_new(nrows, ncols, counts, indices, data)
-    }
-
-    /// The nonzero entries of a dense matrix.
-    pub fn from_dense(x: MatRef<'_, T>) -> Self {
-        let mut indptr = vec![0usize];
-        let mut indices = Vec::new();
-        let mut data = Vec::new();
-        for i in 0..x.nrows {
-            for j in 0..x.ncols {
-                let v = x.get(i, j);
-                if v != T::ZERO {
-                    indices.push(j as u32);
-                    data.push(v);
-                }
-            }
-            indptr.push(data.len());
-        }
-        CsrMatrix {
-            nrows: x.nrows,
-            ncols: x.ncols,
-            indptr,
-            indices,
-            data,
-        }
-    }
-
-    pub fn nrows(&self) -> usize {
-        self.nrows
-    }
-    pub fn ncols(&self) -> usize {
-        self.ncols
-    }
-    pub fn nnz(&self) -> usize {
-        self.data.len()
-    }
-    pub fn indptr(&self) -> &[usize] {
-        &self.indptr
-    }
-    pub fn indices(&self) -> &[u32] {
-        &self.indices
-    }
-    pub fn values(&self) -> &[T] {
-        &self.data
-    }
-
-    /// Column indices and values of row `i`.
-    #[inline]
-    pub fn row(&self, i: usize) -> (&[u32], &[T]) {
-        let r = self.indptr[i]..self.indptr[i + 1];
-        (&self.indices[r.clone()], &self.data[r])
-    }
-
-    /// The pattern: every stored entry with value 1.
-    pub fn pattern(&self) -> CsrMatrix<T> {
-        CsrMatrix {
-            data: vec![T::ONE; self.nnz()],
-            ..self.clone()
-        }
-    }
-
-    /// The transpose, in CSR form (that is, X in CSC form).
-    pub fn transpose(&self) -> CsrMatrix<T> {
-        let mut counts = vec![0usize; self.ncols + 1];
-        for &j in &self.indices {
-            counts[j as usize + 1] += 1;
-        }
-        for j in 0..self.ncols {
-            counts[j + 1] += counts[j];
-        }
-        let mut next = counts.clone();
-        let mut indices = vec![0u32; self.nnz()];
-        let mut data = vec![T::ZERO; self.nnz()];
-        for i in 0..self.nrows {
-            let (cols, vals) = self.row(i);
-            for (&j, &v) in cols.iter().zip(vals) {
-                let p = &mut next[j as usize];
-                indices[*p] = i as u32;
-                data[*p] = v;
-                *p += 1;
-            }
-        }
-        CsrMatrix {
-            nrows: self.ncols,
-            ncols: self.nrows,
-            indptr: counts,
-            indices,
-            data,
-        }
-    }
-
-    pub fn to_dense(&self) -> Mat<T> {
-        let mut out = Mat::zeros(self.nrows, self.ncols);
-        for i in 0..self.nrows {
-            let (cols, vals) = self.row(i);
-            for (&j, &v) in cols.iter().zip(vals) {
-                out.set(i, j as usize, v);
-            }
-        }
-        out
-    }
-
-    /// Converts to the other precision.
-    pub fn cast<U: Scalar>(&self) -> CsrMatrix<U> {
-        CsrMatrix {
-            nrows: self.nrows,
-            ncols: self.ncols,
-            indptr: self.indptr.clone(),
-            indices: self.indices.clone(),
-            data: self.data.iter().map(|v| U::from_f64(v.to_f64())).collect(),
-        }
-    }
-}
-
-/// Sparse data as the solvers see it: X by rows and by columns (O(nnz) extra).
-pub struct SparseData<'a, T: Clone> {
-    by_rows: Cow<'a, CsrMatrix<T>>,
-    by_cols: CsrMatrix<T>,
+/// Sparse data as the solvers see it: X by rows, and by columns only when a
+/// product needs them. Products Wᵀ X (k×m) are scattered from the rows into
+/// one k×m buffer per thread when those buffers are small next to X, so most
+/// fits never transpose; the by-columns copy (O(nnz)) is built on first need
+/// (entry-wise solvers such as `ccd`, or a k×m too large to buffer).
+pub struct SparseData<'a, T> {
+    by_rows: Csr<'a, T>,
+    by_cols: OnceLock<Csr<'a, T>>,
     sq_norm: f64,
     sum: f64,
 }
 
 impl<'a, T: Scalar> SparseData<'a, T> {
-    pub fn new(x: &'a CsrMatrix<T>) -> Self {
-        Self::from_cow(Cow::Borrowed(x))
+    /// Reads `x` in place.
+    pub fn new(x: &'a Csr<'_, T>) -> Self {
+        Self::from_csr(x.view())
     }
 
     /// Owns its matrix (built by the caller, e.g. M∘X of weighted data).
     pub fn owned(x: CsrMatrix<T>) -> SparseData<'static, T> {
-        SparseData::from_cow(Cow::Owned(x))
+        SparseData::from_csr(x)
     }
 
-    fn from_cow(x: Cow<'a, CsrMatrix<T>>) -> Self {
+    fn from_csr(x: Csr<'a, T>) -> Self {
         let sq_norm = x.data.iter().map(|v| v.to_f64() * v.to_f64()).sum();
         let sum = x.data.iter().map(|v| v.to_f64()).sum();
-        let by_cols = x.transpose();
         SparseData {
             by_rows: x,
-            by_cols,
+            by_cols: OnceLock::new(),
             sq_norm,
             sum,
         }
     }
 
-    pub fn matrix(&self) -> &CsrMatrix<T> {
+    pub fn matrix(&self) -> &Csr<'a, T> {
         &self.by_rows
     }
 
     /// The compressed structure whose "rows" are the output columns of `side`,
     /// and the factor gathered from.
-    fn oriented(&self, side: Side) -> &CsrMatrix<T> {
+    fn oriented(&self, side: Side) -> &Csr<'_, T> {
         match side {
             // Column j of Wᵀ X gathers rows i of column j of X.
-            Side::H => &self.by_cols,
+            Side::H => self.by_cols.get_or_init(|| self.by_rows.transpose()),
             // Column i of H Xᵀ gathers columns j of row i of X.
             Side::W => &self.by_rows,
         }
@@ -308,6 +86,77 @@ impl<T: Scalar> SparseData<'_, T> {
     }
 }
 
+impl<T: Scalar> SparseData<'_, T> {
+    /// Whether a k×m product of side H is scattered from the rows (one k×m
+    /// buffer per extra thread, at most half the size of a transposed copy)
+    /// rather than gathered from the columns.
+    fn scatters(&self, side: Side, k: usize) -> bool {
+        let x = &self.by_rows;
+        let extra = parallel_parts(x) - 1;
+        let buffers = extra * k * x.ncols * std::mem::size_of::<T>();
+        let transposed = x.nnz() * (4 + std::mem::size_of::<T>());
+        side == Side::H && self.by_cols.get().is_none() && 2 * buffers <= transposed
+    }
+
+    /// `out (k×m)` = Σ over stored entries (i, j, v) of `visit(i, j, v, out_j)`,
+    /// rows split into fixed ranges (one per thread, each into its own
+    /// buffer) and the buffers summed in order: the same result for the
+    /// same thread count.
+    fn scatter_rows<V>(&self, out: &mut Mat<T>, visit: V)
+    where
+        V: Fn(usize, usize, T, &mut [T]) + Sync,
+    {
+        let x = &self.by_rows;
+        let k = out.nrows;
+        let ranges = row_ranges(x, parallel_parts(x));
+        let mut extra: Vec<Mat<T>> = (1..ranges.len()).map(|_| Mat::zeros(k, x.ncols)).collect();
+        out.data.fill(T::ZERO);
+        {
+            let mut targets: Vec<&mut Mat<T>> =
+                std::iter::once(&mut *out).chain(extra.iter_mut()).collect();
+            targets.par_iter_mut().zip(ranges).for_each(|(t, rows)| {
+                for i in rows {
+                    let (idx, vals) = x.row(i);
+                    for (&j, &v) in idx.iter().zip(vals) {
+                        let j = j as usize;
+                        visit(i, j, v, &mut t.data[j * k..(j + 1) * k]);
+                    }
+                }
+            });
+        }
+        if extra.is_empty() {
+            return;
+        }
+        const CHUNK: usize = 4096;
+        out.data
+            .par_chunks_mut(CHUNK)
+            .enumerate()
+            .for_each(|(c, o)| {
+                for b in &extra {
+                    axpy(T::ONE, &b.data[c * CHUNK..c * CHUNK + o.len()], o);
+                }
+            });
+    }
+}
+
+/// Pieces a row scatter splits into: one per thread, fewer for few rows.
+fn parallel_parts<T>(x: &Csr<'_, T>) -> usize {
+    rayon::current_num_threads().clamp(1, x.nrows.max(1))
+}
+
+/// `parts` contiguous row ranges holding about equal numbers of entries.
+fn row_ranges<T>(x: &Csr<'_, T>, parts: usize) -> Vec<Range<usize>> {
+    let nnz = x.indptr[x.nrows];
+    let mut bounds = vec![0];
+    for p in 1..parts {
+        let target = nnz * p / parts;
+        let i = x.indptr.partition_point(|&s| s < target).min(x.nrows);
+        bounds.push(i.max(*bounds.last().unwrap()));
+    }
+    bounds.push(x.nrows);
+    bounds.windows(2).map(|b| b[0]..b[1]).collect()
+}
+
 impl<T: Scalar> Problem for SparseData<'_, T> {}
 
 impl<T: Scalar> Data<T> for SparseData<'_, T> {
@@ -332,6 +181,9 @@ impl<T: Scalar> Data<T> for SparseData<'_, T> {
     }
 
     fn cross(&self, side: Side, l: &Mat<T>, out: &mut Mat<T>, _par: Par) {
+        if self.scatters(side, out.nrows) {
+            return self.scatter_rows(out, |i, _, v, o| axpy(v, l.col(i), o));
+        }
         self.gather_columns(side, out, |_, i, v, o| axpy(v, l.col(i), o));
     }
 
@@ -344,6 +196,14 @@ impl<T: Scalar> Data<T> for SparseData<'_, T> {
             Side::H => (wt, h),
             Side::W => (h, wt),
         };
+        if self.scatters(side, out.nrows) {
+            // Entry (i, j): row i of X, so the gathered factor's column is i
+            // and the output's column is j.
+            return self.scatter_rows(out, |i, j, v, o| {
+                let li = gathered.col(i);
+                axpy(g(v, dot(li, own.col(j))), li, o);
+            });
+        }
         self.gather_columns(side, out, |j, i, v, o| {
             let li = gathered.col(i);
             axpy(g(v, dot(li, own.col(j))), li, o);
@@ -354,7 +214,7 @@ impl<T: Scalar> Data<T> for SparseData<'_, T> {
     where
         F: Fn(T, T) -> f64 + Sync,
     {
-        let x = &*self.by_rows;
+        let x = &self.by_rows;
         let eps = T::from_f64(EPS32);
         det_sum(x.nrows, |i| {
             let (idx, vals) = x.row(i);
@@ -389,7 +249,7 @@ impl<T: Scalar> Data<T> for SparseData<'_, T> {
     }
 
     fn first_bad_entry(&self) -> Option<(usize, usize, T)> {
-        let x = &*self.by_rows;
+        let x = &self.by_rows;
         let p = x
             .data
             .iter()

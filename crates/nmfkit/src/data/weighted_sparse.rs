@@ -12,8 +12,9 @@
 //! β other than 1 and 2 with `others > 0` needs Σ (WH)^(β−1) over every
 //! entry, as plain sparse data does.
 
+use super::csr::{Csr, CsrMatrix};
 use super::lines::Lines;
-use super::sparse::{CsrMatrix, SparseData};
+use super::sparse::SparseData;
 use super::{gram_of, row_sums_of, tiles, Data, Problem, Side};
 use crate::error::{bad_entry, invalid, NmfError, Result};
 use crate::linalg::{det_sum, dot, inner};
@@ -28,7 +29,7 @@ use rayon::prelude::*;
 pub struct SparseWeights<'a, T> {
     /// Entries with their own weight (finite, ≥ 0; 0 = missing, X's value
     /// there is never read).
-    pub listed: &'a CsrMatrix<T>,
+    pub listed: &'a Csr<'a, T>,
     /// The weight of every entry not listed (finite, ≥ 0): 1 keeps X's
     /// unstored entries as observed zeros, 0 observes only the listed ones.
     pub others: T,
@@ -37,7 +38,7 @@ pub struct SparseWeights<'a, T> {
 impl<'a, T: Scalar> SparseWeights<'a, T> {
     /// `listed` marks missing entries (their stored weights should be 0);
     /// every other entry, stored in X or not, weighs 1.
-    pub fn holes(listed: &'a CsrMatrix<T>) -> Self {
+    pub fn holes(listed: &'a Csr<'a, T>) -> Self {
         SparseWeights {
             listed,
             others: T::ONE,
@@ -45,7 +46,7 @@ impl<'a, T: Scalar> SparseWeights<'a, T> {
     }
 
     /// Only the listed entries are observed, with their weights.
-    pub fn observed(listed: &'a CsrMatrix<T>) -> Self {
+    pub fn observed(listed: &'a Csr<'a, T>) -> Self {
         SparseWeights {
             listed,
             others: T::ZERO,
@@ -82,8 +83,8 @@ pub struct SparseWeighted<T: Scalar> {
 /// unlisted one (weight `others`, value 0) are dropped. Checks values and
 /// weights on the way.
 fn merge_rows<T: Scalar>(
-    x: &CsrMatrix<T>,
-    wts: &CsrMatrix<T>,
+    x: &Csr<'_, T>,
+    wts: &Csr<'_, T>,
     others: T,
 ) -> Result<Vec<Vec<Entry<T>>>> {
     (0..x.nrows())
@@ -132,7 +133,7 @@ fn merge_rows<T: Scalar>(
 }
 
 impl<T: Scalar> SparseWeighted<T> {
-    pub fn new(x: &CsrMatrix<T>, weights: SparseWeights<'_, T>) -> Result<Self> {
+    pub fn new(x: &Csr<'_, T>, weights: SparseWeights<'_, T>) -> Result<Self> {
         let (n, m) = (x.nrows(), x.ncols());
         let d = weights.others;
         if n == 0 || m == 0 {

@@ -54,18 +54,21 @@ pub fn randomized_svd_oriented<T: Scalar, D: Data<T>>(
     let omega_t = Mat::from_fn(l, m, |_, _| T::from_f64(standard_normal(&mut rng)));
 
     // Factors are kept transposed (l×rows) as the data's products expect.
-    let mut yt = Mat::zeros(l, n);
-    x.cross(rows_side, &omega_t, &mut yt, par);
-    let mut qt = orthonormal_rows(&yt)?;
-    let mut zt = Mat::zeros(l, m);
+    // One l×n and one l×m buffer, orthonormalized in place: the sketch
+    // costs 8·l·(n + m) bytes, never a copy of either.
+    let mut qt = Mat::zeros(l, n);
+    x.cross(rows_side, &omega_t, &mut qt, par);
+    drop(omega_t);
+    orthonormalize_rows(&mut qt, par)?;
+    let mut pt = Mat::zeros(l, m);
     for _ in 0..iters {
-        x.cross(cols_side, &qt, &mut zt, par);
-        let pt = orthonormal_rows(&zt)?;
-        x.cross(rows_side, &pt, &mut yt, par);
-        qt = orthonormal_rows(&yt)?;
+        x.cross(cols_side, &qt, &mut pt, par);
+        orthonormalize_rows(&mut pt, par)?;
+        x.cross(rows_side, &pt, &mut qt, par);
+        orthonormalize_rows(&mut qt, par)?;
     }
     // B = Qᵀ A (l×m), small: its exact SVD gives the rest.
-    let mut b = Mat::zeros(l, m);
+    let mut b = pt;
     x.cross(cols_side, &qt, &mut b, par);
     let bv = faer::MatRef::from_column_major_slice(&b.data, l, m);
     let svd = bv
@@ -86,8 +89,65 @@ pub fn randomized_svd_oriented<T: Scalar, D: Data<T>>(
     })
 }
 
-/// Given Mᵀ (l×c), returns Qᵀ where Q (c×l) is an orthonormal basis of M's range.
-fn orthonormal_rows<T: Scalar>(mt: &Mat<T>) -> Result<Mat<T>> {
+/// Makes the rows of `mt` (l×c) orthonormal, spanning the same space, in
+/// place: Cholesky QR twice (Yamamoto et al. 2015: the second pass restores
+/// orthogonality to working precision), with Householder QR when the Gram
+/// is not numerically positive definite (a rank-deficient sketch).
+fn orthonormalize_rows<T: Scalar>(mt: &mut Mat<T>, par: Par) -> Result<()> {
+    for _ in 0..2 {
+        if !cholesky_qr_pass(mt, par) {
+            *mt = householder_rows(mt)?;
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+/// One pass: G = M Mᵀ = L Lᵀ, M ← L⁻¹ M. False when G is not positive definite.
+fn cholesky_qr_pass<T: Scalar>(mt: &mut Mat<T>, par: Par) -> bool {
+    let l = mt.nrows;
+    let g = crate::linalg::gram(mt, par);
+    // Lower Cholesky factor in f64, row-major l×l.
+    let mut lo = vec![0.0f64; l * l];
+    let scale = (0..l).map(|a| g.get(a, a).to_f64()).fold(0.0, f64::max);
+    for a in 0..l {
+        for b in 0..=a {
+            let mut v = g.get(a, b).to_f64();
+            for c in 0..b {
+                v -= lo[a * l + c] * lo[b * l + c];
+            }
+            if a == b {
+                // A pivot lost to rounding: the sketch is rank-deficient.
+                if !(v > 1e3 * T::EPSILON.to_f64() * scale) {
+                    return false;
+                }
+                lo[a * l + a] = v.sqrt();
+            } else {
+                lo[a * l + b] = v / lo[b * l + b];
+            }
+        }
+    }
+    use rayon::prelude::*;
+    mt.data.par_chunks_mut(l).with_min_len(256).for_each(|col| {
+        // Forward substitution L y = col, in f64.
+        crate::linalg::small_buffer::<f64, _>(l, |y| {
+            for a in 0..l {
+                let mut v = col[a].to_f64();
+                for c in 0..a {
+                    v -= lo[a * l + c] * y[c];
+                }
+                y[a] = v / lo[a * l + a];
+            }
+            for (o, &v) in col.iter_mut().zip(y.iter()) {
+                *o = T::from_f64(v);
+            }
+        })
+    });
+    true
+}
+
+/// Householder QR of Mᵀ (c×l): Qᵀ, for sketches Cholesky QR cannot take.
+fn householder_rows<T: Scalar>(mt: &Mat<T>) -> Result<Mat<T>> {
     let (l, c) = (mt.nrows, mt.ncols);
     let m = faer::MatRef::from_column_major_slice(&mt.data, l, c).transpose();
     let q = m.qr().compute_thin_Q();

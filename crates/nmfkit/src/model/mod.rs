@@ -12,7 +12,7 @@ pub(crate) use fit::{check_factor, on_pool};
 pub use fit::{inverse_transform, relative_error};
 
 use crate::builder::{setter, setter_some};
-use crate::data::CsrMatrix;
+use crate::data::{Csr, CsrMatrix};
 use crate::driver::{Convergence, HistoryEntry, ProgressFn, StopReason, UpdateOrder};
 use crate::error::{invalid, NmfError, Result};
 use crate::init::Init;
@@ -27,7 +27,8 @@ use std::time::Duration;
 #[derive(Clone, Copy, Debug)]
 pub enum Input<'a, T> {
     Dense(MatRef<'a, T>),
-    Sparse(&'a CsrMatrix<T>),
+    /// CSR, owned or read in place ([`Csr::borrowed`]).
+    Sparse(&'a Csr<'a, T>),
 }
 
 impl<'a, T: Scalar> From<&'a Mat<T>> for Input<'a, T> {
@@ -40,8 +41,8 @@ impl<'a, T: Scalar> From<MatRef<'a, T>> for Input<'a, T> {
         Input::Dense(m)
     }
 }
-impl<'a, T: Scalar> From<&'a CsrMatrix<T>> for Input<'a, T> {
-    fn from(m: &'a CsrMatrix<T>) -> Self {
+impl<'a, 'b: 'a, T: Scalar> From<&'a Csr<'b, T>> for Input<'a, T> {
+    fn from(m: &'a Csr<'b, T>) -> Self {
         Input::Sparse(m)
     }
 }
@@ -76,14 +77,14 @@ impl<T: Scalar> Input<'_, T> {
     pub fn to_owned(&self) -> Matrix<T> {
         match self {
             Input::Dense(m) => Matrix::Dense(m.to_owned()),
-            Input::Sparse(s) => Matrix::Sparse((*s).clone()),
+            Input::Sparse(s) => Matrix::Sparse(s.view().into_owned()),
         }
     }
 }
 
 /// An owned matrix, dense (column-major) or sparse CSR.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Matrix<T> {
+pub enum Matrix<T: 'static> {
     Dense(Mat<T>),
     Sparse(CsrMatrix<T>),
 }

@@ -3,7 +3,7 @@
 //! independently (as R's NMF `randomize`). Measures that also look good on
 //! such a copy say nothing about the data (Frigyesi & Höglund 2008).
 
-use crate::data::CsrMatrix;
+use crate::data::{Csr, CsrMatrix};
 use crate::matrix::Mat;
 use crate::rng::{permutation, seeded};
 use crate::scalar::Scalar;
@@ -26,7 +26,7 @@ pub fn randomized_dense<T: Scalar>(x: &Mat<T>, seed: u64) -> Mat<T> {
 /// The sparse counterpart: each column's stored entries go to rows drawn
 /// at random without replacement (Floyd's sampling), in random order — the
 /// same as permuting the column, without touching its zeros.
-pub fn randomized_sparse<T: Scalar>(x: &CsrMatrix<T>, seed: u64) -> CsrMatrix<T> {
+pub fn randomized_sparse<T: Scalar>(x: &Csr<'_, T>, seed: u64) -> CsrMatrix<T> {
     let mut rng = seeded(seed);
     let n = x.nrows();
     let xt = x.transpose();

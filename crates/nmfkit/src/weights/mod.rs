@@ -71,7 +71,7 @@ impl<T> MaskSpec<'_, T> {
 
 /// X with its weights, ready to fit ([`crate::Nmf::fit_weighted`]).
 #[derive(Clone, Debug)]
-pub enum Weighted<T> {
+pub enum Weighted<T: 'static> {
     /// Dense X (missing entries set to 0) and a weight per entry.
     Dense { x: Mat<T>, weights: Mat<T> },
     /// Sparse X (missing NaN dropped), the listed weights and the weight of
@@ -169,7 +169,7 @@ impl<T: Scalar> Weighted<T> {
                         ));
                     }
                     return Ok(Weighted::Sparse {
-                        x: xs.clone(),
+                        x: xs.view().into_owned(),
                         listed: xs.pattern(),
                         others: T::ZERO,
                     });
