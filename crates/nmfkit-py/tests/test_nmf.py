@@ -316,3 +316,24 @@ def test_auto_and_ccd_solvers():
         nmfkit.NMF(4, solver="ccd").fit(X)
     with pytest.raises(ValueError, match="Invalid solver"):
         nmfkit.NMF(4, solver="newton").fit(X)
+
+
+def test_sparse_index_types_and_unsorted_rows_give_the_same_fit():
+    rng = np.random.default_rng(5)
+    X = sp.random(120, 60, density=0.15, format="csr", random_state=rng) * 3
+    assert X.indices.dtype == np.int32
+    X64 = X.copy()
+    X64.indices, X64.indptr = X.indices.astype(np.int64), X.indptr.astype(np.int64)
+    # Each row's entries reversed: the core sorts a copy (duplicates are
+    # summed there too, tested in the core).
+    rows = np.repeat(np.arange(120), np.diff(X.indptr))
+    order = np.lexsort((-X.indices, rows))
+    Xu = sp.csr_matrix((X.data[order], X.indices[order], X.indptr), shape=X.shape)
+    Xu.has_sorted_indices = False
+    ref = nmfkit.NMF(5, solver="hals", max_iter=40, random_state=0, init="nndsvda")
+    W = ref.fit_transform(X)
+    for other in (X64, Xu, X.tocsc()):
+        est = nmfkit.NMF(5, solver="hals", max_iter=40, random_state=0, init="nndsvda")
+        Wo = est.fit_transform(other)
+        np.testing.assert_allclose(Wo, W, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(est.components_, ref.components_, rtol=1e-9, atol=1e-12)

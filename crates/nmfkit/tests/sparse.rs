@@ -76,15 +76,15 @@ fn scattered_and_gathered_products_equal_the_dense_ones() {
             dd.cross(Side::H, &wt, &mut want, Par::Seq);
             let mut want_w = Mat::zeros(k, 80);
             dd.cross_weighted(Side::H, &wt, &h, |v, p| v / (p + 1.0), &mut want_w);
-            let sd = SparseData::new(x);
+            let sd = SparseData::new(x).scattering(true);
             let mut scattered = Mat::zeros(k, 80);
             sd.cross(Side::H, &wt, &mut scattered, Par::Seq);
             let mut scattered_w = Mat::zeros(k, 80);
             sd.cross_weighted(Side::H, &wt, &h, |v, p| v / (p + 1.0), &mut scattered_w);
-            // An entry-wise visit of the columns builds the transposed copy;
-            // from then on the products gather from it.
-            let mut sink = Mat::zeros(k, 80);
-            assert!(sd.visit_lines(Side::H, &mut sink, |_, _, _| {}));
+            let mut again = Mat::zeros(k, 80);
+            sd.cross(Side::H, &wt, &mut again, Par::Seq);
+            assert_eq!(again.data, scattered.data, "a scatter is reproducible");
+            let sd = SparseData::new(x).scattering(false);
             let mut gathered = Mat::zeros(k, 80);
             sd.cross(Side::H, &wt, &mut gathered, Par::Seq);
             let mut gathered_w = Mat::zeros(k, 80);

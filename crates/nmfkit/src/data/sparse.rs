@@ -10,7 +10,7 @@ use crate::scalar::{Scalar, EPS32};
 use faer::Par;
 use rayon::prelude::*;
 use std::ops::Range;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 /// Sparse data as the solvers see it: X by rows, and by columns only when a
 /// product needs them. Products Wᵀ X (k×m) are scattered from the rows into
@@ -20,6 +20,8 @@ use std::sync::OnceLock;
 pub struct SparseData<'a, T> {
     by_rows: Csr<'a, T>,
     by_cols: OnceLock<Csr<'a, T>>,
+    scatter_buffers: Mutex<Vec<Vec<T>>>,
+    scatter: Option<bool>,
     sq_norm: f64,
     sum: f64,
 }
@@ -41,9 +43,20 @@ impl<'a, T: Scalar> SparseData<'a, T> {
         SparseData {
             by_rows: x,
             by_cols: OnceLock::new(),
+            scatter_buffers: Mutex::new(Vec::new()),
+            scatter: None,
             sq_norm,
             sum,
         }
+    }
+
+    /// Forces the k×m products to be scattered from the rows (`true`, no
+    /// transposed copy unless an entry-wise solver asks for one) or
+    /// gathered from the transposed copy (`false`), instead of choosing by
+    /// size: for tests and benchmarks.
+    pub fn scattering(mut self, on: bool) -> Self {
+        self.scatter = Some(on);
+        self
     }
 
     pub fn matrix(&self) -> &Csr<'a, T> {
@@ -87,15 +100,27 @@ impl<T: Scalar> SparseData<'_, T> {
 }
 
 impl<T: Scalar> SparseData<'_, T> {
-    /// Whether a k×m product of side H is scattered from the rows (one k×m
-    /// buffer per extra thread, at most half the size of a transposed copy)
-    /// rather than gathered from the columns.
+    /// Whether a k×m product of side H is scattered from the rows rather
+    /// than gathered from a transposed copy. Gathering reads the k×n factor
+    /// at random and scattering writes the k×m output at random, so each
+    /// wins where its random side is the one in cache: measured here,
+    /// gathering is 15–25 % faster while the k×n factor fits in 8 MiB
+    /// (man-page TF-IDF, image patches) and 5× slower on 800000×20000 at
+    /// k = 20 (a 128 MB factor). Scattering also saves the copy (4 +
+    /// sizeof(T) bytes per entry), so it is chosen too when that copy would
+    /// be over 64 MiB and over the factors' own size, as long as its one
+    /// k×m buffer per extra thread is at most half the copy's size.
     fn scatters(&self, side: Side, k: usize) -> bool {
         let x = &self.by_rows;
-        let extra = parallel_parts(x) - 1;
-        let buffers = extra * k * x.ncols * std::mem::size_of::<T>();
-        let transposed = x.nnz() * (4 + std::mem::size_of::<T>());
-        side == Side::H && self.by_cols.get().is_none() && 2 * buffers <= transposed
+        let size = std::mem::size_of::<T>();
+        let (n, m) = (x.nrows, x.ncols);
+        let buffers = (parallel_parts(x) - 1) * k * m * size;
+        let transposed = x.nnz() * (4 + size);
+        let factors = (n + m) * k * size;
+        let faster = k * n * size > CACHED_FACTOR && m <= n;
+        let smaller = transposed > SMALL_COPY && transposed > factors && 2 * buffers <= transposed;
+        let wanted = self.scatter.unwrap_or(faster || smaller);
+        side == Side::H && self.by_cols.get().is_none() && wanted
     }
 
     /// `out (k×m)` = Σ over stored entries (i, j, v) of `visit(i, j, v, out_j)`,
@@ -109,17 +134,26 @@ impl<T: Scalar> SparseData<'_, T> {
         let x = &self.by_rows;
         let k = out.nrows;
         let ranges = row_ranges(x, parallel_parts(x));
-        let mut extra: Vec<Mat<T>> = (1..ranges.len()).map(|_| Mat::zeros(k, x.ncols)).collect();
-        out.data.fill(T::ZERO);
+        // The extra threads' buffers are kept for the next call.
+        let mut extra = self
+            .scatter_buffers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        extra.resize_with(ranges.len() - 1, Vec::new);
+        for b in extra.iter_mut() {
+            b.resize(k * x.ncols, T::ZERO);
+        }
         {
-            let mut targets: Vec<&mut Mat<T>> =
-                std::iter::once(&mut *out).chain(extra.iter_mut()).collect();
+            let mut targets: Vec<&mut [T]> = std::iter::once(&mut out.data[..])
+                .chain(extra.iter_mut().map(|b| &mut b[..]))
+                .collect();
             targets.par_iter_mut().zip(ranges).for_each(|(t, rows)| {
+                t.fill(T::ZERO);
                 for i in rows {
                     let (idx, vals) = x.row(i);
                     for (&j, &v) in idx.iter().zip(vals) {
                         let j = j as usize;
-                        visit(i, j, v, &mut t.data[j * k..(j + 1) * k]);
+                        visit(i, j, v, &mut t[j * k..(j + 1) * k]);
                     }
                 }
             });
@@ -132,12 +166,17 @@ impl<T: Scalar> SparseData<'_, T> {
             .par_chunks_mut(CHUNK)
             .enumerate()
             .for_each(|(c, o)| {
-                for b in &extra {
-                    axpy(T::ONE, &b.data[c * CHUNK..c * CHUNK + o.len()], o);
+                for b in extra.iter() {
+                    axpy(T::ONE, &b[c * CHUNK..c * CHUNK + o.len()], o);
                 }
             });
     }
 }
+
+/// A transposed copy this small is made when gathering is faster (bytes).
+const SMALL_COPY: usize = 64 << 20;
+/// A gathered factor up to this size reads fast at random (bytes).
+const CACHED_FACTOR: usize = 8 << 20;
 
 /// Pieces a row scatter splits into: one per thread, fewer for few rows.
 fn parallel_parts<T>(x: &Csr<'_, T>) -> usize {
