@@ -33,7 +33,7 @@ SETS = {
     "golub": (3, ["frobenius", "kl"]),
     "all": (10, ["frobenius"]),
 }
-LONG_S = {"frobenius": 20.0, "kl": 40.0}
+LONG_S = {"frobenius": 15.0, "kl": 30.0}
 LADDER = [25, 50, 100, 200, 400, 800, 1600]
 
 
@@ -81,7 +81,7 @@ def first_time(history, target):
     return None
 
 
-def ladder(system, path, k, loss, target, cap_s=120.0):
+def ladder(system, path, k, loss, target, cap_s=60.0):
     """The first max_iter rung whose run reaches target: its time, or None."""
     spent = 0.0
     for it in LADDER:

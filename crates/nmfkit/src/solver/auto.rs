@@ -2,7 +2,8 @@
 //! accelerated HALS, switching between them from the progress they make.
 //!
 //! Why: from one start, HALS and ANLS often end in different local minima
-//! (on the digits images HALS's is 1.8 % worse), and the basin is decided
+//! (on the digits images, k = 10, HALS ends at 367377 and ANLS at 364109,
+//! 0.9 % lower), and the basin is decided
 //! within the first iterations; ten exact ANLS iterations pick ANLS's basin
 //! and HALS then gets there faster per iteration. Later, wherever HALS
 //! crawls (ill-conditioned factors, a flat valley), one exact ANLS
