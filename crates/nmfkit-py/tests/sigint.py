@@ -9,6 +9,10 @@ def assert_ctrl_c_interrupts(call):
     """Runs `call` (a statement using np, nmfkit and X) in a child process,
     sends SIGINT after a second, and expects KeyboardInterrupt within 3 s."""
     code = (
+        # A shell that starts jobs in the background (no job control) hands
+        # them SIGINT ignored, and Python then installs no handler: restore
+        # the default so the check does not depend on how it was launched.
+        "import signal; signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "import numpy as np, nmfkit, sys\n"
         "X = np.random.RandomState(0).rand(400, 300)\n"
         "print('ready', flush=True)\n"
