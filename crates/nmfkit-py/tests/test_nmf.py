@@ -291,7 +291,7 @@ def test_options_are_typed_and_unknown_ones_are_named():
         _core.SurveyParams(ranks=[2], cluster="diagonal")
     X = np.random.default_rng(0).uniform(size=(20, 10))
     with pytest.raises(ValueError, match="n_threads"):
-        nmfkit.NMF(2, n_threads=-7).fit(X)
+        nmfkit.NMF(2, n_threads=0).fit(X)
     assert nmfkit.NMF(2, n_threads=-1, max_iter=5).fit(X).components_.shape == (2, 10)
     with pytest.raises(TypeError):
         nmfkit.NMF(2, bogus=1)
@@ -337,3 +337,13 @@ def test_sparse_index_types_and_unsorted_rows_give_the_same_fit():
         Wo = est.fit_transform(other)
         np.testing.assert_allclose(Wo, W, rtol=1e-9, atol=1e-12)
         np.testing.assert_allclose(est.components_, ref.components_, rtol=1e-9, atol=1e-12)
+
+
+def test_n_threads_follows_the_n_jobs_convention():
+    X = np.random.default_rng(0).random((30, 20))
+    for n in (None, -1, -2, -7, 1, 2):
+        nmfkit.NMF(3, solver="hals", n_threads=n, max_iter=5).fit(X)
+    with pytest.raises(ValueError, match="n_threads == 0"):
+        nmfkit.NMF(3, n_threads=0).fit(X)
+    with pytest.raises(TypeError, match="n_threads"):
+        nmfkit.NMF(3, n_threads=1.5).fit(X)

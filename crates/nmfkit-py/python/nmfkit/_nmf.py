@@ -1,5 +1,6 @@
 """The scikit-learn compatible estimator around ``nmfkit._core``."""
 import numbers
+import os
 import warnings
 
 import numpy as np
@@ -91,8 +92,20 @@ def _like(mask, X):
 
 
 def _threads(n):
-    """scikit-learn's n_jobs convention: None and -1 use every core."""
-    return 0 if n is None or n == -1 else n
+    """scikit-learn's (joblib's) n_jobs convention: None and -1 use every
+    core, -2 all but one, and so on (at least one); 0 is an error."""
+    if n is None:
+        return 0
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+        raise TypeError(f"n_threads must be an int or None, got {n!r}")
+    n = int(n)
+    if n == 0:
+        raise ValueError("n_threads == 0 has no meaning: use None (or -1) for every core, or a positive count")
+    if n == -1:
+        return 0
+    if n < 0:
+        return max(1, (os.cpu_count() or 1) + 1 + n)
+    return n
 
 
 def _seed_from(random_state):
@@ -142,7 +155,8 @@ class NMF(*_Bases):
         ``"ccd"`` is coordinate descent with Newton steps for the KL loss
         (Hsieh & Dhillon 2011), much faster than ``"mu"`` on count data.
     n_threads : int or None
-        Threads used by the core (None: all cores).
+        Threads used by the core, with scikit-learn's n_jobs convention: None or
+        -1 all cores, -2 all but one, … (at least one); 0 is an error.
     time_limit : float or None
         Stop after this many seconds.
     extrapolate : bool, default=False
