@@ -63,14 +63,18 @@ fn randomized_svd_matches_exact_singular_values() {
     let x = synth::low_rank::<f64>(80, 50, 5, 0.01, 6).x;
     let d = DenseData::new(x.as_ref());
     let svd = nmfkit::init::randomized_svd(&d, 5, 0).unwrap();
-    let exact = faer::MatRef::from_column_major_slice(&x.data, 80, 50)
+    assert_exact_singular_values(&x, &svd.s);
+}
+
+/// The leading singular values match the exact ones to 1e-8·σ₁.
+fn assert_exact_singular_values(x: &Mat<f64>, s: &[f64]) {
+    let exact = faer::MatRef::from_column_major_slice(&x.data, x.nrows, x.ncols)
         .singular_values()
         .unwrap();
-    for j in 0..5 {
+    for (j, v) in s.iter().enumerate() {
         assert!(
-            (svd.s[j] - exact[j]).abs() < 1e-8 * exact[0],
-            "σ{j}: {} vs {}",
-            svd.s[j],
+            (v - exact[j]).abs() < 1e-8 * exact[0],
+            "σ{j}: {v} vs {}",
             exact[j]
         );
     }
@@ -158,17 +162,7 @@ fn randomized_svd_of_a_rank_deficient_matrix_is_exact_and_orthonormal() {
     let x = synth::low_rank::<f64>(60, 40, 2, 0.0, 3).x;
     let d = DenseData::new(x.as_ref());
     let svd = nmfkit::init::randomized_svd(&d, 4, 0).unwrap();
-    let exact = faer::MatRef::from_column_major_slice(&x.data, 60, 40)
-        .singular_values()
-        .unwrap();
-    for j in 0..4 {
-        assert!(
-            (svd.s[j] - exact[j]).abs() < 1e-8 * exact[0],
-            "σ{j}: {} vs {}",
-            svd.s[j],
-            exact[j]
-        );
-    }
+    assert_exact_singular_values(&x, &svd.s);
     for a in 0..2 {
         for b in 0..2 {
             let dot: f64 = (0..60).map(|i| svd.u.get(i, a) * svd.u.get(i, b)).sum();

@@ -33,8 +33,12 @@ impl<T: Clone> Cow<'_, T> {
 }
 
 impl<T: Clone> Clone for Cow<'_, T> {
+    /// A borrowed array stays borrowed; an owned one is copied.
     fn clone(&self) -> Self {
-        Cow::Owned(self.to_vec())
+        match self {
+            Cow::Owned(v) => Cow::Owned(v.clone()),
+            Cow::Borrowed(s) => Cow::Borrowed(s),
+        }
     }
 }
 
@@ -149,9 +153,9 @@ impl<T: Scalar> CsrMatrix<T> {
         triplets: &[(usize, usize, T)],
     ) -> Result<Self> {
         if let Some(&(i, j, _)) = triplets.iter().find(|t| t.0 >= nrows || t.1 >= ncols) {
-            return Err(NmfError::InvalidSparse(format!(
+            return bad(format!(
                 "entry ({i}, {j}) out of range for a {nrows}×{ncols} matrix"
-            )));
+            ));
         }
         let mut counts = vec![0usize; nrows + 1];
         for &(i, _, _) in triplets {
@@ -382,12 +386,11 @@ impl<'a, T: Scalar> Csr<'a, T> {
 
     /// The pattern: every stored entry with value 1.
     pub fn pattern(&self) -> CsrMatrix<T> {
-        let v = self.view();
         Csr::from_parts(
-            v.nrows,
-            v.ncols,
-            v.indptr.to_vec(),
-            v.indices.to_vec(),
+            self.nrows,
+            self.ncols,
+            self.indptr.to_vec(),
+            self.indices.to_vec(),
             vec![T::ONE; self.nnz()],
         )
     }

@@ -13,10 +13,10 @@ use std::ops::Range;
 use std::sync::{Mutex, OnceLock};
 
 /// Sparse data as the solvers see it: X by rows, and by columns only when a
-/// product needs them. Products Wᵀ X (k×m) are scattered from the rows into
-/// one k×m buffer per thread when those buffers are small next to X, so most
-/// fits never transpose; the by-columns copy (O(nnz)) is built on first need
-/// (entry-wise solvers such as `ccd`, or a k×m too large to buffer).
+/// product needs them. Products Wᵀ X (k×m) are gathered from a by-columns
+/// copy (O(nnz), built on first need) or scattered from the rows into one
+/// k×m buffer per extra thread, by size ([`SparseData::scatters`]);
+/// entry-wise solvers such as `ccd` always walk the copy.
 pub struct SparseData<'a, T> {
     by_rows: Csr<'a, T>,
     by_cols: OnceLock<Csr<'a, T>>,
@@ -97,9 +97,6 @@ impl<T: Scalar> SparseData<'_, T> {
                 }
             });
     }
-}
-
-impl<T: Scalar> SparseData<'_, T> {
     /// Whether a k×m product of side H is scattered from the rows rather
     /// than gathered from a transposed copy. Gathering reads the k×n factor
     /// at random and scattering writes the k×m output at random, so each
@@ -110,6 +107,7 @@ impl<T: Scalar> SparseData<'_, T> {
     /// sizeof(T) bytes per entry), so it is chosen too when that copy would
     /// be over 64 MiB and over the factors' own size, as long as its one
     /// k×m buffer per extra thread is at most half the copy's size.
+    /// (`nmfkit-bench`'s `sparse_products` example measures both ways.)
     fn scatters(&self, side: Side, k: usize) -> bool {
         let x = &self.by_rows;
         let size = std::mem::size_of::<T>();
@@ -123,7 +121,22 @@ impl<T: Scalar> SparseData<'_, T> {
         side == Side::H && self.by_cols.get().is_none() && wanted
     }
 
-    /// `out (k×m)` = Σ over stored entries (i, j, v) of `visit(i, j, v, out_j)`,
+    /// For every output column j of `side`: zeroes it and calls
+    /// `visit(j, i, value, column)` for each stored entry pairing it with
+    /// line i of the gathered factor — by scattering rows or gathering
+    /// columns, whichever [`Self::scatters`] picks.
+    fn accumulate<V>(&self, side: Side, out: &mut Mat<T>, visit: V)
+    where
+        V: Fn(usize, usize, T, &mut [T]) + Sync,
+    {
+        if self.scatters(side, out.nrows) {
+            self.scatter_rows(out, visit)
+        } else {
+            self.gather_columns(side, out, visit)
+        }
+    }
+
+    /// `out (k×m)` = Σ over stored entries (i, j, v) of `visit(j, i, v, out_j)`,
     /// rows split into fixed ranges (one per thread, each into its own
     /// buffer) and the buffers summed in order: the same result for the
     /// same thread count.
@@ -153,7 +166,7 @@ impl<T: Scalar> SparseData<'_, T> {
                     let (idx, vals) = x.row(i);
                     for (&j, &v) in idx.iter().zip(vals) {
                         let j = j as usize;
-                        visit(i, j, v, &mut t[j * k..(j + 1) * k]);
+                        visit(j, i, v, &mut t[j * k..(j + 1) * k]);
                     }
                 }
             });
@@ -220,10 +233,7 @@ impl<T: Scalar> Data<T> for SparseData<'_, T> {
     }
 
     fn cross(&self, side: Side, l: &Mat<T>, out: &mut Mat<T>, _par: Par) {
-        if self.scatters(side, out.nrows) {
-            return self.scatter_rows(out, |i, _, v, o| axpy(v, l.col(i), o));
-        }
-        self.gather_columns(side, out, |_, i, v, o| axpy(v, l.col(i), o));
+        self.accumulate(side, out, |_, i, v, o| axpy(v, l.col(i), o));
     }
 
     fn cross_weighted<G>(&self, side: Side, wt: &Mat<T>, h: &Mat<T>, g: G, out: &mut Mat<T>)
@@ -235,15 +245,7 @@ impl<T: Scalar> Data<T> for SparseData<'_, T> {
             Side::H => (wt, h),
             Side::W => (h, wt),
         };
-        if self.scatters(side, out.nrows) {
-            // Entry (i, j): row i of X, so the gathered factor's column is i
-            // and the output's column is j.
-            return self.scatter_rows(out, |i, j, v, o| {
-                let li = gathered.col(i);
-                axpy(g(v, dot(li, own.col(j))), li, o);
-            });
-        }
-        self.gather_columns(side, out, |j, i, v, o| {
+        self.accumulate(side, out, |j, i, v, o| {
             let li = gathered.col(i);
             axpy(g(v, dot(li, own.col(j))), li, o);
         });

@@ -8,6 +8,7 @@ use crate::matrix::Mat;
 use crate::rng::{seeded, standard_normal};
 use crate::scalar::Scalar;
 use faer::Par;
+use rayon::prelude::*;
 
 /// A truncated SVD X ≈ U·diag(s)·Vᵀ in f64: `u` is n×k, `vt` is k×m.
 #[derive(Clone, Debug)]
@@ -127,7 +128,7 @@ fn cholesky_qr_pass<T: Scalar>(mt: &mut Mat<T>, par: Par) -> bool {
             }
         }
     }
-    use rayon::prelude::*;
+
     mt.data.par_chunks_mut(l).with_min_len(256).for_each(|col| {
         // Forward substitution L y = col, in f64.
         crate::linalg::small_buffer::<f64, _>(l, |y| {

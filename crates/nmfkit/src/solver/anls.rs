@@ -44,47 +44,43 @@ impl<T: Scalar, D: Data<T>> Solver<T, D> for AnlsBpp<T> {
         let (l, r) = f.split_mut(side);
         let s = sweep_inputs(x, side, l, r.ncols, &mut self.grams, self.pen.side(side));
         let k = r.nrows;
-        // The NNLS problems in f64, whatever T is, a block of columns at a
-        // time: working memory O(block·k), not O(cols·k), and the pivoting
-        // of different blocks runs in parallel. Results do not depend on
-        // the blocks (columns only share a Cholesky factor when their
-        // passive sets are equal).
-        const BLOCK: usize = 1024;
+        // The NNLS problems in f64, whatever T is, solved in place: working
+        // memory O(block·k), not O(cols·k).
         let l1 = s.l1.to_f64();
         let to64 = |v: &[T]| v.iter().map(|v| v.to_f64()).collect::<Vec<f64>>();
-        let shared = s.grams.shared().map(|g| to64(&with_l2(g, s.l2).data));
-        let lines = &s.grams;
-        let l2 = s.l2;
-        r.data
-            .par_chunks_mut(BLOCK * k.max(1))
-            .zip(s.c.data.par_chunks(BLOCK * k.max(1)))
-            .enumerate()
-            .for_each(|(b, (rb, cb))| {
-                let c: Vec<f64> = cb.iter().map(|v| v.to_f64() - l1).collect();
-                let warm: Vec<bool> = rb.iter().map(|&v| v > T::ZERO).collect();
-                let sol = match &shared {
-                    Some(g) => nnls_bpp(g, k, &c, Some(&warm)),
-                    None => {
-                        // Every line its own Gram: one problem per column.
-                        let mut g = vec![T::ZERO; k * k];
-                        let mut sol = Vec::with_capacity(c.len());
-                        for q in 0..c.len() / k.max(1) {
-                            lines.form(b * BLOCK + q, l2, &mut g);
-                            let range = q * k..(q + 1) * k;
-                            sol.extend(nnls_bpp(
-                                &to64(&g),
-                                k,
-                                &c[range.clone()],
-                                Some(&warm[range]),
-                            ));
-                        }
-                        sol
-                    }
-                };
-                for (dst, v) in rb.iter_mut().zip(&sol) {
-                    *dst = T::from_f64(*v);
-                }
-            });
+        let solve = |g: &[f64], rb: &mut [T], cb: &[T]| {
+            let c: Vec<f64> = cb.iter().map(|v| v.to_f64() - l1).collect();
+            let warm: Vec<bool> = rb.iter().map(|&v| v > T::ZERO).collect();
+            for (dst, v) in rb.iter_mut().zip(nnls_bpp(g, k, &c, Some(&warm))) {
+                *dst = T::from_f64(v);
+            }
+        };
+        match s.grams.shared() {
+            // Blocks of columns, pivoted in parallel. Results do not depend
+            // on the blocks: columns share a Cholesky factor only when their
+            // passive sets are equal.
+            Some(g) => {
+                const BLOCK: usize = 1024;
+                let g = to64(&with_l2(g, s.l2).data);
+                r.data
+                    .par_chunks_mut(BLOCK * k)
+                    .zip(s.c.data.par_chunks(BLOCK * k))
+                    .for_each(|(rb, cb)| solve(&g, rb, cb));
+            }
+            // Every line its own Gram: one problem per column.
+            None => r
+                .data
+                .par_chunks_mut(k)
+                .zip(s.c.data.par_chunks(k))
+                .enumerate()
+                .for_each_init(
+                    || vec![T::ZERO; k * k],
+                    |g, (j, (rj, cj))| {
+                        s.grams.form(j, s.l2, g);
+                        solve(&to64(g), rj, cj)
+                    },
+                ),
+        }
         let grams = &mut self.grams;
         StepInfo {
             violation: None,
