@@ -15,7 +15,7 @@ use std::sync::{Mutex, OnceLock};
 /// Sparse data as the solvers see it: X by rows, and by columns only when a
 /// product needs them. Products Wᵀ X (k×m) are gathered from a by-columns
 /// copy (O(nnz), built on first need) or scattered from the rows into one
-/// k×m buffer per extra thread, by size ([`SparseData::scatters`]);
+/// k×m buffer per extra thread, by size (the rule is on `SparseData::scatters`);
 /// entry-wise solvers such as `ccd` always walk the copy.
 pub struct SparseData<'a, T> {
     by_rows: Csr<'a, T>,
