@@ -3,6 +3,7 @@
 //! the smooth model. What they mean is decided in `settings`.
 
 use clap::{Args, ValueEnum};
+use nmfkit_io::names::Detect;
 use std::path::PathBuf;
 
 /// The data matrix.
@@ -13,6 +14,27 @@ pub struct DataFlags {
     /// Factorize the transpose of the input.
     #[arg(long)]
     pub transpose: bool,
+    #[command(flatten)]
+    pub names: NameFlags,
+}
+
+/// Where the names of the data's rows and columns come from.
+#[derive(Args, Clone, Debug, Default)]
+pub struct NameFlags {
+    /// CSV/TSV: whether the first row holds column names (auto: when a
+    /// cell of it is not a number).
+    #[arg(long, value_enum, default_value_t = Detect::Auto)]
+    pub header: Detect,
+    /// CSV/TSV: whether the first column holds row names (auto: when a cell
+    /// of it is not a number, or the header's first cell is empty).
+    #[arg(long, value_enum, default_value_t = Detect::Auto)]
+    pub index_col: Detect,
+    /// Row names, one per line (any format; replaces a CSV's index).
+    #[arg(long, value_name = "FILE")]
+    pub row_names: Option<PathBuf>,
+    /// Column names, one per line (any format; replaces a CSV's header).
+    #[arg(long, value_name = "FILE")]
+    pub col_names: Option<PathBuf>,
 }
 
 /// Which entries are missing by their value or storage (`--missing`).

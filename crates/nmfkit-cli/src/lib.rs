@@ -18,17 +18,4 @@ pub mod plot;
 pub mod settings;
 pub mod survey;
 
-use std::io::Write;
-
-/// Prints a line on stdout; a closed pipe (`| head`) ends the output quietly.
-pub fn print_line(text: &str) {
-    let mut out = std::io::stdout().lock();
-    if writeln!(out, "{text}").and_then(|_| out.flush()).is_err() {
-        std::process::exit(0);
-    }
-}
-
-/// Prints a value as pretty JSON on stdout.
-pub fn print_json(v: &impl serde::Serialize) {
-    print_line(&serde_json::to_string_pretty(v).unwrap_or_default());
-}
+pub use nmfkit_io::stdout::{print_json, print_line};

@@ -1,7 +1,7 @@
 //! `nmfkit`: non-negative matrix factorization from the command line.
 
 use clap::{Parser, Subcommand};
-use nmfkit_cli::commands::{demo, eval, fit, gen, impute, plot, rank, transform};
+use nmfkit_cli::commands::{demo, eval, fit, gen, impute, plot, rank, top, transform};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -21,6 +21,7 @@ enum Command {
     Fit(fit::FitArgs),
     Transform(transform::TransformArgs),
     Eval(eval::EvalArgs),
+    Top(top::TopArgs),
     Plot(plot::PlotArgs),
     Rank(rank::RankArgs),
     Impute(impute::ImputeArgs),
@@ -34,6 +35,7 @@ fn main() -> ExitCode {
         Command::Fit(a) => fit::run(a),
         Command::Transform(a) => transform::run(a),
         Command::Eval(a) => eval::run(a),
+        Command::Top(a) => top::run(a),
         Command::Plot(a) => plot::run(a),
         Command::Rank(a) => rank::run(a),
         Command::Impute(a) => impute::run(a),
@@ -43,7 +45,7 @@ fn main() -> ExitCode {
     match res {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("nmfkit: error: {e}");
+            nmfkit_io::note!("nmfkit: error: {e}");
             ExitCode::from(e.exit_code() as u8)
         }
     }

@@ -12,16 +12,21 @@ use nmfkit::{Mat, Nmf};
 use nmfkit_io::flags::ModelFlags;
 use nmfkit_io::folder::Staged;
 use nmfkit_io::formats::Matrix;
+use nmfkit_io::names::Names;
 use nmfkit_io::progress::{interrupt_flag, RunCounter};
 use nmfkit_io::report::{
-    InputInfo, Params, RankReport, RankRow, SurveyParams, SurveyTimings, NMFKIT_VERSION,
-    SCHEMA_VERSION,
+    rank_warning, InputInfo, Params, RankReport, RankRow, SurveyParams, SurveyTimings,
+    NMFKIT_VERSION, SCHEMA_VERSION,
 };
 use nmfkit_io::Error;
 use serde_json::Value;
 use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
+
+/// Fewer runs per rank than this give unstable consensus measures (Brunet
+/// et al. 2004 averaged 20 to 100 runs): a warning below it.
+pub const MIN_RUNS: usize = 20;
 
 const CSV_COLUMNS: [&str; 14] = [
     "rank",
@@ -65,6 +70,7 @@ fn write_clusters(
     path: &Path,
     clusters: &[(usize, Vec<usize>)],
     items: usize,
+    names: Option<&[String]>,
 ) -> Result<(), Error> {
     nmfkit_io::formats::atomic_write(path, |p| {
         let mut w = csv::Writer::from_path(p)?;
@@ -72,7 +78,7 @@ fn write_clusters(
         header.extend(clusters.iter().map(|(k, _)| format!("rank_{k}")));
         w.write_record(&header)?;
         for i in 0..items {
-            let mut rec = vec![i.to_string()];
+            let mut rec = vec![names.map_or_else(|| i.to_string(), |v| v[i].clone())];
             rec.extend(clusters.iter().map(|(_, c)| c[i].to_string()));
             w.write_record(&rec)?;
         }
@@ -183,6 +189,8 @@ fn survey(
 pub struct SurveyJob<'a> {
     pub command: &'static str,
     pub x: &'a Matrix,
+    /// The data's names (clusters.csv names its items by them).
+    pub names: &'a Names,
     pub input: InputInfo,
     pub input_path: &'a Path,
     pub read_s: f64,
@@ -230,6 +238,26 @@ pub fn survey_into(
     let x = job.x;
     let (n, m) = x.shape();
     let items = if job.axis == ClusterAxis::Rows { n } else { m };
+    let item_names = if job.axis == ClusterAxis::Rows {
+        &job.names.rows
+    } else {
+        &job.names.cols
+    };
+    let mut warnings = Vec::new();
+    if let Some(&k) = ranks.iter().filter(|&&k| k > n.min(m)).min() {
+        warnings.extend(rank_warning(k, n, m));
+    }
+    if job.runs < MIN_RUNS {
+        warnings.push(format!(
+            "{} runs per rank are too few for stable consensus measures (cophenetic, dispersion): use --runs {MIN_RUNS} or more before trusting the suggested rank",
+            job.runs
+        ));
+    }
+    if !job.quiet {
+        for w in &warnings {
+            nmfkit_io::note!("nmfkit: warning: {w}");
+        }
+    }
 
     let sets = if job.random_copy { 2 } else { 1 };
     let counter = RunCounter::new(job.quiet, ranks.len() * job.runs * sets);
@@ -301,11 +329,14 @@ pub fn survey_into(
                 0.0
             },
         },
+        warnings,
     };
     staged.file("rank.csv", |p| {
         write_table(p, &[("data", &table), ("randomized", &random)])
     })?;
-    staged.file("clusters.csv", |p| write_clusters(p, &clusters, items))?;
+    staged.file("clusters.csv", |p| {
+        write_clusters(p, &clusters, items, item_names.as_deref())
+    })?;
     if job.plots && !table.is_empty() {
         let panels = panels(&table, &random);
         staged.file("rank.png", |p| plot::rank_measures(p, &panels))?;
@@ -317,7 +348,7 @@ pub fn survey_into(
 /// The measures per rank, on stderr.
 pub fn print_table(table: &[RankStats]) {
     let cv = table.iter().any(|s| s.cv_error.is_some());
-    eprintln!(
+    nmfkit_io::note!(
         "{:>5} {:>12} {:>9} {:>10} {:>10} {:>10} {:>9}{}",
         "rank",
         "best obj",
@@ -329,7 +360,7 @@ pub fn print_table(table: &[RankStats]) {
         if cv { "  cv error" } else { "" }
     );
     for s in table {
-        eprintln!(
+        nmfkit_io::note!(
             "{:>5} {:>12.5e} {:>9.4} {:>10.4} {:>10.4} {:>10.4} {:>9.3}{}",
             s.rank,
             s.best_objective,

@@ -161,6 +161,8 @@ fn every_subcommand_has_help_and_json() {
         assert!(text.contains("Example"), "{sub} --help has examples");
         assert!(text.contains("--quiet"), "{sub} has --quiet");
     }
+    let o = ok(&["top", "--help"]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("Example"));
     let d = tempfile::tempdir().unwrap();
     let o = ok(&["gen", "swimmer", "--out", &p(d.path(), "s.npy"), "--json"]);
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();

@@ -9,10 +9,13 @@
 //!   so a folder never mixes two runs.
 //! * [`model`]: the model folder — W, H (GW) and `report.json` — written
 //!   and read by one schema.
+//! * [`names`]: row and column names, from CSV headers or name files.
+//! * [`top`]: each component's top features and samples.
 //! * [`report`]: the reports as typed serde structs, with a schema version.
 //! * [`progress`]: progress bars and lines, and the Ctrl-C flag.
 //! * [`flags`] and [`settings`]: the command-line flags every runner shares
 //!   (clap), and their resolution into the core's settings.
+//! * [`stdout`] and [`note!`]: output that survives a closed pipe.
 //! * [`error`]: one error type with exit codes (2: bad input or usage,
 //!   1: internal).
 //!
@@ -30,8 +33,22 @@ pub mod flags;
 pub mod folder;
 pub mod formats;
 pub mod model;
+pub mod names;
 pub mod progress;
 pub mod report;
 pub mod settings;
+pub mod stdout;
+pub mod top;
 
 pub use error::Error;
+
+/// `eprintln!` that never panics: a line on stderr, dropped when stderr is
+/// a closed pipe (`nmfkit rank … 2>&1 | head -1`), so the run still ends
+/// with its folder written.
+#[macro_export]
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}

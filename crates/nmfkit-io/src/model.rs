@@ -1,10 +1,14 @@
 //! The model folder, written and read by one schema: the factors `W`, `H`
 //! (and `GW`, the spectra, for the smooth model with a dictionary) in the
-//! chosen format, and `report.json` ([`FitReport`]).
+//! chosen format, `report.json` ([`FitReport`]), and the data's names when
+//! known (`row_names.txt`, `column_names.txt`; CSV/TSV factor files also
+//! carry them as header and index: `W.csv` rows × component_1…k, `H.csv`
+//! component_1…k × columns).
 
 use crate::error::Error;
 use crate::folder::Staged;
 use crate::formats::{self, Format, Matrix};
+use crate::names::{component_names, name_file_text, Names, COLUMN_NAMES, ROW_NAMES};
 use crate::report::FitReport;
 use nmfkit::{Mat, Nmf};
 use std::path::{Path, PathBuf};
@@ -22,16 +26,55 @@ pub struct Factors<'a> {
     pub h: &'a Mat<f64>,
     /// The smooth model with a dictionary: G·W (n×k).
     pub gw: Option<&'a Mat<f64>>,
+    /// The data's row and column names.
+    pub names: &'a Names,
 }
 
 /// Writes the factors into a staged folder (the report goes last, with
 /// [`write_report`], once its timings are known).
 pub fn write_factors(staged: &mut Staged, format: Format, f: &Factors<'_>) -> Result<(), Error> {
     let ext = format.extension();
-    staged.matrix(&format!("{W}.{ext}"), &Matrix::Dense(f.w.clone()))?;
-    staged.matrix(&format!("{H}.{ext}"), &Matrix::Dense(f.h.clone()))?;
+    let k = f.h.nrows;
+    let comps = Some(component_names(k));
+    let samples = Names {
+        rows: f.names.rows.clone(),
+        cols: comps.clone(),
+    };
+    // With a dictionary W's rows are G's columns, which have no names.
+    let w_names = if f.gw.is_some() {
+        Names {
+            rows: None,
+            cols: comps.clone(),
+        }
+    } else {
+        samples.clone()
+    };
+    let write = |name: &str, m: &Mat<f64>, names: &Names| {
+        formats::write_named(
+            &staged.path(&format!("{name}.{ext}")),
+            &Matrix::Dense(m.clone()),
+            names,
+        )
+    };
+    write(W, f.w, &w_names)?;
+    let h_cols = f
+        .names
+        .cols
+        .clone()
+        .unwrap_or_else(|| (0..f.h.ncols).map(|j| j.to_string()).collect());
+    let h_names = Names {
+        rows: comps,
+        cols: Some(h_cols),
+    };
+    write(H, f.h, &h_names)?;
     if let Some(gw) = f.gw {
-        staged.matrix(&format!("{GW}.{ext}"), &Matrix::Dense(gw.clone()))?;
+        write(GW, gw, &samples)?;
+    }
+    for (names, file) in [(&f.names.rows, ROW_NAMES), (&f.names.cols, COLUMN_NAMES)] {
+        if let Some(v) = names {
+            let p = staged.path(file);
+            formats::atomic_write(&p, |t| std::fs::write(t, name_file_text(v)))?;
+        }
     }
     Ok(())
 }
@@ -48,6 +91,8 @@ pub struct Model {
     pub dictionary_weights: Option<Mat<f64>>,
     pub h: Mat<f64>,
     pub report: FitReport,
+    /// The names of the data's rows and columns, when the fit knew them.
+    pub names: Names,
 }
 
 /// Finds `stem.<ext>` in `dir` for any known extension.
@@ -94,11 +139,14 @@ impl Model {
                 ),
             ));
         }
+        let names = Names::read_folder(dir)?;
+        names.check(w.nrows, h.ncols, dir)?;
         Ok(Model {
             w,
             dictionary_weights,
             h,
             report,
+            names,
         })
     }
 

@@ -56,7 +56,7 @@ impl Reporter {
             b.set_position(p.iter as u64);
             b.set_message(format!("objective {:.6e}", p.objective));
         } else if self.plain && self.last_line.elapsed() >= Duration::from_secs(1) {
-            eprintln!(
+            crate::note!(
                 "iteration {}/{}  objective {:.6e}  {:.1} s",
                 p.iter,
                 p.max_iter,
@@ -118,7 +118,7 @@ impl RunCounter {
         } else if self.plain {
             let mut last = self.last_line.lock().unwrap_or_else(|p| p.into_inner());
             if last.elapsed() >= Duration::from_secs(1) || d == self.total {
-                eprintln!("run {d}/{}  {what}", self.total);
+                crate::note!("run {d}/{}  {what}", self.total);
                 *last = Instant::now();
             }
         }

@@ -316,6 +316,12 @@ pub struct FitReport {
     /// What only a distributed run records (grid, traffic).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub distributed: Option<serde_json::Value>,
+    /// What the user should know about the settings (also on stderr).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    /// Each component's top features and samples (`nmfkit top`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub top: Vec<crate::top::ComponentTop>,
 }
 
 impl FitReport {
@@ -334,6 +340,8 @@ impl FitReport {
             mask: None,
             image_shape: None,
             distributed: None,
+            warnings: Vec::new(),
+            top: Vec::new(),
         }
     }
 }
@@ -414,4 +422,18 @@ pub struct RankReport {
     pub table: Vec<RankRow>,
     pub randomized_table: Vec<RankRow>,
     pub timings: SurveyTimings,
+    /// What the user should know about the settings (also on stderr).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// A warning when the rank exceeds min(n, m): the factorization is then
+/// not unique and the extra components only split others or stay empty.
+pub fn rank_warning(k: usize, n: usize, m: usize) -> Option<String> {
+    (k > n.min(m)).then(|| {
+        format!(
+            "rank {k} exceeds min(rows, columns) = {} of the {n}×{m} data: the extra components cannot add anything and the factors are not unique",
+            n.min(m)
+        )
+    })
 }

@@ -172,9 +172,8 @@ fn npy_header(path: &Path) -> Result<Option<NpyHeader>, CliError> {
         })
         .collect::<Result<_, _>>()?;
     let (rows, cols) = match dims.as_slice() {
-        [n] => (*n, 1),
         [n, m] => (*n, *m),
-        _ => return Err(bad("expected a 1-D or 2-D array")),
+        _ => return Err(bad("expected a 2-D array (a 1-D array is no matrix)")),
     };
     let (kind, size) = match descr.as_str() {
         "<f8" => ('f', 8),

@@ -146,12 +146,9 @@ pub(crate) fn write_model(
     write_report(&mut staged, &report)?;
     staged.commit()?;
     if out.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).unwrap_or_default()
-        );
+        nmfkit_io::stdout::print_json(&report);
     } else if !out.quiet {
-        eprintln!(
+        nmfkit_io::note!(
             "{} ranks ({}x{}): {} iterations, stopped: {}, divergence {:.6e}; wrote {}",
             p,
             plan.layout.pr,

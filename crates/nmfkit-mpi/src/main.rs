@@ -85,7 +85,7 @@ pub(crate) fn agree<T>(world: &SimpleCommunicator, r: Result<T, CliError>) -> Re
     match r {
         Ok(v) if first == size => Ok(v),
         Err(e) if me == first => {
-            eprintln!("nmfkit-mpi: error: {e}");
+            nmfkit_io::note!("nmfkit-mpi: error: {e}");
             Err(Reported(code))
         }
         _ => Err(Reported(code)),
@@ -98,7 +98,7 @@ fn main() -> ExitCode {
         Command::Partition(a) => match partition(a) {
             Ok(()) => 0,
             Err(e) => {
-                eprintln!("nmfkit-mpi: error: {e}");
+                nmfkit_io::note!("nmfkit-mpi: error: {e}");
                 e.exit_code()
             }
         },
@@ -106,7 +106,7 @@ fn main() -> ExitCode {
             // Serialized: the fit's loop runs on a thread of its rayon pool.
             let Some((universe, _)) = mpi::initialize_with_threading(mpi::Threading::Serialized)
             else {
-                eprintln!("nmfkit-mpi: error: MPI could not be initialized");
+                nmfkit_io::note!("nmfkit-mpi: error: MPI could not be initialized");
                 return ExitCode::from(1);
             };
             let world = universe.world();
@@ -122,7 +122,7 @@ fn main() -> ExitCode {
 fn partition(a: PartitionArgs) -> Result<(), CliError> {
     let (pr, pc) = grid::parse_grid(&a.grid).map_err(CliError::usage)?;
     let meta = block::partition(&a.input, pr, pc, &a.out)?;
-    eprintln!(
+    nmfkit_io::note!(
         "wrote {pr}x{pc} blocks of the {}×{} matrix into {}",
         meta["shape"][0],
         meta["shape"][1],

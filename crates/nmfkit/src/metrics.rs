@@ -187,6 +187,38 @@ pub fn component_sparseness<T: Scalar>(w: &Mat<T>, h: &Mat<T>) -> (f64, f64) {
     (sw, sh)
 }
 
+/// The share of X each component explains alone: for component c,
+/// 1 − ‖X − w_c h_c‖² / ‖X‖², from `relative_error` (the relative error
+/// of a rank-one fit, on whichever entries the caller observes). The shares
+/// need not add up to the whole fit's: components overlap.
+///
+/// ```
+/// use nmfkit::{metrics::explained_variance_per_component, relative_error, Mat};
+/// // Two disjoint blocks: each component explains its own block.
+/// let w = Mat::from_rows(&[vec![1.0, 0.0], vec![0.0, 2.0]]).unwrap();
+/// let h = Mat::from_rows(&[vec![1.0, 0.0], vec![0.0, 1.0]]).unwrap();
+/// let x = nmfkit::inverse_transform(&w, &h);
+/// let ev = explained_variance_per_component(&w, &h, |wc, hc| {
+///     Ok(relative_error(&x, wc, hc))
+/// })
+/// .unwrap();
+/// assert!((ev[0] - 0.2).abs() < 1e-12 && (ev[1] - 0.8).abs() < 1e-12);
+/// ```
+pub fn explained_variance_per_component<T: Scalar>(
+    w: &Mat<T>,
+    h: &Mat<T>,
+    relative_error: impl Fn(&Mat<T>, &Mat<T>) -> crate::Result<f64>,
+) -> crate::Result<Vec<f64>> {
+    (0..h.nrows)
+        .map(|c| {
+            let wc = Mat::from_fn(w.nrows, 1, |i, _| w.get(i, c));
+            let hc = Mat::from_fn(1, h.ncols, |_, j| h.get(c, j));
+            let e = relative_error(&wc, &hc)?;
+            Ok(1.0 - e * e)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,6 +14,7 @@ use nmfkit::Mat;
 use nmfkit_io::flags::{BalanceFlag, InitFlag, ModelFlags, SolverFlag, StartFlags, Switch};
 use nmfkit_io::folder::Staged;
 use nmfkit_io::formats::{Format, Matrix};
+use nmfkit_io::names::Names;
 use nmfkit_io::report::InputInfo;
 use nmfkit_io::Error;
 use serde_json::json;
@@ -137,6 +138,7 @@ pub fn run(a: DemoArgs) -> Result<(), Error> {
     let job = FitJob {
         command: "demo",
         x: &g.x,
+        names: &Names::default(),
         input,
         input_path: &x_path,
         read_s: 0.0,
@@ -262,6 +264,7 @@ fn clusters_demo(
     let job = SurveyJob {
         command: "demo",
         x: &g.x,
+        names: &Names::default(),
         input,
         input_path: &x_path,
         read_s: 0.0,

@@ -3,12 +3,13 @@
 //! through `transform` (a held-out score) — and, with true factors, the
 //! best one-to-one matching of components.
 
-use super::transform::same_columns;
 use crate::compare::compare;
+use crate::fitting::same_columns;
 use crate::flags::MaskFlags;
 use clap::Args;
+use nmfkit::metrics::explained_variance_per_component;
 use nmfkit::{FitOptions, Mat, NmfError};
-use nmfkit_io::formats::{read_dense, read_matrix};
+use nmfkit_io::formats::{read_dense, read_named, Layout};
 use nmfkit_io::model::Model;
 use nmfkit_io::Error;
 use serde_json::json;
@@ -41,8 +42,8 @@ pub struct EvalArgs {
 
 pub fn run(a: EvalArgs) -> Result<(), Error> {
     let model = Model::read(&a.model)?;
-    let x = read_matrix(&a.input)?;
-    same_columns(&x, &model, &a.input)?;
+    let (x, names) = read_named(&a.input, Layout::default())?;
+    same_columns(&x, &names, &model, &a.input)?;
     let (n, m) = x.shape();
     let beta = model.beta();
     let blame = |e: NmfError| Error::nmf(Some(&a.input), e);
@@ -87,6 +88,11 @@ pub fn run(a: EvalArgs) -> Result<(), Error> {
             nmfkit::relative_error(x.input(), &w, &model.h),
         ),
     };
+    let per_component = explained_variance_per_component(&w, &model.h, |wc, hc| match &weighted {
+        Some(wd) => wd.relative_error(wc, hc),
+        None => Ok(nmfkit::relative_error(x.input(), wc, hc)),
+    })
+    .map_err(blame)?;
     let tw = a.truth_w.as_deref().map(read_dense).transpose()?;
     let th = a.truth_h.as_deref().map(read_dense).transpose()?;
     let out = json!({
@@ -98,6 +104,8 @@ pub fn run(a: EvalArgs) -> Result<(), Error> {
         "divergence": divergence,
         "reconstruction_err": (2.0 * divergence.max(0.0)).sqrt(),
         "relative_error": relative_error,
+        "explained_variance": 1.0 - relative_error * relative_error,
+        "component_explained_variance": per_component,
         "truth": compare(&w, &model.h, tw.as_ref(), th.as_ref()),
     });
     let text = serde_json::to_string_pretty(&out).unwrap_or_default();

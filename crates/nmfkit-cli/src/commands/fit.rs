@@ -36,13 +36,14 @@ pub fn run(a: FitArgs) -> Result<(), Error> {
     let out = &a.output;
     // Refuse a foreign --out before any work.
     let mut staged = Staged::new(&out.out, out.force)?;
-    let (x, input, read_s) = read_input(&a.data.input, a.data.transpose)?;
+    let data = read_input(&a.data)?;
     let job = FitJob {
         command: "fit",
-        x: &x,
-        input,
+        x: &data.x,
+        names: &data.names,
+        input: data.info.clone(),
         input_path: &a.data.input,
-        read_s,
+        read_s: data.read_s,
         rank: a.rank,
         model: &a.model,
         start: &a.start,
@@ -64,7 +65,7 @@ pub fn run(a: FitArgs) -> Result<(), Error> {
         } else {
             ""
         };
-        eprintln!(
+        nmfkit_io::note!(
             "{} iterations, stopped: {}{interrupted}; objective {:.6e}, relative error {:.4e}; wrote {}",
             r.n_iter,
             r.stop_reason,

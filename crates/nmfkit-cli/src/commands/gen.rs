@@ -84,12 +84,12 @@ pub fn run(a: GenArgs) -> Result<(), Error> {
     }
     let (n, m) = g.x.shape();
     if a.json {
-        println!(
-            "{}",
-            serde_json::json!({"command": "gen", "kind": format!("{:?}", a.kind).to_lowercase(), "out": a.out, "shape": [n, m], "nnz": nnz})
+        crate::print_line(
+            &serde_json::json!({"command": "gen", "kind": format!("{:?}", a.kind).to_lowercase(), "out": a.out, "shape": [n, m], "nnz": nnz})
+                .to_string(),
         );
     } else if !a.quiet {
-        eprintln!(
+        nmfkit_io::note!(
             "wrote {} ({n}×{m}, {} stored entries) and its true factors",
             a.out.display(),
             g.x.nnz()

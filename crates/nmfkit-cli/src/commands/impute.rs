@@ -1,10 +1,10 @@
 //! `nmfkit impute`: fill the missing entries of a matrix from a model.
 
-use super::transform::same_columns;
+use crate::fitting::same_columns;
 use crate::flags::MaskFlags;
 use clap::Args;
 use nmfkit::{FitOptions, SolverKind};
-use nmfkit_io::formats::{read_matrix, write_matrix, Format};
+use nmfkit_io::formats::{read_named, write_matrix, Format, Layout};
 use nmfkit_io::model::Model;
 use nmfkit_io::Error;
 use std::path::PathBuf;
@@ -43,8 +43,8 @@ pub fn run(a: ImputeArgs) -> Result<(), Error> {
     }
     Format::of(&a.out)?;
     let model = Model::read(&a.model)?;
-    let x = read_matrix(&a.input)?;
-    same_columns(&x, &model, &a.input)?;
+    let (x, names) = read_named(&a.input, Layout::default())?;
+    same_columns(&x, &names, &model, &a.input)?;
     let (n, m) = x.shape();
     let weighted = a.mask.weighted(&x, &a.input, false)?;
     let mut est = model.estimator()?.max_iter(a.max_iter).tol(a.tol);
@@ -67,7 +67,7 @@ pub fn run(a: ImputeArgs) -> Result<(), Error> {
             &serde_json::json!({"command": "impute", "shape": [n, m], "missing_entries": missing, "out": a.out, "n_iter": fit.n_iter}),
         );
     } else if !a.quiet {
-        eprintln!(
+        nmfkit_io::note!(
             "filled {missing} missing entries of the {n}×{m} matrix; wrote {}",
             a.out.display()
         );

@@ -9,4 +9,5 @@ pub mod gen;
 pub mod impute;
 pub mod plot;
 pub mod rank;
+pub mod top;
 pub mod transform;

@@ -44,7 +44,7 @@ pub fn run(a: PlotArgs) -> Result<(), Error> {
         crate::print_json(&serde_json::json!({"command": "plot", "written": written}));
     } else if !a.quiet {
         for w in written {
-            eprintln!("wrote {}", w.display());
+            nmfkit_io::note!("wrote {}", w.display());
         }
     }
     Ok(())

@@ -69,13 +69,14 @@ pub fn run(a: RankArgs) -> Result<(), Error> {
     let out = &a.output;
     let mut staged = Staged::new(&out.out, out.force)?;
     let ranks = parse_ranks(&a.ranks)?;
-    let (x, input, read_s) = read_input(&a.data.input, a.data.transpose)?;
+    let data = read_input(&a.data)?;
     let job = SurveyJob {
         command: "rank",
-        x: &x,
-        input,
+        x: &data.x,
+        names: &data.names,
+        input: data.info.clone(),
         input_path: &a.data.input,
-        read_s,
+        read_s: data.read_s,
         ranks,
         runs: a.runs,
         axis: match a.cluster {
@@ -96,12 +97,12 @@ pub fn run(a: RankArgs) -> Result<(), Error> {
     } else if !out.quiet {
         print_table(&table);
         if report.interrupted {
-            eprintln!("interrupted: the {} ranks finished were kept", table.len());
+            nmfkit_io::note!("interrupted: the {} ranks finished were kept", table.len());
         }
         if let Some(k) = suggested_rank(&table) {
-            eprintln!("suggested rank: {k} (highest dispersion among the ranks with the best cophenetic correlation)");
+            nmfkit_io::note!("suggested rank: {k} (highest dispersion among the ranks with the best cophenetic correlation)");
         }
-        eprintln!("wrote {}", out.out.display());
+        nmfkit_io::note!("wrote {}", out.out.display());
     }
     Ok(())
 }

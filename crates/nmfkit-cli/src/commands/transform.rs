@@ -1,8 +1,10 @@
 //! `nmfkit transform`: coefficients of new rows with the fitted H fixed.
 
+use crate::fitting::same_columns;
 use clap::Args;
-use nmfkit_io::formats::{read_matrix, write_matrix, Matrix};
+use nmfkit_io::formats::{read_named, write_named, Layout, Matrix};
 use nmfkit_io::model::Model;
+use nmfkit_io::names::{component_names, Names};
 use nmfkit_io::Error;
 use std::path::PathBuf;
 
@@ -31,37 +33,26 @@ pub struct TransformArgs {
     pub json: bool,
 }
 
-/// Checks that new rows have the model's columns.
-pub fn same_columns(x: &Matrix, model: &Model, path: &std::path::Path) -> Result<(), Error> {
-    let m = x.shape().1;
-    if m != model.h.ncols {
-        return Err(Error::input(
-            path,
-            format!(
-                "has {m} columns but the model was fitted on {} columns",
-                model.h.ncols
-            ),
-        ));
-    }
-    Ok(())
-}
-
 pub fn run(a: TransformArgs) -> Result<(), Error> {
     let model = Model::read(&a.model)?;
-    let x = read_matrix(&a.input)?;
-    same_columns(&x, &model, &a.input)?;
+    let (x, names) = read_named(&a.input, Layout::default())?;
+    same_columns(&x, &names, &model, &a.input)?;
     let est = model.estimator()?.max_iter(a.max_iter).tol(a.tol);
     let w = est
         .transform(x.input(), &model.h)
         .map_err(|e| Error::nmf(Some(&a.input), e))?;
     let (n, k) = (w.nrows, w.ncols);
-    write_matrix(&a.out, &Matrix::Dense(w))?;
+    let labels = Names {
+        rows: names.rows,
+        cols: Some(component_names(k)),
+    };
+    write_named(&a.out, &Matrix::Dense(w), &labels)?;
     if a.json {
         crate::print_json(
             &serde_json::json!({"command": "transform", "shape": [n, k], "out": a.out}),
         );
     } else if !a.quiet {
-        eprintln!("wrote the {n}×{k} coefficients to {}", a.out.display());
+        nmfkit_io::note!("wrote the {n}×{k} coefficients to {}", a.out.display());
     }
     Ok(())
 }

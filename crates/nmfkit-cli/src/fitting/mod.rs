@@ -5,22 +5,30 @@
 
 mod smooth;
 
+use crate::flags::DataFlags;
 use crate::flags::{MaskFlags, SmoothFlags};
 use nmfkit::{FitOptions, Mat, NmfError};
 use nmfkit_io::flags::{ModelFlags, StartFlags};
 use nmfkit_io::folder::Staged;
-use nmfkit_io::formats::{read_matrix, Format, Matrix};
+use nmfkit_io::formats::{read_named, Format, Layout, Matrix};
 use nmfkit_io::model::{write_factors, write_report, Factors};
+use nmfkit_io::names::{read_name_file, Names};
 use nmfkit_io::progress::Reporter;
 use nmfkit_io::report::{self, FitReport, FitResult, InputInfo, MaskInfo, Params};
+use nmfkit_io::top::top_components;
 use nmfkit_io::Error;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+
+/// How many top features and samples per component `report.json` lists.
+pub const TOP_IN_REPORT: usize = 10;
 
 /// Everything one fit needs, parsed.
 pub struct FitJob<'a> {
     pub command: &'static str,
     pub x: &'a Matrix,
+    /// The data's row and column names (carried into the folder).
+    pub names: &'a Names,
     pub input: InputInfo,
     pub input_path: &'a Path,
     pub read_s: f64,
@@ -43,14 +51,42 @@ pub struct Fitted {
     pub gw: Option<Mat<f64>>,
     pub report: FitReport,
     pub fit_time_s: f64,
+    pub names: Names,
 }
 
-/// Reads the input (optionally transposed) and describes it for the report.
-pub fn read_input(path: &Path, transpose: bool) -> Result<(Matrix, InputInfo, f64), Error> {
+/// The data as read: the matrix (transposed if asked), its names, what the
+/// report says of it, and the seconds reading took.
+pub struct Input {
+    pub x: Matrix,
+    pub names: Names,
+    pub info: InputInfo,
+    pub read_s: f64,
+}
+
+/// Reads the input (optionally transposed) with its names and describes it
+/// for the report.
+pub fn read_input(data: &DataFlags) -> Result<Input, Error> {
     let t = Instant::now();
-    let mut x = read_matrix(path)?;
+    let path = data.input.as_path();
+    let layout = Layout {
+        header: data.names.header,
+        index: data.names.index_col,
+    };
+    let (mut x, mut names) = read_named(path, layout)?;
+    let (n, m) = x.shape();
+    names.check(n, m, path)?;
+    if let Some(p) = &data.names.row_names {
+        names.rows = Some(read_name_file(p)?);
+        names.check(n, m, p)?;
+    }
+    if let Some(p) = &data.names.col_names {
+        names.cols = Some(read_name_file(p)?);
+        names.check(n, m, p)?;
+    }
+    let transpose = data.transpose;
     if transpose {
         x = x.transpose();
+        names = names.transposed();
     }
     let (n, m) = x.shape();
     let info = InputInfo {
@@ -60,7 +96,12 @@ pub fn read_input(path: &Path, transpose: bool) -> Result<(Matrix, InputInfo, f6
         sparse: x.is_sparse(),
         transposed: transpose,
     };
-    Ok((x, info, t.elapsed().as_secs_f64()))
+    Ok(Input {
+        x,
+        names,
+        info,
+        read_s: t.elapsed().as_secs_f64(),
+    })
 }
 
 pub fn canonical(p: &Path) -> PathBuf {
@@ -69,9 +110,24 @@ pub fn canonical(p: &Path) -> PathBuf {
 
 /// Fits the model the job asks for.
 pub fn fit(job: &FitJob<'_>) -> Result<Fitted, Error> {
-    if job.smooth.is_smooth()? {
-        return smooth::fit(job);
+    let (n, m) = job.x.shape();
+    let warnings: Vec<String> = report::rank_warning(job.rank, n, m).into_iter().collect();
+    if !job.quiet {
+        for w in &warnings {
+            nmfkit_io::note!("nmfkit: warning: {w}");
+        }
     }
+    let mut fitted = if job.smooth.is_smooth()? {
+        smooth::fit(job)?
+    } else {
+        fit_standard(job)?
+    };
+    fitted.report.warnings = warnings;
+    fitted.report.top = top_components(fitted.basis(), &fitted.h, &fitted.names, TOP_IN_REPORT);
+    Ok(fitted)
+}
+
+fn fit_standard(job: &FitJob<'_>) -> Result<Fitted, Error> {
     let t0 = Instant::now();
     let start = job.start.resolve()?;
     let est = job.model.estimator(job.rank)?.init(start.init);
@@ -139,6 +195,7 @@ pub fn fit(job: &FitJob<'_>) -> Result<Fitted, Error> {
         gw: None,
         report,
         fit_time_s: fit.fit_time.as_secs_f64(),
+        names: job.names.clone(),
     })
 }
 
@@ -149,6 +206,7 @@ pub fn write(staged: &mut Staged, fitted: &mut Fitted, format: Format) -> Result
         w: &fitted.w,
         h: &fitted.h,
         gw: fitted.gw.as_ref(),
+        names: &fitted.names,
     };
     write_factors(staged, format, &factors)?;
     fitted.report.timings.write_s = t.elapsed().as_secs_f64();
@@ -161,4 +219,39 @@ impl Fitted {
     pub fn basis(&self) -> &Mat<f64> {
         self.gw.as_ref().unwrap_or(&self.w)
     }
+}
+
+/// Checks that new rows have the model's columns (and, when both have
+/// names, the same names in the same order).
+pub fn same_columns(
+    x: &Matrix,
+    names: &Names,
+    model: &nmfkit_io::model::Model,
+    path: &Path,
+) -> Result<(), Error> {
+    let m = x.shape().1;
+    if m != model.h.ncols {
+        return Err(Error::input(
+            path,
+            format!(
+                "has {m} columns but the model was fitted on {} columns",
+                model.h.ncols
+            ),
+        ));
+    }
+    if let (Some(a), Some(b)) = (&names.cols, &model.names.cols) {
+        if let Some(j) = (0..m).find(|&j| a[j] != b[j]) {
+            return Err(Error::input(
+                path,
+                format!(
+                    "column {} is '{}' but the model's column {} is '{}': put the columns in the model's order",
+                    j + 1,
+                    a[j],
+                    j + 1,
+                    b[j]
+                ),
+            ));
+        }
+    }
+    Ok(())
 }

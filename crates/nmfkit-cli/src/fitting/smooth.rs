@@ -78,5 +78,6 @@ pub(super) fn fit(job: &FitJob<'_>) -> Result<Fitted, Error> {
         gw,
         report,
         fit_time_s: fit.fit_time.as_secs_f64(),
+        names: job.names.clone(),
     })
 }

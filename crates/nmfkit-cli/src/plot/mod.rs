@@ -78,7 +78,7 @@ pub fn draw_model(
             reconstruction(&p, x, m.w, m.h)?;
             written.push("reconstruction.png".into());
         }
-        None => eprintln!("nmfkit: note: the data file is not available; reconstruction.png skipped (give --input)"),
+        None => nmfkit_io::note!("nmfkit: note: the data file is not available; reconstruction.png skipped (give --input)"),
     }
     Ok(written)
 }

@@ -8,6 +8,7 @@ mod npy;
 mod npz;
 
 use crate::error::Error;
+use crate::names::{Detect, Names};
 use nmfkit::Mat;
 use std::path::{Path, PathBuf};
 
@@ -73,8 +74,21 @@ impl Format {
     }
 }
 
-/// Reads a matrix, choosing the reader by the file's extension.
+/// How a CSV/TSV file lays out its names (other formats hold numbers only).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Layout {
+    pub header: Detect,
+    pub index: Detect,
+}
+
+/// Reads a matrix, choosing the reader by the file's extension (a CSV's
+/// header and index column are detected and dropped).
 pub fn read_matrix(path: &Path) -> Result<Matrix, Error> {
+    Ok(read_named(path, Layout::default())?.0)
+}
+
+/// Reads a matrix and the names a CSV/TSV file gives its rows and columns.
+pub fn read_named(path: &Path, layout: Layout) -> Result<(Matrix, Names), Error> {
     let format = Format::of(path)?;
     let meta = std::fs::metadata(path).map_err(|e| Error::input(path, describe_io(&e)))?;
     if meta.is_dir() {
@@ -83,10 +97,18 @@ pub fn read_matrix(path: &Path) -> Result<Matrix, Error> {
     if meta.len() == 0 {
         return Err(Error::input(path, "the file is empty"));
     }
+    let mut names = Names::default();
     let m = match format {
         Format::Npy => Matrix::Dense(npy::read(path)?),
         Format::Npz => npz::read(path)?,
-        Format::Csv | Format::Tsv => Matrix::Dense(csvfile::read(path)?),
+        Format::Csv | Format::Tsv => {
+            let t = csvfile::read(path, layout)?;
+            names = Names {
+                rows: t.row_names,
+                cols: t.col_names,
+            };
+            Matrix::Dense(t.x)
+        }
         Format::Mtx => mtx::read(path)?,
     };
     let (n, m_) = m.shape();
@@ -96,7 +118,7 @@ pub fn read_matrix(path: &Path) -> Result<Matrix, Error> {
             format!("the matrix is empty ({n}×{m_})"),
         ));
     }
-    Ok(m)
+    Ok((m, names))
 }
 
 /// Reads a dense matrix (factors, ground truth); sparse files are densified.
@@ -106,12 +128,19 @@ pub fn read_dense(path: &Path) -> Result<Mat<f64>, Error> {
 
 /// Writes a matrix by the file's extension, atomically.
 pub fn write_matrix(path: &Path, m: &Matrix) -> Result<(), Error> {
+    write_named(path, m, &Names::default())
+}
+
+/// [`write_matrix`] with names: a CSV/TSV file gets them as its header and
+/// index column (other formats hold numbers only).
+pub fn write_named(path: &Path, m: &Matrix, names: &Names) -> Result<(), Error> {
     let format = Format::of(path)?;
+    let (rows, cols) = (names.rows.as_deref(), names.cols.as_deref());
     atomic_write(path, |tmp| match (format, m) {
         (Format::Npy, m) => npy::write(tmp, &m.to_dense()),
         (Format::Npz, m) => npz::write(tmp, m),
-        (Format::Csv, m) => csvfile::write(tmp, &m.to_dense(), b','),
-        (Format::Tsv, m) => csvfile::write(tmp, &m.to_dense(), b'\t'),
+        (Format::Csv, m) => csvfile::write(tmp, &m.to_dense(), b',', rows, cols),
+        (Format::Tsv, m) => csvfile::write(tmp, &m.to_dense(), b'\t', rows, cols),
         (Format::Mtx, m) => mtx::write(tmp, m),
     })
 }

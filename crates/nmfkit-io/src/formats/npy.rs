@@ -1,5 +1,6 @@
 //! .npy: reads f16-free numeric types (float, int, uint, bool) in C or
-//! Fortran order, 1-D (as a column) or 2-D; writes little-endian f64 C order.
+//! Fortran order, 2-D (a 1-D array is no matrix, except inside a sparse .npz);
+//! writes little-endian f64 C order.
 
 use crate::error::Error;
 use nmfkit::Mat;
@@ -7,18 +8,26 @@ use npyz::{DType, NpyFile, Order, TypeChar};
 use std::io::{BufReader, Read, Write};
 use std::path::Path;
 
-/// Reads a dense matrix from an opened .npy stream.
+/// Reads a dense matrix from an opened .npy stream; a 1-D array is refused
+/// (it is no matrix).
 pub(super) fn read_from(path: &Path, npy: NpyFile<impl Read>) -> Result<Mat<f64>, Error> {
+    if let [n] = npy.shape() {
+        return Err(Error::input(
+            path,
+            format!("a 1-D array of shape ({n},) is not a matrix: save it as ({n}, 1) or (1, {n}) (numpy: x.reshape(-1, 1))"),
+        ));
+    }
+    read_array(path, npy)
+}
+
+/// Reads a 1-D (as a column) or 2-D array: the parts of a sparse .npz.
+pub(super) fn read_array(path: &Path, npy: NpyFile<impl Read>) -> Result<Mat<f64>, Error> {
     let bad = |m: String| Error::input(path, m);
     let shape: Vec<usize> = npy.shape().iter().map(|&d| d as usize).collect();
     let (rows, cols) = match shape.as_slice() {
         [n] => (*n, 1),
         [n, m] => (*n, *m),
-        other => {
-            return Err(bad(format!(
-                "expected a 1-D or 2-D array, got shape {other:?}"
-            )))
-        }
+        other => return Err(bad(format!("expected a 2-D array, got shape {other:?}"))),
     };
     let fortran = npy.order() == Order::Fortran;
     let ts = match npy.dtype() {

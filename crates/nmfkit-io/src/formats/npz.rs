@@ -15,12 +15,12 @@ pub(super) fn read(path: &Path) -> Result<Matrix, Error> {
     let names: Vec<String> = npz.array_names().map(String::from).collect();
     let has = |n: &str| names.iter().any(|x| x == n);
     let array = |npz: &mut NpzArchive<_>, name: &str| -> Result<Vec<f64>, Error> {
-        Ok(npy_dense(path, npz, name)?.data)
+        Ok(npy_dense(path, npz, name, false)?.data)
     };
     if !(has("shape") && has("data")) {
         // A plain array archive: exactly one array.
         return match names.as_slice() {
-            [only] => Ok(Matrix::Dense(npy_dense(path, &mut npz, only)?)),
+            [only] => Ok(Matrix::Dense(npy_dense(path, &mut npz, only, true)?)),
             _ => Err(bad(format!(
                 "expected a scipy.sparse archive (keys shape, data, indices, indptr or row, col) or a single array, found keys {names:?}"
             ))),
@@ -85,12 +85,17 @@ fn npy_dense<R: std::io::Read + std::io::Seek>(
     path: &Path,
     npz: &mut NpzArchive<R>,
     name: &str,
+    matrix: bool,
 ) -> Result<nmfkit::Mat<f64>, Error> {
     let f = npz
         .by_name(name)
         .map_err(|e| Error::input(path, format!("cannot read array '{name}' ({e})")))?
         .ok_or_else(|| Error::input(path, format!("missing array '{name}'")))?;
-    npy::read_from(path, f)
+    if matrix {
+        npy::read_from(path, f)
+    } else {
+        npy::read_array(path, f)
+    }
 }
 
 /// scipy stores the format as a byte string array (e.g. b'csr').

@@ -13,7 +13,7 @@ mod linkage;
 mod randomize;
 
 pub use consensus::{col_argmax, row_argmax, Consensus};
-pub use cv::cross_validation_error;
+pub use cv::{cross_validation_error, cross_validation_error_sparse};
 pub use linkage::{average_linkage, silhouette, Dendrogram, Merge};
 pub use randomize::{randomized_dense, randomized_sparse};
 
@@ -119,7 +119,33 @@ fn rank_seeds(seed: u64, rank: usize, n_runs: usize) -> Vec<u64> {
     run_seeds(mixed, n_runs)
 }
 
+/// The share of entries each fold holds out (0 means the default 0.1).
+fn cv_fraction(opts: &SurveyOptions) -> f64 {
+    if opts.cv_fraction > 0.0 {
+        opts.cv_fraction
+    } else {
+        0.1
+    }
+}
+
 impl Nmf {
+    /// The estimator of the cross-validation fits: a random start where
+    /// the start is automatic (a masked fit has no SVD of X).
+    fn cv_estimator(&self) -> Nmf {
+        Nmf {
+            init: if self.init == crate::Init::Auto {
+                crate::Init::Random
+            } else {
+                self.init
+            },
+            ..self.clone()
+        }
+    }
+
+    fn cv_seed(&self) -> u64 {
+        rank_seeds(self.seed ^ 0xC055_7A11_DA7E, self.rank, 1)[0]
+    }
+
     /// `n_runs` fits at this estimator's rank, their consensus and measures.
     /// `None` when cancelled.
     ///
@@ -198,33 +224,23 @@ impl Nmf {
             (0, _) => None,
             (folds, Input::Dense(xd)) => {
                 let xd = xd.to_owned().cast::<f64>();
-                let fraction = if opts.cv_fraction > 0.0 {
-                    opts.cv_fraction
-                } else {
-                    0.1
-                };
-                let est = Nmf {
-                    init: if self.init == crate::Init::Auto {
-                        crate::Init::Random
-                    } else {
-                        self.init
-                    },
-                    ..self.clone()
-                };
-                let seed = rank_seeds(self.seed ^ 0xC055_7A11_DA7E, self.rank, 1)[0];
                 Some(cross_validation_error(
-                    &est,
+                    &self.cv_estimator(),
                     xd.as_ref(),
                     folds,
-                    fraction,
-                    seed,
+                    cv_fraction(opts),
+                    self.cv_seed(),
                 )?)
             }
-            (_, Input::Sparse(_)) => {
-                return Err(crate::NmfError::Unsupported {
-                    solver: "rank survey",
-                    what: "cross-validation on sparse data (masks are dense for now)".into(),
-                })
+            (folds, Input::Sparse(xs)) => {
+                let xs = xs.cast::<f64>();
+                Some(cross_validation_error_sparse(
+                    &self.cv_estimator(),
+                    &xs,
+                    folds,
+                    cv_fraction(opts),
+                    self.cv_seed(),
+                )?)
             }
         };
         let stats = RankStats {
@@ -298,8 +314,10 @@ impl Nmf {
 /// correlation is within 0.01 of the best (Brunet et al.'s measure, which
 /// saturates near 1 once runs agree), the one with the largest dispersion
 /// (Kim & Park's, which also drops when a cluster is split at random);
-/// ties go to the lower rank.
+/// ties go to the lower rank. Rank 1 is never suggested: one cluster is
+/// consensus by construction (cophenetic and dispersion are 1 there).
 pub fn suggested_rank(table: &[RankStats]) -> Option<usize> {
+    let table: Vec<&RankStats> = table.iter().filter(|s| s.rank >= 2).collect();
     let best = table
         .iter()
         .map(|s| s.cophenetic)
@@ -307,7 +325,7 @@ pub fn suggested_rank(table: &[RankStats]) -> Option<usize> {
     table
         .iter()
         .filter(|s| s.cophenetic >= best - 0.01)
-        .fold(None::<&RankStats>, |b, s| match b {
+        .fold(None::<&RankStats>, |b, &s| match b {
             Some(b) if b.dispersion >= s.dispersion => Some(b),
             _ => Some(s),
         })

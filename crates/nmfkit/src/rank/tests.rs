@@ -1,5 +1,5 @@
 use super::*;
-use crate::{synth, CsrMatrix, SolverKind};
+use crate::{synth, CsrMatrix, Mat, SolverKind};
 
 fn argmax(v: &[f64]) -> usize {
     (0..v.len()).fold(0, |b, i| if v[i] > v[b] { i } else { b })
@@ -189,6 +189,10 @@ fn suggestion_prefers_dispersion_among_the_best_cophenetic() {
     assert_eq!(suggested_rank(&t), Some(6));
     assert_eq!(suggested_rank(&t[..2]), Some(3));
     assert_eq!(suggested_rank(&[]), None);
+    // Rank 1 (one cluster: cophenetic and dispersion 1) never wins.
+    let with_one = [row(1, 1.0, 1.0), row(2, 0.95, 0.5), row(3, 0.9, 0.6)];
+    assert_eq!(suggested_rank(&with_one), Some(2));
+    assert_eq!(suggested_rank(&with_one[..1]), None);
 }
 
 #[test]
@@ -208,9 +212,62 @@ fn cross_validation_error_is_lowest_at_the_planted_rank() {
         4,
         "{cv:?}"
     );
-    // Sparse data: a clear error, not a silent omission.
+    // Sparse data: the same minimum, on stored entries and as many zeros.
     let xs = crate::CsrMatrix::from_dense(x.as_ref());
-    assert!(est.survey(&xs, &[2], &opts, |_| {}).is_err());
+    let table = est.survey(&xs, &[2, 3, 4, 5, 6, 7], &opts, |_| {}).unwrap();
+    let cv: Vec<f64> = table.iter().map(|s| s.cv_error.unwrap()).collect();
+    assert_eq!(
+        table[argmax(&cv.iter().map(|v| -v).collect::<Vec<_>>())].rank,
+        4,
+        "sparse {cv:?}"
+    );
     assert!(cross_validation_error(&est, x.as_ref(), 0, 0.1, 0).is_err());
     assert!(cross_validation_error(&est, x.as_ref(), 1, 1.5, 0).is_err());
+    assert!(cross_validation_error_sparse(&est, &xs, 0, 0.1, 0).is_err());
+    let e = cross_validation_error_sparse(&est, &xs, 1, 0.1, 5).unwrap();
+    assert_eq!(
+        e,
+        cross_validation_error_sparse(&est, &xs, 1, 0.1, 5).unwrap()
+    );
+}
+
+#[test]
+fn sparse_cross_validation_scores_held_out_zeros() {
+    // Block-diagonal X = WH: two thirds of it are exact (unstored) zeros.
+    // Rank 3 predicts the held-out counts and zeros; rank 1 cannot.
+    let w = Mat::from_fn(60, 3, |i, c| {
+        if i % 3 == c {
+            1.0 + (i % 7) as f64
+        } else {
+            0.0
+        }
+    });
+    let h = Mat::from_fn(3, 45, |c, j| {
+        if j % 3 == c {
+            1.0 + (j % 5) as f64
+        } else {
+            0.0
+        }
+    });
+    let x = crate::inverse_transform(&w, &h);
+    let xs = CsrMatrix::from_dense(x.as_ref());
+    assert_eq!(xs.nnz(), 60 * 45 / 3);
+    let est = Nmf::new(3)
+        .solver(SolverKind::Hals)
+        .seed(2)
+        .max_iter(500)
+        .tol(0.0);
+    let e3 = cross_validation_error_sparse(&est, &xs, 2, 0.1, 4).unwrap();
+    let e1 = cross_validation_error_sparse(
+        &Nmf {
+            rank: 1,
+            ..est.clone()
+        },
+        &xs,
+        2,
+        0.1,
+        4,
+    )
+    .unwrap();
+    assert!(e3 < 0.02 && e1 > 0.3, "rank 3: {e3}, rank 1: {e1}");
 }
