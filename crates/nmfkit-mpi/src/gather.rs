@@ -141,6 +141,8 @@ pub(crate) fn write_model(
         w: &full.w,
         h: &full.h,
         gw: None,
+        // The distributed reader takes numbers only (.npy/.npz/.mtx).
+        names: &nmfkit_io::names::Names::default(),
     };
     write_factors(&mut staged, format, &factors)?;
     write_report(&mut staged, &report)?;
