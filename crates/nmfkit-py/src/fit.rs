@@ -2,7 +2,7 @@
 
 use crate::convert::{by_dtype, dtype_of, fit_dict, mat_from, Source};
 use crate::errors::{interrupted, value_error};
-use crate::interrupt::{interruptible, stop_when};
+use crate::interrupt::{interruptible, stop_when, verbose_every};
 use crate::options::FitParams;
 use nmfkit::{FitOptions, Mat, Nmf, NmfFit, Scalar};
 use numpy::Element;
@@ -29,8 +29,8 @@ fn go<'py, T: Scalar + Element>(
         // Runs of the problem as stored: their draws are the user's order.
         let est = p.est.clone();
         let est = if transposed { est.transposed() } else { est };
-        let (res, stop) = interruptible(py, |cancel| {
-            est.fit_runs_with(input, p.n_runs, false, Some(cancel))
+        let (res, stop) = interruptible(py, 0, |w| {
+            est.fit_runs_with(input, p.n_runs, false, Some(&w.cancel))
         })?;
         let runs = match res.map_err(value_error)? {
             Some(r) if !stop => r,
@@ -59,8 +59,8 @@ pub fn watched_fit<'py, T: Scalar + Element>(
     (w0, h0): (Option<Mat<T>>, Option<Mat<T>>),
     fit: impl FnOnce(&Nmf, FitOptions<'_, '_, T>) -> nmfkit::Result<NmfFit<T>> + Send,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let (res, stop) = interruptible(py, |cancel| {
-        let mut cb = stop_when(cancel);
+    let (res, stop) = interruptible(py, verbose_every(p.verbose), |w| {
+        let mut cb = stop_when(w);
         let opts = FitOptions {
             w0: w0.as_ref(),
             h0: h0.as_ref(),

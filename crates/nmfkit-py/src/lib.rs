@@ -27,6 +27,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(fit::beta_divergence, m)?)?;
     m.add_function(wrap_pyfunction!(weighted::fit_masked, m)?)?;
     m.add_function(wrap_pyfunction!(weighted::impute, m)?)?;
+    m.add_function(wrap_pyfunction!(weighted::masked_divergence, m)?)?;
     m.add_function(wrap_pyfunction!(rank::survey, m)?)?;
     m.add_function(wrap_pyfunction!(smooth::fit_smooth, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

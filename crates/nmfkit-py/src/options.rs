@@ -48,6 +48,8 @@ pub struct FitParams {
     pub est: Nmf,
     pub update_h: bool,
     pub n_runs: usize,
+    /// scikit-learn's verbose level (progress lines on stdout).
+    pub verbose: usize,
 }
 
 #[pymethods]
@@ -57,7 +59,7 @@ impl FitParams {
         *, n_components, beta = 2.0, solver = "cd", init = "auto", seed = 0, max_iter = 200,
         tol = 1e-4, shuffle = false, n_threads = 0, extrapolate = false, convergence = "sklearn",
         time_limit = None, eval_every = None, factor_tol = None, alpha_W = 0.0, alpha_H = 0.0,
-        l1_ratio = 0.0, update_H = true, n_runs = 1, balance = "auto"
+        l1_ratio = 0.0, update_H = true, n_runs = 1, balance = "auto", verbose = 0
     ))]
     #[allow(non_snake_case, clippy::too_many_arguments)]
     fn new(
@@ -81,6 +83,7 @@ impl FitParams {
         update_H: bool,
         n_runs: usize,
         balance: &str,
+        verbose: usize,
     ) -> PyResult<Self> {
         let mut est = Nmf::new(n_components)
             .loss(Loss::from_beta(beta).map_err(value_error)?)
@@ -111,6 +114,7 @@ impl FitParams {
             est,
             update_h: update_H,
             n_runs,
+            verbose,
         })
     }
 

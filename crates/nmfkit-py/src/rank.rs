@@ -76,7 +76,8 @@ fn go<'py, T: Scalar + Element>(
         (ClusterAxis::Columns, true) => ClusterAxis::Rows,
     };
     let details = sp.details;
-    let ((data, random), stop) = interruptible(py, |cancel| {
+    let ((data, random), stop) = interruptible(py, 0, |w| {
+        let cancel = &w.cancel;
         let opts = SurveyOptions {
             n_runs: sp.n_runs,
             axis,

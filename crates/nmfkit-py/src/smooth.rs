@@ -32,8 +32,8 @@ pub fn fit_smooth<'py>(
     let g = g.map(|g| col_major(&g)).transpose()?;
     let (w0, h0) = (mat_from::<f64>(w0)?, mat_from::<f64>(h0)?);
     let est = &params.est;
-    let (fit, stop) = interruptible(py, |cancel| {
-        let mut watch = stop_when(cancel);
+    let (fit, stop) = interruptible(py, 0, |w| {
+        let mut watch = stop_when(w);
         let opts = SmoothOptions {
             w0: w0.as_ref(),
             h0: h0.as_ref(),

@@ -81,6 +81,50 @@ pub fn fit_masked<'py>(
     by_dtype!(dtype_of(x)?, fit_go(py, x, mask, missing, params, w0, h0))
 }
 
+/// W and H of X as the core stores X (swapped and transposed for Xᵀ).
+fn stored_factors<T: Scalar + Element>(
+    w: &Bound<'_, PyAny>,
+    h: &Bound<'_, PyAny>,
+    transposed: bool,
+) -> PyResult<(nmfkit::Mat<T>, nmfkit::Mat<T>)> {
+    let (w, h) = (
+        mat_from::<T>(Some(w))?.expect("given"),
+        mat_from::<T>(Some(h))?.expect("given"),
+    );
+    Ok(if transposed {
+        (h.transpose(), w.transpose())
+    } else {
+        (w, h)
+    })
+}
+
+fn divergence_go<T: Scalar + Element>(
+    x: &Bound<'_, PyAny>,
+    mask: Option<&Bound<'_, PyAny>>,
+    missing: &str,
+    w: &Bound<'_, PyAny>,
+    h: &Bound<'_, PyAny>,
+    beta: f64,
+) -> PyResult<f64> {
+    let (wd, transposed) = weighted::<T>(x, mask, missing)?;
+    let (w, h) = stored_factors::<T>(w, h, transposed)?;
+    wd.divergence(&w, &h, beta).map_err(value_error)
+}
+
+/// The β-divergence between X and W·H on the observed entries only
+/// (weighted by the mask).
+#[pyfunction]
+pub fn masked_divergence(
+    x: &Bound<'_, PyAny>,
+    mask: Option<&Bound<'_, PyAny>>,
+    missing: &str,
+    w: &Bound<'_, PyAny>,
+    h: &Bound<'_, PyAny>,
+    beta: f64,
+) -> PyResult<f64> {
+    by_dtype!(dtype_of(x)?, divergence_go(x, mask, missing, w, h, beta))
+}
+
 fn impute_go<'py, T: Scalar + Element>(
     py: Python<'py>,
     x: &Bound<'py, PyAny>,
@@ -90,15 +134,7 @@ fn impute_go<'py, T: Scalar + Element>(
     h: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let (wd, transposed) = weighted::<T>(x, mask, missing)?;
-    let (w, h) = (
-        mat_from::<T>(Some(w))?.expect("given"),
-        mat_from::<T>(Some(h))?.expect("given"),
-    );
-    let (w, h) = if transposed {
-        (h.transpose(), w.transpose())
-    } else {
-        (w, h)
-    };
+    let (w, h) = stored_factors::<T>(w, h, transposed)?;
     Ok(match wd.impute(&w, &h).map_err(value_error)? {
         // The stored matrix is Xᵀ when transposed: its rows are X's columns.
         Matrix::Dense(m) if transposed => to_numpy(py, &m)?.getattr("T")?,

@@ -1,14 +1,26 @@
 """nmfkit: fast non-negative matrix factorization with a Rust core.
 
 ``nmfkit.NMF`` is a drop-in replacement for ``sklearn.decomposition.NMF``
-(same parameters, attributes and results), plus ``solver="hals"`` (accelerated
-HALS), ``n_threads``, ``time_limit``, ``n_runs`` and ``history_``.
-``nmfkit.rank_survey`` chooses the rank from many runs per rank, and
-``nmfkit.SmoothNMF`` is ESPM's regularized Poisson model for spectrum images.
+(same parameters, attributes and results), plus ``solver="auto"``, ``"hals"``,
+``"anls"`` and ``"ccd"``, ``n_threads``, ``time_limit``, ``n_runs``, missing
+entries, ``score`` and ``history_``. ``nmfkit.rank_survey`` chooses the rank
+from many runs per rank, ``nmfkit.top_features`` lists each component's top
+features by name, and ``nmfkit.SmoothNMF`` is ESPM's regularized Poisson model
+for spectrum images.
 """
 from ._core import __version__
-from ._nmf import NMF, non_negative_factorization, beta_divergence
+from ._functions import beta_divergence, non_negative_factorization
+from ._nmf import NMF
 from ._rank import rank_survey
 from ._smooth import SmoothNMF
+from ._top import top_features
 
-__all__ = ["NMF", "SmoothNMF", "non_negative_factorization", "beta_divergence", "rank_survey", "__version__"]
+__all__ = [
+    "NMF",
+    "SmoothNMF",
+    "non_negative_factorization",
+    "beta_divergence",
+    "rank_survey",
+    "top_features",
+    "__version__",
+]

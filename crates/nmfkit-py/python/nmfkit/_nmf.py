@@ -1,192 +1,158 @@
-"""The scikit-learn compatible estimator around ``nmfkit._core``."""
+"""``NMF``: the scikit-learn compatible estimator around ``nmfkit._core``."""
 import numbers
-import os
 import warnings
 
 import numpy as np
 
 from . import _core
+from ._checks import _beta_to_float, _data_arg, _is_sparse, _like, _seed_from, _threads, _validate_plain
+from ._missing import _MissingMixin
+from ._compat import (
+    _HAVE_SKLEARN,
+    ConvergenceWarning,
+    _Bases,
+    check_is_fitted,
+    check_non_negative,
+    check_random_state,
+    validate_data,
+)
 
-try:  # scikit-learn is optional: with it, NMF is a real sklearn estimator.
-    from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.utils import check_random_state
-    from sklearn.utils.validation import check_is_fitted, check_non_negative, validate_data
-
-    _HAVE_SKLEARN = True
-    _Bases = (ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
-except ImportError:  # pragma: no cover - exercised without scikit-learn only
-    _HAVE_SKLEARN = False
-
-    class ConvergenceWarning(UserWarning):
-        """Issued when max_iter is reached before convergence."""
-
-    class _MiniBase:
-        """get_params/set_params for a plain-numpy install."""
-
-        def get_params(self, deep=True):
-            import inspect
-
-            names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
-            return {n: getattr(self, n) for n in names}
-
-        def set_params(self, **params):
-            for k, v in params.items():
-                setattr(self, k, v)
-            return self
-
-        def fit_transform_default(self, X, y=None):
-            return self.fit(X).transform(X)
-
-    _Bases = (_MiniBase,)
-
-    def check_random_state(seed):
-        if seed is None or seed is np.random:
-            return np.random.mtrand._rand
-        if isinstance(seed, numbers.Integral):
-            return np.random.RandomState(seed)
-        return seed
+_NAN_HINT = (
+    "nmfkit.NMF fits data with missing entries: pass missing_values=np.nan to "
+    "ignore the NaN entries (or a mask= of weights, 0 for missing)."
+)
 
 
-_BETA = {"frobenius": 2.0, "kullback-leibler": 1.0, "itakura-saito": 0.0}
+class NMF(_MissingMixin, *_Bases):
+    """Non-negative matrix factorization, X ≈ W·H with W, H ≥ 0, by nmfkit's Rust core.
 
+    A drop-in for ``sklearn.decomposition.NMF``: the same parameters,
+    defaults, attributes and results (``solver="cd"`` and ``"mu"`` follow
+    scikit-learn's algorithms), plus faster solvers, missing entries, many
+    runs and a record of every evaluation. It minimizes
 
-def _beta_to_float(beta_loss):
-    if isinstance(beta_loss, str):
-        if beta_loss not in _BETA:
-            raise ValueError(f"Invalid beta_loss parameter: got {beta_loss!r} instead of one of {sorted(_BETA)}, or a float.")
-        return _BETA[beta_loss]
-    if isinstance(beta_loss, numbers.Real):
-        return float(beta_loss)
-    raise ValueError(f"Invalid beta_loss parameter: got {beta_loss!r}")
+        D_β(X ‖ WH) + alpha_W·(l1_ratio·n_features·‖W‖₁ + ½(1 − l1_ratio)·n_features·‖W‖²)
+                    + alpha_H·(l1_ratio·n_samples·‖H‖₁ + ½(1 − l1_ratio)·n_samples·‖H‖²)
 
+    as scikit-learn does (D_β is ½‖X − WH‖² for the Frobenius loss).
 
-def _is_sparse(X):
-    return hasattr(X, "tocsr") and hasattr(X, "nnz")
-
-
-def _data_arg(X):
-    """X as the core reads it: a numpy array in place, or a CSR/CSC tuple."""
-    if _is_sparse(X):
-        if X.format not in ("csr", "csc"):
-            X = X.tocsr()
-        indptr, indices = X.indptr, X.indices
-        # scipy's int32 or int64 index arrays are read in place; anything
-        # else (mixed or other integer types) is cast once.
-        if indptr.dtype != indices.dtype or indptr.dtype not in (np.int32, np.int64):
-            indptr, indices = indptr.astype(np.int64), indices.astype(np.int64)
-        return ("sparse", X.shape, indptr, indices, X.data, X.format == "csc")
-    return X
-
-
-def _like(mask, X):
-    """The mask stored as X is (C or F order, CSR or CSC, X's dtype), so the
-    core reads both in the same orientation."""
-    dtype = X.dtype
-    if _is_sparse(mask):
-        fmt = X.format if _is_sparse(X) else ("csc" if X.flags.c_contiguous and not X.flags.f_contiguous else "csr")
-        return (mask.tocsc() if fmt == "csc" else mask.tocsr()).astype(dtype)
-    M = np.asarray(mask, dtype=dtype)
-    transposed = (X.format == "csc") if _is_sparse(X) else (X.flags.c_contiguous and not X.flags.f_contiguous)
-    return np.ascontiguousarray(M) if transposed else np.asfortranarray(M)
-
-
-def _threads(n):
-    """scikit-learn's (joblib's) n_jobs convention: None and -1 use every
-    core, -2 all but one, and so on (at least one); 0 is an error."""
-    if n is None:
-        return 0
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
-        raise TypeError(f"n_threads must be an int or None, got {n!r}")
-    n = int(n)
-    if n == 0:
-        raise ValueError("n_threads == 0 has no meaning: use None (or -1) for every core, or a positive count")
-    if n == -1:
-        return 0
-    if n < 0:
-        return max(1, (os.cpu_count() or 1) + 1 + n)
-    return n
-
-
-def _seed_from(random_state):
-    """A 64-bit seed for the Rust side from scikit-learn style random_state."""
-    if isinstance(random_state, numbers.Integral):
-        return int(random_state) & (2**63 - 1)
-    rng = check_random_state(random_state)
-    return int(rng.randint(0, 2**31 - 1))
-
-
-def _validate_plain(X, dtype_ok=(np.float64, np.float32)):
-    """Input checks without scikit-learn (numpy only)."""
-    if _is_sparse(X):
-        X = X.tocsr() if X.format not in ("csr", "csc") else X
-        if X.dtype not in dtype_ok:
-            X = X.astype(np.float64)
-        data = X.data
-    else:
-        X = np.asarray(X)
-        if X.dtype not in dtype_ok:
-            X = X.astype(np.float64)
-        if X.ndim != 2:
-            raise ValueError(f"Expected a 2-D array, got {X.ndim}-D")
-        if not (X.flags.c_contiguous or X.flags.f_contiguous):
-            X = np.ascontiguousarray(X)
-        data = X
-    if not np.all(np.isfinite(data)):
-        raise ValueError("Input X contains NaN or infinity.")
-    if data.size and data.min() < 0:
-        raise ValueError("Negative values in data passed to NMF (input X)")
-    return X
-
-
-class NMF(*_Bases):
-    """Non-negative matrix factorization, X ≈ W·H, computed by nmfkit's Rust core.
-
-    Same parameters and results as ``sklearn.decomposition.NMF``, plus:
-
+    Parameters
+    ----------
+    n_components : int, "auto" or None, default="auto"
+        Number of components k. None keeps all features; "auto" takes k from
+        the custom W or H when given, else all features.
+    init : {"random", "nndsvd", "nndsvda", "nndsvdar", "custom"} or None, default=None
+        How W and H start. None: "nndsvda" when k ≤ min(n_samples, n_features),
+        else "random" (scikit-learn's rule; "random" draws scikit-learn's
+        numbers from ``random_state``). "custom" uses the W and H given to
+        ``fit``/``fit_transform``.
     solver : {"cd", "mu", "auto", "hals", "anls", "ccd"}, default="cd"
-        ``"auto"`` chooses from the loss, the data and the fit's progress:
-        for the Frobenius loss ten exact ANLS iterations (they choose the
-        basin) then accelerated HALS with extrapolation, switching between
-        the two by their progress per flop; ``"ccd"`` for KL; ``"mu"`` for
-        any other beta. What it ran and why is in ``solver_notes_``.
-        ``"hals"`` is accelerated HALS (Gillis & Glineur); ``"anls"`` solves
-        every half-step exactly (block principal pivoting, Kim & Park);
-        ``"ccd"`` is coordinate descent with Newton steps for the KL loss
-        (Hsieh & Dhillon 2011), much faster than ``"mu"`` on count data.
-    n_threads : int or None
-        Threads used by the core, with scikit-learn's n_jobs convention: None or
-        -1 all cores, -2 all but one, … (at least one); 0 is an error.
-    time_limit : float or None
-        Stop after this many seconds.
+        "cd" is scikit-learn's coordinate descent (Frobenius), "mu" the
+        multiplicative updates (any beta). "auto" chooses from the loss, the
+        data and the fit's progress: for the Frobenius loss ten exact ANLS
+        iterations then accelerated HALS with extrapolation, switching by their
+        progress per flop; "ccd" for KL; "mu" otherwise (what it ran and why is
+        in ``solver_notes_``). "hals" is accelerated HALS (Gillis & Glineur
+        2012), "anls" alternating NNLS by block principal pivoting (Kim & Park
+        2011), "ccd" coordinate descent with Newton steps for the KL loss
+        (Hsieh & Dhillon 2011).
+    beta_loss : float or {"frobenius", "kullback-leibler", "itakura-saito"}, default="frobenius"
+        The β-divergence to minimize (2, 1 and 0 for the names). Values ≤ 0
+        need X without zeros.
+    tol : float, default=1e-4
+        Tolerance of the stopping condition (scikit-learn's for "cd" and "mu":
+        the violation or the relative decrease of the error; the relative
+        decrease over a window of evaluations for the others).
+    max_iter : int, default=200
+        Maximum number of iterations.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the random start (and of "cd"'s shuffling, and of the runs).
+    alpha_W : float, default=0.0
+        Regularization of W (see the objective above); 0 for none.
+    alpha_H : float or "same", default="same"
+        Regularization of H; "same" takes alpha_W.
+    l1_ratio : float, default=0.0
+        The elastic-net mix: 0 is an L2 penalty, 1 an L1 penalty.
+    verbose : int, default=0
+        Progress lines on stdout: iteration, objective, its relative decrease
+        since the previous line, and the time; every 10 iterations for 1,
+        every iteration for 2 or more; then one closing line.
+    shuffle : bool, default=False
+        Randomize the order of the coordinates in the "cd" solver.
+    n_threads : int or None, default=None
+        Threads of the core, with scikit-learn's n_jobs convention: None or -1
+        all cores, -2 all but one, … (at least one); 0 is an error.
+    time_limit : float or None, default=None
+        Stop after this many seconds, keeping the factors so far.
+    n_runs : int, default=1
+        Fit this many times from random starts (seeds derived from
+        ``random_state``) and keep the fit with the lowest objective, as R's
+        NMF package does with ``nrun``; ``run_objectives_`` and ``best_run_``
+        record every run.
+    missing_values : None, np.nan or "unstored", default=None
+        With np.nan, NaN entries of X are missing: the fit ignores them, and
+        ``impute(X)`` fills them with W·H. With "unstored" and a scipy.sparse
+        X, only the stored entries are observed and the others are missing
+        rather than zeros (ratings). ``mask=`` on ``fit``/``transform``/
+        ``score`` gives a weight per entry instead (0 for missing).
     extrapolate : bool, default=False
-        Extrapolate the iterates (Ang & Gillis 2019) with ``solver="hals"``
-        and the Frobenius loss: much faster on slowly
-        converging data such as sparse matrices, and the objective still never
-        increases. ``tol`` then bounds the relative decrease of the objective.
-    missing_values : None, np.nan or "unstored"
-        With ``np.nan``, NaN entries of X are missing: the fit ignores them
-        (as does ``mask=`` on ``fit``/``transform``, a weight per entry with 0
-        for missing), and ``impute(X)`` fills them with W·H (dense X). With
-        ``"unstored"`` and a scipy.sparse X, only the stored entries are
-        observed and the others missing rather than zeros (ratings).
+        Extrapolate the iterates (Ang & Gillis 2019) with ``solver="hals"``:
+        much faster on slowly converging data such as sparse matrices, and
+        the objective still never increases.
     balance : {None, "every", "end", "off"}, default=None
         Rescale every component (a column of W up, the row of H down, WH
         unchanged) to equal norms, or to the scaling that minimizes the
         elastic net: after every iteration, or once at the end. None keeps
-        scikit-learn's factors for ``cd`` and ``mu`` and balances ``hals`` and
-        ``anls`` after every iteration (their precision needs it).
-    n_runs : int, default=1
-        Fit this many times from random starts (seeds derived from
-        ``random_state``; runs of small problems in parallel) and keep the fit
-        with the lowest objective, as R's NMF package does with ``nrun``.
-        ``run_objectives_`` and ``best_run_`` then record every run.
+        scikit-learn's factors for "cd" and "mu" and balances the others after
+        every iteration.
 
-    Attributes are scikit-learn's (``components_``, ``n_components_``,
-    ``reconstruction_err_``, ``n_iter_``, ``n_features_in_``,
-    ``feature_names_in_``) plus ``history_``: one dict per evaluation with
-    ``iter``, ``time_s``, ``loss`` (the objective), ``divergence``,
-    ``rel_decrease`` and ``violation``.
+    Attributes
+    ----------
+    components_ : ndarray of shape (n_components, n_features)
+        H, the factorization's components (the dictionary).
+    n_components_ : int
+        The number of components.
+    reconstruction_err_ : float
+        sqrt(2·D_β(X ‖ WH)) of the fit (the Frobenius norm of X − WH for β = 2).
+    n_iter_ : int
+        Iterations run.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during ``fit`` (pandas DataFrame columns
+        that are all strings); ``top_features`` names the components' top
+        features by them.
+    history_ : list of dict
+        One dict per evaluation: ``iter``, ``time_s``, ``loss`` (the
+        objective), ``divergence``, ``rel_decrease`` and ``violation``.
+    stop_reason_ : str
+        Why the fit stopped ("converged", "max_iterations", "time_limit", …).
+    solver_notes_ : list of str
+        What ``solver="auto"`` ran and why.
+    run_objectives_ : ndarray of shape (n_runs,)
+        With ``n_runs > 1``: every run's final objective.
+    best_run_ : int
+        With ``n_runs > 1``: the run that was kept.
+
+    See Also
+    --------
+    non_negative_factorization : The same fit as a function.
+    rank_survey : Choosing n_components from many runs per rank.
+    top_features : Each component's top features by name.
+    SmoothNMF : ESPM's smooth Poisson model for spectrum images.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nmfkit import NMF
+    >>> X = np.array([[1, 1], [2, 1], [3, 1.2], [4, 1], [5, 0.8], [6, 1]])
+    >>> model = NMF(n_components=2, init="random", random_state=0)
+    >>> W = model.fit_transform(X)
+    >>> H = model.components_
+    >>> W.shape, H.shape
+    ((6, 2), (2, 2))
+    >>> bool(model.reconstruction_err_ < 0.1)
+    True
     """
 
     def __init__(
@@ -246,12 +212,24 @@ class NMF(*_Bases):
     # -- validation ---------------------------------------------------------
     def _validate(self, X, reset):
         if _HAVE_SKLEARN:
-            X = validate_data(self, X, accept_sparse=("csr", "csc"), dtype=[np.float64, np.float32], reset=reset)
+            try:
+                X = validate_data(self, X, accept_sparse=("csr", "csc"), dtype=[np.float64, np.float32], reset=reset)
+            except ValueError as e:
+                # scikit-learn's text suggests other estimators; this one
+                # handles NaN when told to.
+                if "NaN" in str(e) and "infinity" not in str(e):
+                    raise ValueError(f"Input X contains NaN. {_NAN_HINT}") from None
+                raise
             check_non_negative(X, "NMF (input X)")
             if not _is_sparse(X) and not (X.flags.c_contiguous or X.flags.f_contiguous):
                 X = np.ascontiguousarray(X)
             return X
-        X = _validate_plain(X)
+        try:
+            X = _validate_plain(X)
+        except ValueError as e:
+            if "NaN" in str(e) and not np.isinf(np.asarray(X.data if _is_sparse(X) else X, dtype=float)).any():
+                raise ValueError(f"Input X contains NaN. {_NAN_HINT}") from None
+            raise
         if reset:
             self.n_features_in_ = X.shape[1]
         elif X.shape[1] != self.n_features_in_:
@@ -360,6 +338,9 @@ class NMF(*_Bases):
             if H.dtype != X.dtype:
                 raise TypeError(f"H should have the same dtype as X. Got H.dtype = {H.dtype}.")
 
+        if _all_zero(X):
+            # scikit-learn's answer: the exact zero factorization.
+            return _zero_fit(X, k, H if not update_H else None)
         params = self._params(k, update_H)
         params.update(
             init=init if init in ("nndsvd", "nndsvda", "nndsvdar") else "auto",
@@ -373,61 +354,12 @@ class NMF(*_Bases):
         if H is not None:
             H = np.asarray(H, dtype=X.dtype)
         res = _core.fit(_data_arg(X), _core.FitParams(**params), W, H)
-        if self.verbose:
-            print(f"nmfkit: {res['n_iter']} iterations, stopped: {res['stop_reason']}, reconstruction error {res['reconstruction_err']:.6g}")
+        self._closing_line(res)
         if res["n_iter"] == self.max_iter and self.tol > 0:
             warnings.warn(
                 f"Maximum number of iterations {self.max_iter} reached. Increase it to improve convergence.", ConvergenceWarning
             )
         return res
-
-    # -- missing values -----------------------------------------------------
-    def _unstored(self):
-        return isinstance(self.missing_values, str) and self.missing_values == "unstored"
-
-    def _missing(self):
-        """missing_values as the core names it: "none", "nan" or "unstored"."""
-        mv = self.missing_values
-        if mv is None:
-            return "none"
-        if isinstance(mv, str):
-            if mv == "unstored":
-                return "unstored"
-        elif isinstance(mv, numbers.Real) and np.isnan(mv):
-            return "nan"
-        raise ValueError(f"missing_values must be None, np.nan or 'unstored', got {mv!r}")
-
-    def _masked(self, X, mask):
-        """(X, mask in X's layout, missing) for a weighted fit, or None when
-        no entry is special. The weights themselves are built by the core."""
-        missing = self._missing()
-        if mask is None and missing == "none":
-            return None
-        if _is_sparse(X):
-            if X.format not in ("csr", "csc"):
-                X = X.tocsr()
-            if X.dtype not in (np.float64, np.float32):
-                X = X.astype(np.float64)
-        else:
-            X = np.asarray(X)
-            if X.dtype not in (np.float64, np.float32):
-                X = X.astype(np.float64)
-            if X.ndim != 2:
-                raise ValueError(f"Expected a 2-D array, got {X.ndim}-D")
-            if not (X.flags.c_contiguous or X.flags.f_contiguous):
-                X = np.ascontiguousarray(X)
-            if missing == "unstored":
-                raise ValueError("missing_values='unstored' needs scipy.sparse X: a dense array stores every entry")
-        if mask is not None:
-            if mask.shape != X.shape:
-                raise ValueError(f"mask has shape {mask.shape} but X has shape {X.shape}")
-            values = mask.data if _is_sparse(mask) else np.asarray(mask)
-            if values.size and not (np.all(np.isfinite(values)) and values.min() >= 0):
-                raise ValueError("mask weights must be finite and >= 0")
-            if missing == "unstored":
-                raise ValueError("missing_values='unstored' already says which entries are observed: drop mask")
-            mask = _like(mask, X)
-        return X, mask, missing
 
     def _params(self, k, update_H):
         alpha_H = self.alpha_W if self.alpha_H == "same" else self.alpha_H
@@ -449,42 +381,15 @@ class NMF(*_Bases):
             "extrapolate": bool(self.extrapolate),
             # scikit-learn's solvers keep scikit-learn's factors unless asked.
             "balance": self.balance or ("off" if self.solver in ("cd", "mu") else "auto"),
+            "verbose": _verbose(self.verbose),
         }
 
-    def _fit_masked(self, masked, W=None, H=None, update_H=True):
-        X, mask, missing = masked
-        self._check_params(X)
-        k = self._rank(X, W, H, update_H)
-        params = self._params(k, update_H)
-        if self.init == "custom" and update_H and (W is None or H is None):
-            raise ValueError("init='custom' needs both W and H")
-        cast = lambda a: None if a is None else np.asarray(a, dtype=X.dtype)
-        w0 = cast(W) if (self.init == "custom" and update_H) else None
-        data = mask if mask is None else _data_arg(mask)
-        return _core.fit_masked(_data_arg(X), data, missing, _core.FitParams(**params), w0, cast(H))
-
-    def impute(self, X, mask=None):
-        """X with its missing entries (NaN with ``missing_values=np.nan``,
-        weight 0 in ``mask``, or unstored with ``missing_values='unstored'``)
-        replaced by W·H; W is fitted to X's observed entries with the
-        components fixed. Sparse X with holes comes back sparse (in X's
-        format); with only its stored entries observed, as a dense array."""
-        masked = self._masked(X, mask)
-        if masked is None:
-            raise ValueError("nothing is missing: give mask= or set missing_values")
-        W = self.transform(X, mask=mask)
-        X, mask, missing = masked
-        data = mask if mask is None else _data_arg(mask)
-        H = self.components_.astype(X.dtype)
-        out = _core.impute(_data_arg(X), data, missing, W.astype(X.dtype), H)
-        if not isinstance(out, tuple):
-            return out
-        import scipy.sparse as sp
-
-        fmt, values, indices, indptr = out
-        make = sp.csc_matrix if fmt == "csc" else sp.csr_matrix
-        filled = make((values, indices, indptr), shape=X.shape)
-        return filled.toarray() if filled.nnz == X.shape[0] * X.shape[1] else filled
+    def _closing_line(self, res):
+        if self.verbose:
+            print(
+                f"nmfkit: {res['n_iter']} iterations, stopped: {res['stop_reason']}, "
+                f"reconstruction error {res['reconstruction_err']:.6g}"
+            )
 
     def _keep(self, res):
         """Store a fit's results as the fitted attributes; return W."""
@@ -499,7 +404,29 @@ class NMF(*_Bases):
 
     # -- the estimator API --------------------------------------------------
     def fit_transform(self, X, y=None, W=None, H=None, mask=None):
-        """Learn the model and return W (the transformed data)."""
+        """Learn an NMF model for X and return the transformed data W.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The data (numpy arrays and scipy CSR/CSC matrices are read in
+            place; a pandas DataFrame's column names become
+            ``feature_names_in_``).
+        y : Ignored
+            Not used, present for API consistency.
+        W : array-like of shape (n_samples, n_components), default=None
+            With ``init="custom"``: the initial W.
+        H : array-like of shape (n_components, n_features), default=None
+            With ``init="custom"``: the initial H.
+        mask : {array-like, sparse matrix} of shape (n_samples, n_features), default=None
+            A weight per entry of X in the loss: 0 marks a missing entry
+            (its value is never read), 1 a normal one.
+
+        Returns
+        -------
+        W : ndarray of shape (n_samples, n_components)
+            Transformed data.
+        """
         special = self._unstored() or mask is not None or self.missing_values is not None
         if special and self.n_runs > 1:
             raise ValueError("n_runs > 1 is not supported with missing values or masks yet")
@@ -522,12 +449,40 @@ class NMF(*_Bases):
         return res["W"]
 
     def fit(self, X, y=None, **params):
-        """Learn the model."""
+        """Learn an NMF model for X.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The data.
+        y : Ignored
+            Not used, present for API consistency.
+        **params : dict
+            ``W``, ``H`` and ``mask`` as for ``fit_transform``.
+
+        Returns
+        -------
+        self : NMF
+            The fitted model.
+        """
         self.fit_transform(X, **params)
         return self
 
     def transform(self, X, mask=None):
-        """W for X with the learned components fixed."""
+        """Transform X with the fitted components: W minimizing the loss with H fixed.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The data.
+        mask : {array-like, sparse matrix} of shape (n_samples, n_features), default=None
+            A weight per entry (0 = missing), as for ``fit_transform``.
+
+        Returns
+        -------
+        W : ndarray of shape (n_samples, n_components)
+            Transformed data.
+        """
         if _HAVE_SKLEARN:
             check_is_fitted(self)
         elif not hasattr(self, "components_"):
@@ -545,10 +500,56 @@ class NMF(*_Bases):
         return self._fit_transform(X, H=H, update_H=False)["W"]
 
     def inverse_transform(self, X):
-        """X ≈ W·H from the transformed data W."""
+        """Transform data back to its original space: W·H.
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_components)
+            Transformed data W.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features)
+            W·H.
+        """
         if _HAVE_SKLEARN:
             check_is_fitted(self)
         return X @ self.components_
+
+    def score(self, X, y=None, mask=None):
+        """Negative reconstruction error of X with the fitted components.
+
+        X is transformed (W with the components fixed) and scored by
+        −sqrt(2·D_β(X ‖ WH)), on the observed entries only when entries are
+        missing (``missing_values``) or weighted (``mask``). Higher is better,
+        so ``GridSearchCV`` can choose ``n_components`` on held-out rows.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The data.
+        y : Ignored
+            Not used, present for API consistency.
+        mask : {array-like, sparse matrix} of shape (n_samples, n_features), default=None
+            A weight per entry (0 = missing).
+
+        Returns
+        -------
+        score : float
+            Minus the reconstruction error.
+        """
+        W = self.transform(X, mask=mask)
+        masked = self._masked(X, mask)
+        if masked is None:
+            X = self._validate(X, reset=False)
+            H = self.components_.astype(X.dtype, copy=False)
+            d = _core.beta_divergence(_data_arg(X), W.astype(X.dtype), H, self._beta_loss)
+        else:
+            X, mask, missing = masked
+            data = mask if mask is None else _data_arg(mask)
+            H = self.components_.astype(X.dtype, copy=False)
+            d = _core.masked_divergence(_data_arg(X), data, missing, W.astype(X.dtype), H, self._beta_loss)
+        return -float(np.sqrt(2.0 * max(d, 0.0)))
 
     if not _HAVE_SKLEARN:
 
@@ -556,62 +557,31 @@ class NMF(*_Bases):
             return np.asarray([f"nmf{i}" for i in range(self.components_.shape[0])], dtype=object)
 
 
-def non_negative_factorization(
-    X,
-    W=None,
-    H=None,
-    n_components="auto",
-    *,
-    init=None,
-    update_H=True,
-    solver="cd",
-    beta_loss="frobenius",
-    tol=1e-4,
-    max_iter=200,
-    alpha_W=0.0,
-    alpha_H="same",
-    l1_ratio=0.0,
-    random_state=None,
-    verbose=0,
-    shuffle=False,
-    n_threads=None,
-    time_limit=None,
-):
-    """scikit-learn's ``non_negative_factorization``: returns (W, H, n_iter)."""
-    est = NMF(
-        n_components=n_components,
-        init=init,
-        solver=solver,
-        beta_loss=beta_loss,
-        tol=tol,
-        max_iter=max_iter,
-        random_state=random_state,
-        alpha_W=alpha_W,
-        alpha_H=alpha_H,
-        l1_ratio=l1_ratio,
-        verbose=verbose,
-        shuffle=shuffle,
-        n_threads=n_threads,
-        time_limit=time_limit,
-    )
-    X = _validate_plain(X) if not _HAVE_SKLEARN else validate_data(est, X, accept_sparse=("csr", "csc"), dtype=[np.float64, np.float32])
-    if _HAVE_SKLEARN:
-        check_non_negative(X, "NMF (input X)")
-    if update_H:
-        res = est._fit_transform(X, W=W, H=H, update_H=True)
-        return res["W"], res["H"], res["n_iter"]
-    res = est._fit_transform(X, W=W, H=H, update_H=False)
-    return res["W"], H, res["n_iter"]
+def _verbose(v):
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 0:
+        if isinstance(v, bool):
+            return int(v)
+        raise ValueError(f"Invalid verbose parameter: got {v!r} (an int >= 0).")
+    return int(v)
 
 
-def beta_divergence(X, W, H, beta):
-    """scikit-learn's β-divergence D_β(X ‖ WH) (½‖X − WH‖² for β = 2), dense or sparse X."""
-    if not _is_sparse(X):
-        X = np.asarray(X, dtype=np.float64)
-        if not (X.flags.c_contiguous or X.flags.f_contiguous):
-            X = np.ascontiguousarray(X)
-    dtype = X.dtype
-    return _core.beta_divergence(_data_arg(X), np.asarray(W, dtype=dtype), np.asarray(H, dtype=dtype), float(_beta_to_float(beta)))
+def _all_zero(X):
+    data = X.data if _is_sparse(X) else X
+    return data.size == 0 or not np.any(data)
+
+
+def _zero_fit(X, k, H=None):
+    """The exact factorization of an all-zero X: zero factors (H kept when fixed)."""
+    n, m = X.shape
+    return {
+        "W": np.zeros((n, k), dtype=X.dtype),
+        "H": np.zeros((k, m), dtype=X.dtype) if H is None else np.asarray(H, dtype=X.dtype),
+        "n_iter": 1,
+        "reconstruction_err": 0.0,
+        "history": [],
+        "stop_reason": "converged",
+        "solver_notes": ["X is all zeros: the zero factorization is exact"],
+    }
 
 
 # Checks of scikit-learn's suite that do not apply, with the reason.

@@ -4,7 +4,7 @@ import numbers
 import numpy as np
 
 from . import _core
-from ._nmf import _beta_to_float, _data_arg, _is_sparse, _seed_from, _threads, _validate_plain
+from ._checks import _beta_to_float, _data_arg, _is_sparse, _seed_from, _threads, _validate_plain
 
 _COLUMNS = (
     "data",
@@ -58,9 +58,21 @@ def rank_survey(
     Parameters
     ----------
     X : array-like or scipy.sparse matrix of shape (n_samples, n_features)
-    ranks : iterable of int
-    n_runs : int
-        Runs per rank.
+        The data.
+    ranks : iterable of int, default=range(2, 11)
+        The ranks to survey.
+    n_runs : int, default=30
+        Runs per rank (consensus measures need 20 or more).
+    beta_loss : float or {"frobenius", "kullback-leibler", "itakura-saito"}, default="frobenius"
+        The β-divergence of every run.
+    max_iter, tol : int, float, default=200, 1e-4
+        Iterations and tolerance of every run.
+    alpha_W, alpha_H, l1_ratio : float, default=0.0, "same", 0.0
+        Regularization, as for ``NMF``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds every run (each rank and run gets its own seed from it).
+    n_threads : int or None, default=None
+        Threads (scikit-learn's n_jobs convention).
     solver : {"auto", "hals", "cd", "anls", "mu", "ccd"} or None
         None: ``"hals"`` for the Frobenius loss, ``"mu"`` otherwise (Brunet's
         consensus measures are calibrated on runs that keep their random
@@ -74,7 +86,8 @@ def rank_survey(
     cv_folds, cv_fraction : int, float
         Cross-validation: per rank, ``cv_folds`` fits each holding out
         ``cv_fraction`` of the entries; ``cv_error`` is the relative error on
-        them (NaN when not asked). Dense X only. The measure that does not
+        them (NaN when not asked). On sparse X each fold holds out that share
+        of the stored entries and as many zeros. The measure that does not
         depend on clustering: it rises again once the rank fits the noise.
     return_details : bool
         Also return, per rank, the consensus matrix, the order of the items
@@ -87,6 +100,15 @@ def rank_survey(
         one element per rank: ``pandas.DataFrame(table)`` is the usual view.
     details : dict, only with ``return_details``
         ``details[rank] = {"consensus", "order", "clusters"}``.
+
+    Examples
+    --------
+    >>> import numpy as np, nmfkit
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.random((60, 3)) @ rng.random((3, 40))
+    >>> table = nmfkit.rank_survey(X, [2, 3, 4], n_runs=5, random_state=0)
+    >>> [int(k) for k in table["rank"]]
+    [2, 3, 4]
     """
     X = _validate_plain(X)
     ranks = [int(k) for k in ranks]
@@ -98,8 +120,6 @@ def rank_survey(
         raise ValueError(f"cv_folds must be a non-negative integer, got {cv_folds!r}")
     if cv_folds and not 0 < cv_fraction < 1:
         raise ValueError(f"cv_fraction must be in (0, 1), got {cv_fraction!r}")
-    if cv_folds and _is_sparse(X):
-        raise ValueError("cross-validation needs dense X (masks are dense for now)")
     if cluster not in ("rows", "columns"):
         raise ValueError(f"cluster must be 'rows' or 'columns', got {cluster!r}")
     beta = _beta_to_float(beta_loss)

@@ -4,7 +4,8 @@ import numbers
 import numpy as np
 
 from . import _core
-from ._nmf import _Bases, _seed_from, _threads, _validate_plain
+from ._checks import _seed_from, _threads, _validate_plain
+from ._compat import _Bases
 
 
 class SmoothNMF(*_Bases):
@@ -17,12 +18,76 @@ class SmoothNMF(*_Bases):
     ``shape_2d`` pixel grid. The Laplacian term carries ESPM's ½, so
     ``lambda_L`` means what it means there.
 
-    ``fit_transform`` returns GW (the spectra, channels × k) as ESPM does; the
-    maps are ``components_`` (k × pixels). Also set: ``W_`` (m × k), ``H_``,
-    ``G_``, ``n_iter_``, ``history_`` (one dict per evaluation, as
-    ``NMF.history_``: ``objective`` = ``divergence`` (the KL term) + the
-    ``penalties`` ``laplacian`` and ``log``), ``loss_`` (the same at the
-    end), ``stop_reason_`` and ``norm_factor_``.
+    Parameters
+    ----------
+    n_components : int, default=2
+        Number of components k (phases).
+    G : ndarray of shape (n_channels, m) or None, default=None
+        The known dictionary (ESPM's X-ray lines); None: the identity, W is
+        then the spectra themselves.
+    shape_2d : tuple of 2 ints or None, default=None
+        The maps' image shape (rows, columns), rows·columns = pixels; needed
+        for ``lambda_L`` > 0.
+    lambda_L : float, default=0.0
+        Weight of the maps' Laplacian smoothness.
+    mu : float or array-like of shape (n_components,), default=0.0
+        Weight of the log sparsity term, one for all or one per component.
+    epsilon_reg : float, default=1.0
+        ε of the log term log(H + ε).
+    simplex_H : bool, default=False
+        Every pixel's abundances (columns of H) sum to one.
+    simplex_W : bool, default=False
+        Every component's weights on G (columns of W) sum to one.
+    normalize : bool, default=False
+        Scale X by k/(mean(X)·channels) while fitting (ESPM's normalization).
+    init : {None, "random", "nndsvd", "nndsvda", "nndsvdar", "custom"}, default=None
+        How W and H start; "custom" uses the W and H given to ``fit``.
+    tol : float, default=1e-4
+        Stop when the objective's relative decrease is below this.
+    max_iter : int, default=200
+        Maximum number of iterations.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the random start.
+    log_shift : float, default=1e-14
+        Lower bound of W and H (ESPM's ``log_shift``).
+    eval_every : int, default=10
+        Evaluate the objective every this many iterations.
+    n_threads : int or None, default=None
+        Threads (scikit-learn's n_jobs convention).
+
+    Attributes
+    ----------
+    components_ : ndarray of shape (n_components, n_pixels)
+        The maps H.
+    W_ : ndarray of shape (m, n_components)
+        The weights on G.
+    H_ : ndarray of shape (n_components, n_pixels)
+        The maps (as ``components_``).
+    G_ : ndarray of shape (n_channels, m)
+        The dictionary used.
+    n_components_ : int
+        The number of components.
+    n_iter_ : int
+        Iterations run.
+    history_ : list of dict
+        One dict per evaluation, as ``NMF.history_``: ``objective`` =
+        ``divergence`` (the KL term) + the ``penalties`` ``laplacian`` and ``log``.
+    loss_ : dict
+        The same parts at the end.
+    stop_reason_ : str
+        Why the fit stopped.
+    norm_factor_ : float or None
+        With ``normalize``: the factor X was scaled by.
+
+    Examples
+    --------
+    >>> import numpy as np, nmfkit
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.poisson(20 * rng.random((30, 3)) @ rng.random((3, 64))).astype(float)
+    >>> est = nmfkit.SmoothNMF(3, shape_2d=(8, 8), lambda_L=1.0, random_state=0)
+    >>> GW = est.fit_transform(X)
+    >>> GW.shape, est.components_.shape
+    ((30, 3), (3, 64))
     """
 
     def __init__(
@@ -63,7 +128,24 @@ class SmoothNMF(*_Bases):
         self.n_threads = n_threads
 
     def fit_transform(self, X, y=None, W=None, H=None):
-        """Fit the model to X (channels × pixels) and return GW."""
+        """Fit the model to X and return GW, the spectra.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_channels, n_pixels)
+            The spectrum image, one spectrum per column.
+        y : Ignored
+            Not used, present for API consistency.
+        W : array-like of shape (m, n_components), default=None
+            With ``init="custom"``: the initial W.
+        H : array-like of shape (n_components, n_pixels), default=None
+            With ``init="custom"``: the initial H.
+
+        Returns
+        -------
+        GW : ndarray of shape (n_channels, n_components)
+            The components' spectra.
+        """
         X = _validate_plain(X, dtype_ok=(np.float64,))
         if hasattr(X, "toarray"):
             X = X.toarray()
@@ -109,11 +191,36 @@ class SmoothNMF(*_Bases):
         return res["GW"]
 
     def fit(self, X, y=None, **params):
-        """Fit the model to X (channels × pixels)."""
+        """Fit the model to X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_channels, n_pixels)
+            The spectrum image.
+        y : Ignored
+            Not used, present for API consistency.
+        **params : dict
+            ``W`` and ``H`` as for ``fit_transform``.
+
+        Returns
+        -------
+        self : SmoothNMF
+            The fitted model.
+        """
         self.fit_transform(X, **params)
         return self
 
     def inverse_transform(self, GW=None):
-        """G·W·H (or GW·H for the given spectra)."""
+        """The model's reconstruction G·W·H.
+
+        Parameters
+        ----------
+        GW : ndarray of shape (n_channels, n_components), default=None
+            Spectra to use instead of the fitted G·W.
+
+        Returns
+        -------
+        X_model : ndarray of shape (n_channels, n_pixels)
+        """
         GW = self.G_ @ self.W_ if GW is None else GW
         return GW @ self.H_
