@@ -173,7 +173,14 @@ fn survey(
                     r.stats.runs, r.stats.cophenetic
                 );
                 let m = reduced_consensus(r, 400);
-                if let Err(e) = staged.file(&name, |p| plot::consensus(p, &m, &title)) {
+                let map = plot::ConsensusMap {
+                    matrix: &m,
+                    tree: &r.tree,
+                    order: &r.order,
+                    clusters: &r.clusters,
+                    title: &title,
+                };
+                if let Err(e) = staged.file(&name, |p| plot::consensus(p, &map)) {
                     plot_err = Some(e);
                 }
             }

@@ -443,3 +443,113 @@ fn refits_never_mix_two_runs_in_one_folder() {
         ]
     );
 }
+
+/// A PNG's size in bytes: a blank white image compresses to far less.
+fn png_bytes(path: &Path) -> usize {
+    std::fs::metadata(path).unwrap().len() as usize
+}
+
+#[test]
+fn every_plot_kind_renders_on_small_data() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    topics(dir);
+    let m = dir.join("m");
+    ok(&[
+        "fit",
+        &p(dir, "docs.csv"),
+        "-k",
+        "3",
+        "--out",
+        m.to_str().unwrap(),
+        "-q",
+    ]);
+    let o = ok(&["plot", m.to_str().unwrap(), "--json"]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let written: Vec<String> = v["written"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            Path::new(w.as_str().unwrap())
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    assert_eq!(
+        written,
+        [
+            "convergence.png",
+            "components.png",
+            "basis.png",
+            "coefficients.png",
+            "reconstruction.png"
+        ]
+    );
+    use nmfkit_cli::plot::*;
+    assert_eq!(png_size(&m.join("convergence.png")), CONVERGENCE_SIZE);
+    assert_eq!(png_size(&m.join("reconstruction.png")), RECONSTRUCTION_SIZE);
+    assert_eq!(png_size(&m.join("components.png")), (COMPONENTS_WIDTH, 260));
+    // basis.png: one row per feature (12 of them), a column per component.
+    let (bw, bh) = png_size(&m.join("basis.png"));
+    assert!(bw >= 400 && bh >= 360, "{bw}x{bh}");
+    let (cw, ch) = png_size(&m.join("coefficients.png"));
+    assert!(cw == 1000 && ch >= 220, "{cw}x{ch}");
+    for f in &written {
+        assert!(png_bytes(&m.join(f)) > 4000, "{f} looks empty");
+    }
+    // A survey: consensus maps (dendrogram, tracks, colour bar) and rank.png.
+    let r = dir.join("r");
+    ok(&[
+        "rank",
+        &p(dir, "docs.csv"),
+        "--ranks",
+        "2..3",
+        "--runs",
+        "20",
+        "--random-copy",
+        "--out",
+        r.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(png_size(&r.join("consensus_2.png")), CONSENSUS_SIZE);
+    assert_eq!(png_size(&r.join("rank.png")), RANK_SIZE);
+    // Image data: tiles, one per component.
+    let s = dir.join("s");
+    ok(&["demo", "swimmer", "--out", s.to_str().unwrap(), "-q"]);
+    let (iw, ih) = png_size(&s.join("components.png"));
+    assert_eq!(iw, COMPONENTS_WIDTH);
+    assert!(ih > 400, "17 tiles in 4 rows: {ih}");
+}
+
+#[test]
+fn basis_rows_are_each_components_top_features_grouped() {
+    use nmfkit_cli::plot::{basis_features, coefficient_order, BASIS_ROWS};
+    // Three components over 300 features, each with 5 strong features.
+    let h = Mat::from_fn(3, 300, |c, j| {
+        if j % 60 == c * 7 && j < 300 {
+            10.0 + j as f64
+        } else {
+            0.01 * ((j * 7 + c) % 5) as f64
+        }
+    });
+    let rows = basis_features(&h);
+    assert!(
+        rows.len() <= BASIS_ROWS && rows.len() >= 15,
+        "{}",
+        rows.len()
+    );
+    // The first rows are component 1's strongest features, largest first.
+    assert_eq!(rows[0], 240);
+    assert!(rows.iter().take(5).all(|&j| j % 60 == 0), "{rows:?}");
+    let w = Mat::from_rows(&[
+        vec![0.1, 0.9],
+        vec![0.8, 0.2],
+        vec![0.6, 0.4],
+        vec![0.0, 1.0],
+    ])
+    .unwrap();
+    assert_eq!(coefficient_order(&w), [1, 2, 3, 0]);
+}

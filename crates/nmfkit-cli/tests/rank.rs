@@ -74,10 +74,10 @@ fn rank_survey_finds_the_planted_clusters_and_writes_its_folder() {
     for k in 2..=5 {
         assert_eq!(
             png_size(&out.join(format!("consensus_{k}.png"))),
-            (640, 680)
+            nmfkit_cli::plot::CONSENSUS_SIZE
         );
     }
-    assert_eq!(png_size(&out.join("rank.png")), (1200, 760));
+    assert_eq!(png_size(&out.join("rank.png")), nmfkit_cli::plot::RANK_SIZE);
 
     // Same seed, same table (timings aside).
     let again = d.path().join("again");

@@ -159,6 +159,7 @@ pub fn run(a: DemoArgs) -> Result<(), Error> {
         report: &fitted.report,
         w: &fitted.w,
         h: &fitted.h,
+        names: &fitted.names,
     };
     let written = draw_model(staged.dir(), &view, g.image_shape, Some(&g.x))?;
 

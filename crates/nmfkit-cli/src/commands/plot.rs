@@ -37,6 +37,7 @@ pub fn run(a: PlotArgs) -> Result<(), Error> {
         report: &model.report,
         w: &model.w,
         h: &model.h,
+        names: &model.names,
     };
     let written = draw_model(&a.dir, &view, shape, x.as_ref())?;
     let written: Vec<PathBuf> = written.iter().map(|w| a.dir.join(w)).collect();

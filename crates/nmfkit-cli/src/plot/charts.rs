@@ -1,59 +1,26 @@
-//! The charts, drawn with plotters and an embedded DejaVu font (no system
-//! fonts): convergence, components, X beside WH, rank measures, consensus.
+//! The line charts and the model's heat maps: convergence, components
+//! (image tiles, or one small panel per component), X beside W·H, and the
+//! rank-survey measures.
 
+use super::heatmap::{downsample, panel, value_range, Rect};
+use super::style::{
+    clip, component_color, draw_png, log_range, log_tick, text, tick, Area, DrawResult, FONT,
+};
 use nmfkit::Mat;
-use nmfkit_io::formats::{self as io, Matrix};
+use nmfkit_io::formats::Matrix;
+use nmfkit_io::names::Names;
+use nmfkit_io::stdout::format_number;
 use nmfkit_io::Error as CliError;
 use plotters::prelude::*;
-use plotters::style::FontStyle;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::path::Path;
-use std::sync::Once;
 
 pub const CONVERGENCE_SIZE: (u32, u32) = (1000, 420);
 pub const COMPONENTS_WIDTH: u32 = 1000;
-pub const RECONSTRUCTION_SIZE: (u32, u32) = (1000, 480);
+pub const RECONSTRUCTION_SIZE: (u32, u32) = (1100, 520);
 
-fn register_fonts() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let _ = plotters::style::register_font(
-            "sans-serif",
-            FontStyle::Normal,
-            dejavu::sans::regular(),
-        );
-        let _ = plotters::style::register_font("sans-serif", FontStyle::Bold, dejavu::sans::bold());
-    });
-}
-
-type DrawResult<T> = Result<T, Box<dyn std::error::Error>>;
-
-/// Draws into a temporary PNG beside `path` and renames it into place.
-fn draw_png(
-    path: &Path,
-    size: (u32, u32),
-    draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>) -> DrawResult<()>,
-) -> Result<(), CliError> {
-    register_fonts();
-    io::atomic_write(path, |tmp| {
-        let tmp_png = tmp.with_extension("png");
-        let res = (|| -> DrawResult<()> {
-            let root = BitMapBackend::new(&tmp_png, size).into_drawing_area();
-            root.fill(&WHITE)?;
-            draw(&root)?;
-            root.present()?;
-            Ok(())
-        })();
-        match res {
-            Ok(()) => std::fs::rename(&tmp_png, tmp),
-            Err(e) => {
-                let _ = std::fs::remove_file(&tmp_png);
-                Err(std::io::Error::other(e.to_string()))
-            }
-        }
-    })
-}
-
-/// Objective against iteration and against time, log scale.
+/// Objective against iteration and against time, on log axes with ticks
+/// across any range.
 pub fn convergence(path: &Path, iters: &[(f64, f64, f64)]) -> Result<(), CliError> {
     // (iteration, seconds, objective)
     let pts: Vec<(f64, f64, f64)> = iters
@@ -63,194 +30,151 @@ pub fn convergence(path: &Path, iters: &[(f64, f64, f64)]) -> Result<(), CliErro
         .collect();
     draw_png(path, CONVERGENCE_SIZE, |root| {
         let (left, right) = root.split_horizontally(CONVERGENCE_SIZE.0 / 2);
-        if pts.is_empty() {
-            left.draw_text(
+        let Some((ylo, yhi)) = log_range(pts.iter().map(|p| p.2)) else {
+            text(
+                root,
                 "no positive objective values to draw",
-                &("sans-serif", 18).into_font().color(&BLACK),
                 (20, 20),
+                18,
+                (HPos::Left, VPos::Top),
             )?;
             return Ok(());
-        }
-        let ymin = pts.iter().map(|p| p.2).fold(f64::INFINITY, f64::min);
-        let ymax = pts.iter().map(|p| p.2).fold(0.0, f64::max);
-        let (ylo, yhi) = (ymin * 0.95, ymax * 1.05 + f64::MIN_POSITIVE);
-        for (area, xs, label) in [(&left, 0usize, "iteration"), (&right, 1, "time (s)")] {
-            let get = |p: &(f64, f64, f64)| if xs == 0 { p.0 } else { p.1 };
+        };
+        for (area, by_time) in [(&left, false), (&right, true)] {
+            let get = |p: &(f64, f64, f64)| if by_time { p.1 } else { p.0 };
             let xmax = pts.iter().map(get).fold(0.0, f64::max).max(1e-9);
+            let label = if by_time { "time (s)" } else { "iteration" };
             let mut chart = ChartBuilder::on(area)
-                .caption(format!("objective vs {label}"), ("sans-serif", 20))
-                .margin(12)
-                .x_label_area_size(40)
+                .caption(format!("objective vs {label}"), (FONT, 20))
+                .margin(14)
+                .x_label_area_size(44)
                 .y_label_area_size(80)
-                .build_cartesian_2d(0.0..xmax * 1.02, (ylo..yhi).log_scale())?;
+                .build_cartesian_2d(0.0..xmax * 1.02, ylo..yhi)?;
             chart
                 .configure_mesh()
                 .x_desc(label)
-                .y_desc("objective")
-                .y_label_formatter(&|v| format!("{v:.3e}"))
+                .y_desc("objective (log scale)")
+                .x_labels(8)
+                .y_labels(6)
+                .x_label_formatter(&|v| tick(*v))
+                .y_label_formatter(&|v| log_tick(*v))
                 .draw()?;
             chart.draw_series(LineSeries::new(
-                pts.iter().map(|p| (get(p), p.2)),
-                BLUE.stroke_width(2),
+                pts.iter().map(|p| (get(p), p.2.log10())),
+                component_color(0).stroke_width(2),
             ))?;
         }
         Ok(())
     })
 }
 
-/// A perceptual-ish colormap (viridis stops) for values in [0, 1].
-fn color(v: f64) -> RGBColor {
-    const STOPS: [(u8, u8, u8); 5] = [
-        (68, 1, 84),
-        (59, 82, 139),
-        (33, 145, 140),
-        (94, 201, 98),
-        (253, 231, 37),
-    ];
-    let v = if v.is_finite() {
-        v.clamp(0.0, 1.0)
-    } else {
-        0.0
-    } * 4.0;
-    let i = (v.floor() as usize).min(3);
-    let f = v - i as f64;
-    let (a, b) = (STOPS[i], STOPS[i + 1]);
-    let mix = |x: u8, y: u8| (x as f64 + f * (y as f64 - x as f64)).round() as u8;
-    RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
-}
-
-/// Block-averages a matrix down to at most `max_r`×`max_c` cells.
-fn downsample(m: &Mat<f64>, max_r: usize, max_c: usize) -> Mat<f64> {
-    let br = m.nrows.div_ceil(max_r.max(1)).max(1);
-    let bc = m.ncols.div_ceil(max_c.max(1)).max(1);
-    let (r, c) = (m.nrows.div_ceil(br), m.ncols.div_ceil(bc));
-    Mat::from_fn(r, c, |i, j| {
-        let (mut s, mut cnt) = (0.0, 0.0);
-        for ii in i * br..((i + 1) * br).min(m.nrows) {
-            for jj in j * bc..((j + 1) * bc).min(m.ncols) {
-                s += m.get(ii, jj);
-                cnt += 1.0;
-            }
+/// Rows of H as image tiles, each with its colour bar (with an image
+/// shape), or one small panel per component of its weight over the
+/// features with the top three named.
+pub fn components(
+    path: &Path,
+    h: &Mat<f64>,
+    image: Option<(usize, usize)>,
+    names: &Names,
+) -> Result<(), CliError> {
+    let k = h.nrows;
+    if let Some((ih, iw)) = image {
+        if ih * iw != h.ncols {
+            return Err(CliError::usage(format!(
+                "image shape {ih}x{iw} has {} pixels but H has {} columns",
+                ih * iw,
+                h.ncols
+            )));
         }
-        s / cnt
+        let cols = k.clamp(1, 5);
+        let rows = k.div_ceil(cols);
+        let cell_w = COMPONENTS_WIDTH / cols as u32;
+        let img_h = ((cell_w - 90) as f64 * ih as f64 / iw as f64).round() as u32 + 56;
+        let size = (COMPONENTS_WIDTH, img_h * rows as u32);
+        return draw_png(path, size, |root| {
+            for t in 0..k {
+                let (r, c) = ((t / cols) as i32, (t % cols) as i32);
+                let img = Mat::from_fn(ih, iw, |y, x| h.get(t, y * iw + x));
+                let rect = Rect {
+                    x0: c * cell_w as i32,
+                    y0: r * img_h as i32,
+                    x1: (c + 1) * cell_w as i32,
+                    y1: (r + 1) * img_h as i32,
+                };
+                panel(
+                    root,
+                    rect,
+                    &img,
+                    &format!("component_{}", t + 1),
+                    value_range(&img.data),
+                    "",
+                )?;
+            }
+            Ok(())
+        });
+    }
+    let cols = if k <= 3 { k.max(1) } else { 3 };
+    let rows = k.div_ceil(cols);
+    let size = (COMPONENTS_WIDTH, 260 * rows as u32);
+    draw_png(path, size, |root| {
+        let areas = root.split_evenly((rows, cols));
+        for (t, area) in areas.iter().enumerate().take(k) {
+            small_multiple(area, h, t, names)?;
+        }
+        Ok(())
     })
 }
 
-fn heatmap<DB: DrawingBackend>(
-    area: &DrawingArea<DB, plotters::coord::Shift>,
-    m: &Mat<f64>,
-    title: &str,
-    vmax: f64,
-) -> DrawResult<()>
-where
-    DB::ErrorType: 'static,
-{
-    let mut chart = ChartBuilder::on(area)
-        .caption(title, ("sans-serif", 16))
-        .margin(6)
-        .build_cartesian_2d(0..m.ncols, 0..m.nrows)?;
-    chart.draw_series((0..m.nrows).flat_map(|i| {
-        (0..m.ncols).map(move |j| {
-            let c = color(m.get(i, j) / vmax);
-            // Row 0 at the top, as matrices are read.
-            Rectangle::new([(j, m.nrows - 1 - i), (j + 1, m.nrows - i)], c.filled())
-        })
-    }))?;
-    Ok(())
-}
-
-/// Rows of H as images (with an image shape, plus the columns of W as
-/// curves below), or as curves.
-pub fn components(
-    path: &Path,
-    w: &Mat<f64>,
-    h: &Mat<f64>,
-    image: Option<(usize, usize)>,
-) -> Result<(), CliError> {
-    let k = h.nrows;
-    match image {
-        Some((ih, iw)) => {
-            if ih * iw != h.ncols {
-                return Err(CliError::usage(format!(
-                    "image shape {ih}x{iw} has {} pixels but H has {} columns",
-                    ih * iw,
-                    h.ncols
-                )));
-            }
-            let cols = k.min(6);
-            let rows = k.div_ceil(cols);
-            let cell = COMPONENTS_WIDTH / cols as u32;
-            let img_h = (cell as f64 * ih as f64 / iw as f64).round() as u32 + 24;
-            let curves_h = 300;
-            let size = (COMPONENTS_WIDTH, img_h * rows as u32 + curves_h);
-            draw_png(path, size, |root| {
-                let (top, bottom) = root.split_vertically(img_h * rows as u32);
-                let areas = top.split_evenly((rows, cols));
-                for t in 0..k {
-                    let img = Mat::from_fn(ih, iw, |y, x| h.get(t, y * iw + x));
-                    let vmax = img
-                        .data
-                        .iter()
-                        .cloned()
-                        .fold(0.0, f64::max)
-                        .max(f64::MIN_POSITIVE);
-                    heatmap(&areas[t], &img, &format!("component {t}"), vmax)?;
-                }
-                curves(&bottom, &w.transpose(), "columns of W")
-            })
-        }
-        None => {
-            let size = (COMPONENTS_WIDTH, (120 * k as u32).clamp(300, 2400));
-            draw_png(path, size, |root| curves(root, h, "rows of H (components)"))
-        }
-    }
-}
-
-fn curves<DB: DrawingBackend>(
-    area: &DrawingArea<DB, plotters::coord::Shift>,
-    rows: &Mat<f64>,
-    title: &str,
-) -> DrawResult<()>
-where
-    DB::ErrorType: 'static,
-{
-    let ymax = rows
-        .data
+fn small_multiple(area: &Area<'_>, h: &Mat<f64>, t: usize, names: &Names) -> DrawResult<()> {
+    let m = h.ncols;
+    let row: Vec<f64> = (0..m).map(|j| h.get(t, j)).collect();
+    let ymax = row
         .iter()
         .cloned()
         .fold(0.0, f64::max)
         .max(f64::MIN_POSITIVE);
+    let c = component_color(t);
     let mut chart = ChartBuilder::on(area)
-        .caption(title, ("sans-serif", 18))
+        .caption(format!("component_{}", t + 1), (FONT, 16))
         .margin(10)
-        .x_label_area_size(30)
-        .y_label_area_size(60)
-        .build_cartesian_2d(0.0..rows.ncols.max(2) as f64 - 1.0, 0.0..ymax * 1.05)?;
+        .x_label_area_size(36)
+        .y_label_area_size(56)
+        .build_cartesian_2d(-0.5..m as f64 - 0.5, 0.0..ymax * 1.18)?;
     chart
         .configure_mesh()
-        .y_label_formatter(&|v| format!("{v:.2e}"))
+        .disable_x_mesh()
+        .x_desc("feature (column of X)")
+        .y_desc("weight")
+        .x_labels(6)
+        .y_labels(4)
+        .x_label_formatter(&|v| tick(v.round()))
+        .y_label_formatter(&|v| tick(*v))
         .draw()?;
-    for t in 0..rows.nrows {
-        let c = Palette99::pick(t).mix(0.9);
-        chart
-            .draw_series(LineSeries::new(
-                (0..rows.ncols).map(|j| (j as f64, rows.get(t, j))),
-                c.stroke_width(2),
-            ))?
-            .label(format!("{t}"))
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], c.stroke_width(2)));
+    if m <= 200 {
+        chart.draw_series(row.iter().enumerate().map(|(j, &v)| {
+            Rectangle::new([(j as f64 - 0.4, 0.0), (j as f64 + 0.4, v)], c.filled())
+        }))?;
+    } else {
+        chart.draw_series(LineSeries::new(
+            row.iter().enumerate().map(|(j, &v)| (j as f64, v)),
+            c.stroke_width(1),
+        ))?;
     }
-    if rows.nrows <= 20 {
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()?;
+    // Name the three largest.
+    let mut idx: Vec<usize> = (0..m).filter(|&j| row[j] > 0.0).collect();
+    idx.sort_by(|&a, &b| row[b].total_cmp(&row[a]).then(a.cmp(&b)));
+    for &j in idx.iter().take(3) {
+        chart.draw_series(std::iter::once(Text::new(
+            clip(&names.col(j), 18),
+            (j as f64, row[j] + ymax * 0.03),
+            TextStyle::from((FONT, 12).into_font()).pos(Pos::new(HPos::Center, VPos::Bottom)),
+        )))?;
     }
     Ok(())
 }
 
-/// X beside W·H as heat maps (downsampled to at most 300×300 cells).
+/// X beside W·H as heat maps on one colour scale (downsampled to at most
+/// 300×300 cells), with the colour bar.
 pub fn reconstruction(path: &Path, x: &Matrix, w: &Mat<f64>, h: &Mat<f64>) -> Result<(), CliError> {
     let rel = nmfkit::relative_error(x.input(), w, h);
     let (n, m) = x.shape();
@@ -276,101 +200,155 @@ pub fn reconstruction(path: &Path, x: &Matrix, w: &Mat<f64>, h: &Mat<f64>) -> Re
     // H's columns (WH is bilinear), so WH is never formed.
     let (wa, ha) = (downsample(w, mr, w.ncols), downsample(h, h.nrows, mc));
     let whs = nmfkit::inverse_transform(&wa, &ha);
-    let vmax = xs
-        .data
-        .iter()
-        .chain(&whs.data)
-        .cloned()
-        .fold(0.0, f64::max)
-        .max(f64::MIN_POSITIVE);
+    let mut all = xs.data.clone();
+    all.extend_from_slice(&whs.data);
+    let range = value_range(&all);
     draw_png(path, RECONSTRUCTION_SIZE, |root| {
-        let (title, body) = root.split_vertically(40);
-        title.draw_text(
-            &format!("X ({n}×{m}) beside W·H — relative error ‖X − WH‖/‖X‖ = {rel:.3e}"),
-            &("sans-serif", 20).into_font().color(&BLACK),
-            (20, 10),
+        text(
+            root,
+            &format!(
+                "X ({n}×{m}) beside W·H: relative error ‖X − WH‖/‖X‖ = {}",
+                format_number(rel)
+            ),
+            (20, 12),
+            18,
+            (HPos::Left, VPos::Top),
         )?;
-        let (l, r) = body.split_horizontally(RECONSTRUCTION_SIZE.0 / 2);
-        heatmap(&l, &xs, "X", vmax)?;
-        heatmap(&r, &whs, "W·H", vmax)
+        let half = RECONSTRUCTION_SIZE.0 as i32 / 2;
+        let bottom = RECONSTRUCTION_SIZE.1 as i32;
+        panel(
+            root,
+            Rect {
+                x0: 0,
+                y0: 44,
+                x1: half,
+                y1: bottom,
+            },
+            &xs,
+            "X",
+            range,
+            "value",
+        )?;
+        panel(
+            root,
+            Rect {
+                x0: half,
+                y0: 44,
+                x1: 2 * half,
+                y1: bottom,
+            },
+            &whs,
+            "W·H",
+            range,
+            "value",
+        )?;
+        Ok(())
     })
 }
 
-pub const RANK_SIZE: (u32, u32) = (1200, 760);
-pub const CONSENSUS_SIZE: (u32, u32) = (640, 680);
+pub const RANK_SIZE: (u32, u32) = (1200, 800);
 
 /// One measure per panel against the rank (as R's NMF package draws its
 /// rank survey): each panel is (title, [(label, dashed, points)]).
-pub type Panel = (String, Vec<(String, bool, Vec<(f64, f64)>)>);
+pub type Panel = (String, Vec<Series>);
 
-/// The rank-survey measures, one panel each, data solid and the
-/// randomized copy dashed.
+/// One line of a panel: its label, whether dashed, its points.
+pub type Series = (String, bool, Vec<(f64, f64)>);
+
+/// The rank-survey measures, one panel each; the data solid, a randomized
+/// copy dashed; one legend for all in the header, so none covers data.
 pub fn rank_measures(path: &Path, panels: &[Panel]) -> Result<(), CliError> {
     draw_png(path, RANK_SIZE, |root| {
+        let (header, body) = root.split_vertically(40);
+        let dashed = panels.iter().any(|p| p.1.iter().any(|s| s.1));
+        let legend = if dashed {
+            "solid: the data   dashed: a copy with every column permuted (no structure)"
+        } else {
+            "each measure against the rank"
+        };
+        text(&header, legend, (16, 12), 15, (HPos::Left, VPos::Top))?;
         let cols = 3;
         let rows = panels.len().div_ceil(cols).max(1);
-        let areas = root.split_evenly((rows, cols));
+        let areas = body.split_evenly((rows, cols));
         for (area, (title, series)) in areas.iter().zip(panels) {
-            let pts = series
-                .iter()
-                .flat_map(|s| s.2.iter())
-                .filter(|p| p.1.is_finite());
-            let (mut x0, mut x1, mut y0, mut y1) = (
-                f64::INFINITY,
-                f64::NEG_INFINITY,
-                f64::INFINITY,
-                f64::NEG_INFINITY,
-            );
-            for &(x, y) in pts {
-                x0 = x0.min(x);
-                x1 = x1.max(x);
-                y0 = y0.min(y);
-                y1 = y1.max(y);
-            }
-            if !x0.is_finite() {
-                continue;
-            }
-            let pad = ((y1 - y0) * 0.08).max(1e-3 * y1.abs().max(1e-12));
-            let mut chart = ChartBuilder::on(area)
-                .caption(title, ("sans-serif", 18))
-                .margin(10)
-                .x_label_area_size(30)
-                .y_label_area_size(70)
-                .build_cartesian_2d(x0 - 0.3..x1 + 0.3, y0 - pad..y1 + pad)?;
-            chart
-                .configure_mesh()
-                .x_desc("rank")
-                .x_labels(((x1 - x0) as usize + 1).min(20))
-                .x_label_formatter(&|v| format!("{v:.0}"))
-                .y_label_formatter(&|v| format!("{v:.3}"))
-                .draw()?;
-            for (t, (label, dashed, p)) in series.iter().enumerate() {
-                let c = Palette99::pick(t).mix(0.95);
-                let style = c.stroke_width(2);
-                let p: Vec<(f64, f64)> = p.iter().copied().filter(|q| q.1.is_finite()).collect();
-                let s = if *dashed {
-                    chart.draw_series(DashedLineSeries::new(p.clone(), 6, 4, style))?
-                } else {
-                    chart.draw_series(LineSeries::new(p.clone(), style))?
-                };
-                s.label(label.clone())
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], style));
-                chart.draw_series(p.iter().map(|&q| Circle::new(q, 3, c.filled())))?;
-            }
-            if series.len() > 1 {
-                chart
-                    .configure_series_labels()
-                    .background_style(WHITE.mix(0.8))
-                    .border_style(BLACK)
-                    .draw()?;
-            }
+            measure_panel(area, title, series)?;
         }
         Ok(())
     })
 }
 
-/// A consensus matrix (already ordered and reduced to at most a few
-/// hundred cells a side) as a heat map from 0 to 1.
-pub fn consensus(path: &Path, c: &Mat<f64>, title: &str) -> Result<(), CliError> {
-    draw_png(path, CONSENSUS_SIZE, |root| heatmap(root, c, title, 1.0))
+fn measure_panel(area: &Area<'_>, title: &str, series: &[Series]) -> DrawResult<()> {
+    let pts = series
+        .iter()
+        .flat_map(|s| s.2.iter())
+        .filter(|p| p.1.is_finite());
+    let (mut x0, mut x1, mut y0, mut y1) = (
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+    );
+    for &(x, y) in pts {
+        x0 = x0.min(x);
+        x1 = x1.max(x);
+        y0 = y0.min(y);
+        y1 = y1.max(y);
+    }
+    if !x0.is_finite() {
+        return Ok(());
+    }
+    let pad = ((y1 - y0) * 0.1).max(1e-3 * y1.abs().max(1e-12));
+    // Two series of one kind (W and H) get a short legend in the title.
+    let kinds: Vec<&str> = series
+        .iter()
+        .filter(|s| !s.1)
+        .map(|s| s.0.split(' ').next().unwrap_or(""))
+        .collect();
+    let caption = if kinds.len() > 1 {
+        let named: Vec<String> = kinds
+            .iter()
+            .enumerate()
+            .map(|(i, k)| format!("{k}: {}", ["blue", "orange", "green"][i % 3]))
+            .collect();
+        format!("{title} ({})", named.join(", "))
+    } else {
+        title.to_string()
+    };
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, (FONT, 16))
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(64)
+        .build_cartesian_2d(x0 - 0.3..x1 + 0.3, y0 - pad..y1 + pad)?;
+    let n_ranks = (x1 - x0).round() as usize + 1;
+    chart
+        .configure_mesh()
+        .x_desc("rank")
+        .x_labels(n_ranks.min(12))
+        .y_labels(5)
+        .x_label_formatter(&|v| {
+            if (v - v.round()).abs() < 1e-6 {
+                format!("{}", v.round() as i64)
+            } else {
+                String::new()
+            }
+        })
+        .y_label_formatter(&|v| tick(*v))
+        .draw()?;
+    let mut kind: usize = 0;
+    for (label, dashed, p) in series {
+        if !dashed && !label.is_empty() {
+            kind += 1;
+        }
+        let c = component_color(kind.saturating_sub(1));
+        let style = c.stroke_width(2);
+        let p: Vec<(f64, f64)> = p.iter().copied().filter(|q| q.1.is_finite()).collect();
+        if *dashed {
+            chart.draw_series(DashedLineSeries::new(p.clone(), 6, 4, style))?;
+        } else {
+            chart.draw_series(LineSeries::new(p.clone(), style))?;
+        }
+        chart.draw_series(p.iter().map(|&q| Circle::new(q, 3, c.filled())))?;
+    }
+    Ok(())
 }

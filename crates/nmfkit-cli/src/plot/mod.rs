@@ -1,12 +1,22 @@
-//! PNG plots: the charts (`charts.rs`) and the set drawn for a model folder
-//! (`nmfkit plot`, `nmfkit demo`).
+//! PNG plots (plotters, embedded font): the shared style and numbers
+//! (`style`), heat maps with colour bars (`heatmap`), line charts and the
+//! model's maps (`charts`), consensus maps (`consensus`), the factors'
+//! heat maps (`factors`), and the set drawn for a model folder (`nmfkit
+//! plot`, `nmfkit demo`).
 
 mod charts;
+mod consensus;
+mod factors;
+mod heatmap;
+mod style;
 
 pub use charts::*;
+pub use consensus::{consensus, ConsensusMap, CONSENSUS_SIZE};
+pub use factors::{basis, basis_features, coefficient_order, coefficients, BASIS_ROWS};
 
 use nmfkit::Mat;
 use nmfkit_io::formats::{read_matrix, Matrix};
+use nmfkit_io::names::Names;
 use nmfkit_io::report::FitReport;
 use nmfkit_io::Error;
 use std::path::{Path, PathBuf};
@@ -17,10 +27,13 @@ pub struct ModelView<'a> {
     /// What multiplies H to give X (the spectra for the smooth model).
     pub w: &'a Mat<f64>,
     pub h: &'a Mat<f64>,
+    /// The data's row and column names (numbers when unknown).
+    pub names: &'a Names,
 }
 
-/// Draws convergence.png, components.png and (with the data) reconstruction.png
-/// into `dir`; returns the file names written. `x` is the data, or None to
+/// Draws convergence.png, components.png, basis.png, coefficients.png and
+/// (with the data) reconstruction.png into `dir`; returns the file names
+/// written. `x` is the data, or None to
 /// read the file the report records (or to skip the reconstruction).
 pub fn draw_model(
     dir: &Path,
@@ -40,8 +53,12 @@ pub fn draw_model(
     written.push("convergence.png".into());
     let image = image.or(m.report.image_shape.map(|[h, w]| (h, w)));
     let p = dir.join("components.png");
-    components(&p, m.w, m.h, image)?;
+    components(&p, m.h, image, m.names)?;
     written.push("components.png".into());
+    basis(&dir.join("basis.png"), m.h, m.names)?;
+    written.push("basis.png".into());
+    coefficients(&dir.join("coefficients.png"), m.w, m.names)?;
+    written.push("coefficients.png".into());
     let read;
     let x = match x {
         Some(x) => Some(x),

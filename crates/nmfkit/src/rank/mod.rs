@@ -109,6 +109,9 @@ pub struct RankResult<T> {
     pub order: Vec<usize>,
     /// Each item's cluster from cutting the tree into `rank` clusters.
     pub clusters: Vec<usize>,
+    /// The average-linkage tree of the consensus (1 − consensus as the
+    /// distance).
+    pub tree: Dendrogram,
     pub best: NmfFit<T>,
 }
 
@@ -264,6 +267,7 @@ impl Nmf {
             order: tree.leaf_order(),
             clusters,
             consensus,
+            tree,
             best,
         }))
     }
