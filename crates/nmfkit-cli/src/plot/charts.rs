@@ -4,7 +4,7 @@
 
 use super::heatmap::{downsample, panel, value_range, Rect};
 use super::style::{
-    clip, component_color, draw_png, log_range, log_tick, text, tick, Area, DrawResult, FONT,
+    clip, component_color, draw_png, log_range, log_ticks, text, tick, Area, DrawResult, FONT,
 };
 use nmfkit::Mat;
 use nmfkit_io::formats::Matrix;
@@ -12,7 +12,7 @@ use nmfkit_io::names::Names;
 use nmfkit_io::stdout::format_number;
 use nmfkit_io::Error as CliError;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::text_anchor::{HPos, VPos};
 use std::path::Path;
 
 pub const CONVERGENCE_SIZE: (u32, u32) = (1000, 420);
@@ -55,10 +55,23 @@ pub fn convergence(path: &Path, iters: &[(f64, f64, f64)]) -> Result<(), CliErro
                 .x_desc(label)
                 .y_desc("objective (log scale)")
                 .x_labels(8)
-                .y_labels(6)
+                .y_labels(0)
                 .x_label_formatter(&|v| tick(*v))
-                .y_label_formatter(&|v| log_tick(*v))
                 .draw()?;
+            // Round values at their log positions (see log_ticks).
+            let grid = RGBColor(200, 200, 200);
+            for v in log_ticks(10f64.powf(ylo), 10f64.powf(yhi)) {
+                let y = v.log10();
+                chart.draw_series(LineSeries::new([(0.0, y), (xmax * 1.02, y)], grid))?;
+                let (px, py) = chart.backend_coord(&(0.0, y));
+                text(
+                    root,
+                    &tick(v),
+                    (px - 6, py),
+                    12,
+                    (HPos::Right, VPos::Center),
+                )?;
+            }
             chart.draw_series(LineSeries::new(
                 pts.iter().map(|p| (get(p), p.2.log10())),
                 component_color(0).stroke_width(2),
@@ -160,15 +173,23 @@ fn small_multiple(area: &Area<'_>, h: &Mat<f64>, t: usize, names: &Names) -> Dra
             c.stroke_width(1),
         ))?;
     }
-    // Name the three largest.
+    // Name the three largest in a corner (labels on adjacent bars collide).
     let mut idx: Vec<usize> = (0..m).filter(|&j| row[j] > 0.0).collect();
     idx.sort_by(|&a, &b| row[b].total_cmp(&row[a]).then(a.cmp(&b)));
-    for &j in idx.iter().take(3) {
-        chart.draw_series(std::iter::once(Text::new(
-            clip(&names.col(j), 18),
-            (j as f64, row[j] + ymax * 0.03),
-            TextStyle::from((FONT, 12).into_font()).pos(Pos::new(HPos::Center, VPos::Bottom)),
-        )))?;
+    let top: Vec<String> = idx
+        .iter()
+        .take(3)
+        .map(|&j| clip(&names.col(j), 16))
+        .collect();
+    if !top.is_empty() {
+        let (w, _) = area.dim_in_pixel();
+        text(
+            area,
+            &format!("top: {}", top.join(", ")),
+            (w as i32 - 14, 34),
+            12,
+            (HPos::Right, VPos::Top),
+        )?;
     }
     Ok(())
 }

@@ -117,9 +117,31 @@ pub fn nice_ticks(lo: f64, hi: f64, max_n: usize) -> Vec<f64> {
     (first..=last).map(|i| i as f64 * step).collect()
 }
 
-/// A tick label on an axis drawn as log10 of its values.
-pub fn log_tick(v: f64) -> String {
-    format_number(10f64.powf(v))
+/// Tick values for a log axis from `lo` to `hi` (> 0): powers of ten over
+/// three decades or more, 1-2-5 steps over one to three, round linear
+/// steps under one decade — several ticks on any range.
+pub fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    if !(lo > 0.0 && hi > lo) {
+        return vec![];
+    }
+    let decades = (hi / lo).log10();
+    let (a, b) = (lo.log10().floor() as i32, hi.log10().ceil() as i32);
+    let within = |v: &f64| *v >= lo * (1.0 - 1e-9) && *v <= hi * (1.0 + 1e-9);
+    if decades >= 3.0 {
+        let step = (decades / 6.0).ceil().max(1.0) as i32;
+        (a..=b)
+            .filter(|e| e % step == 0)
+            .map(|e| 10f64.powi(e))
+            .filter(within)
+            .collect()
+    } else if decades >= 1.0 {
+        (a..=b)
+            .flat_map(|e| [1.0, 2.0, 5.0].map(|m| m * 10f64.powi(e)))
+            .filter(within)
+            .collect()
+    } else {
+        nice_ticks(lo, hi, 6)
+    }
 }
 
 /// The range of log10 of positive `values` (padded), for a log axis drawn
@@ -190,8 +212,6 @@ mod tests {
         assert_eq!(tick(10.0), "10");
         assert_eq!(tick(0.30000000000000004), "0.3");
         assert_eq!(tick(1e-17), "0");
-        assert_eq!(log_tick(2.0), "100");
-        assert_eq!(log_tick(std::f64::consts::LOG10_2), "2");
         let (a, b) = log_range([120.0, 150.0].into_iter()).unwrap();
         assert!(a < 120f64.log10() && b > 150f64.log10() && b - a < 0.2);
         assert!(log_range([0.0, f64::NAN].into_iter()).is_none());
@@ -203,5 +223,8 @@ mod tests {
         );
         assert_eq!(nice_ticks(0.0, 1.739, 5).len(), 4);
         assert_eq!(nice_ticks(3.0, 3.0, 5), [3.0]);
+        assert_eq!(log_ticks(1e-25, 100.0).len(), 6);
+        assert_eq!(log_ticks(3.0, 300.0), [5.0, 10.0, 20.0, 50.0, 100.0, 200.0]);
+        assert_eq!(log_ticks(11.5, 33.0), [15.0, 20.0, 25.0, 30.0]);
     }
 }
