@@ -23,6 +23,12 @@ pub enum SolverFlag {
     Anls,
     /// Coordinate descent with Newton steps (KL).
     Ccd,
+    /// Greedy coordinate descent (Hsieh & Dhillon; NMF.jl's default), Frobenius.
+    Greedycd,
+    /// Alternating NNLS by projected gradient (Lin 2007), Frobenius.
+    Pgrad,
+    /// Separable NMF: k columns of X as W (kept), H exact (Gillis & Vavasis).
+    Spa,
 }
 
 /// A switch whose default depends on the rest (`--extrapolate`).
@@ -54,6 +60,8 @@ pub enum InitFlag {
     Nndsvd,
     Nndsvda,
     Nndsvdar,
+    /// The successive projection algorithm: k columns of X as W, H by NNLS.
+    Spa,
     /// The factors given by --w0 and --h0.
     Custom,
 }

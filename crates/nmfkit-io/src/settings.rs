@@ -15,6 +15,9 @@ impl From<SolverFlag> for SolverKind {
             SolverFlag::Hals => SolverKind::Hals,
             SolverFlag::Anls => SolverKind::AnlsBpp,
             SolverFlag::Ccd => SolverKind::KlCd,
+            SolverFlag::Greedycd => SolverKind::GreedyCd,
+            SolverFlag::Pgrad => SolverKind::Pgrad,
+            SolverFlag::Spa => SolverKind::Spa,
             SolverFlag::Auto => SolverKind::Auto,
         }
     }
@@ -97,6 +100,7 @@ impl StartFlags {
             InitFlag::Nndsvd => Init::Nndsvd,
             InitFlag::Nndsvda => Init::Nndsvda,
             InitFlag::Nndsvdar => Init::Nndsvdar,
+            InitFlag::Spa => Init::Spa,
         };
         let custom = match (self.init, &self.w0, &self.h0) {
             (InitFlag::Custom, Some(w), Some(h)) => Some((read_dense(w)?, read_dense(h)?)),

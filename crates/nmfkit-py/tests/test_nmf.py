@@ -347,3 +347,27 @@ def test_n_threads_follows_the_n_jobs_convention():
         nmfkit.NMF(3, n_threads=0).fit(X)
     with pytest.raises(TypeError, match="n_threads"):
         nmfkit.NMF(3, n_threads=1.5).fit(X)
+
+
+def test_nmfjl_solvers_greedycd_pgrad_and_spa():
+    rng = np.random.default_rng(4)
+    W = rng.random((40, 3))
+    H = rng.random((3, 30))
+    X = W @ H
+    for solver in ("greedycd", "pgrad"):
+        m = nmfkit.NMF(3, solver=solver, init="nndsvda", max_iter=2000, tol=1e-14, random_state=0)
+        Wf = m.fit_transform(X)
+        assert np.linalg.norm(X - Wf @ m.components_) / np.linalg.norm(X) < 1e-5, solver
+        objs = [h["objective"] for h in m.history_]
+        assert all(b <= a + 1e-12 * objs[0] for a, b in zip(objs, objs[1:])), solver
+    # Separable data: 3 columns of X are the basis; C and F order alike.
+    Hs = np.hstack([np.eye(3), 0.3 * rng.random((3, 27))])
+    Xs = W @ Hs
+    for A in (np.asfortranarray(Xs), np.ascontiguousarray(Xs)):
+        m = nmfkit.NMF(3, solver="spa")
+        Wf = m.fit_transform(A)
+        assert np.linalg.norm(A - Wf @ m.components_) / np.linalg.norm(A) < 1e-9
+        cols = sorted(int(np.argmin(np.abs(Xs - Wf[:, [t]]).sum(axis=0))) for t in range(3))
+        assert cols == [0, 1, 2]
+    with pytest.raises(ValueError, match="beta_loss"):
+        nmfkit.NMF(3, solver="pgrad", beta_loss="kullback-leibler").fit(X)

@@ -45,7 +45,7 @@ def non_negative_factorization(
         How the factors start (see ``NMF``).
     update_H : bool, default=True
         Whether H is fitted too, or kept as given.
-    solver : {"cd", "mu", "auto", "hals", "anls", "ccd"}, default="cd"
+    solver : {"cd", "mu", "auto", "hals", "anls", "ccd", "greedycd", "pgrad", "spa"}, default="cd"
         The solver (see ``NMF``).
     beta_loss : float or {"frobenius", "kullback-leibler", "itakura-saito"}, default="frobenius"
         The β-divergence to minimize.

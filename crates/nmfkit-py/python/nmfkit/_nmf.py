@@ -41,12 +41,14 @@ class NMF(_MissingMixin, *_Bases):
     n_components : int, "auto" or None, default="auto"
         Number of components k. None keeps all features; "auto" takes k from
         the custom W or H when given, else all features.
-    init : {"random", "nndsvd", "nndsvda", "nndsvdar", "custom"} or None, default=None
+    init : {"random", "nndsvd", "nndsvda", "nndsvdar", "spa", "custom"} or None, default=None
         How W and H start. None: "nndsvda" when k ≤ min(n_samples, n_features),
         else "random" (scikit-learn's rule; "random" draws scikit-learn's
-        numbers from ``random_state``). "custom" uses the W and H given to
+        numbers from ``random_state``); "spa" with ``solver="spa"``. "spa"
+        takes k columns of X as W (the successive projection algorithm) and
+        H by NNLS. "custom" uses the W and H given to
         ``fit``/``fit_transform``.
-    solver : {"cd", "mu", "auto", "hals", "anls", "ccd"}, default="cd"
+    solver : {"cd", "mu", "auto", "hals", "anls", "ccd", "greedycd", "pgrad", "spa"}, default="cd"
         "cd" is scikit-learn's coordinate descent (Frobenius), "mu" the
         multiplicative updates (any beta). "auto" chooses from the loss, the
         data and the fit's progress: for the Frobenius loss ten exact ANLS
@@ -55,7 +57,10 @@ class NMF(_MissingMixin, *_Bases):
         in ``solver_notes_``). "hals" is accelerated HALS (Gillis & Glineur
         2012), "anls" alternating NNLS by block principal pivoting (Kim & Park
         2011), "ccd" coordinate descent with Newton steps for the KL loss
-        (Hsieh & Dhillon 2011).
+        (Hsieh & Dhillon 2011). NMF.jl's solvers: "greedycd" greedy coordinate
+        descent (Hsieh & Dhillon 2011), "pgrad" alternating NNLS by projected
+        gradient (Lin 2007), "spa" separable NMF (Gillis & Vavasis 2014: k
+        columns of X are W, kept; H exact) — Frobenius only.
     beta_loss : float or {"frobenius", "kullback-leibler", "itakura-saito"}, default="frobenius"
         The β-divergence to minimize (2, 1 and 0 for the names). Values ≤ 0
         need X without zeros.
@@ -123,8 +128,9 @@ class NMF(_MissingMixin, *_Bases):
         that are all strings); ``top_features`` names the components' top
         features by them.
     history_ : list of dict
-        One dict per evaluation: ``iter``, ``time_s``, ``loss`` (the
-        objective), ``divergence``, ``rel_decrease`` and ``violation``.
+        One dict per evaluation: ``iter``, ``time_s``, ``objective``
+        (= ``divergence`` + the ``penalties``, a dict by name),
+        ``rel_decrease`` and ``violation``.
     stop_reason_ : str
         Why the fit stopped ("converged", "max_iterations", "time_limit", …).
     solver_notes_ : list of str
@@ -237,7 +243,7 @@ class NMF(_MissingMixin, *_Bases):
         return X
 
     def _check_params(self, X):
-        solvers = ("cd", "mu", "auto", "hals", "anls", "ccd")
+        solvers = ("cd", "mu", "auto", "hals", "anls", "ccd", "greedycd", "pgrad", "spa")
         if self.solver not in solvers:
             raise ValueError(f"Invalid solver parameter: got {self.solver!r} instead of one of {list(solvers)}.")
         self._beta_loss = _beta_to_float(self.beta_loss)
@@ -250,7 +256,7 @@ class NMF(_MissingMixin, *_Bases):
                 "poorer results when used jointly with init='nndsvd'. You may try init='nndsvda' or init='nndsvdar' instead.",
                 UserWarning,
             )
-        if self.init not in (None, "random", "nndsvd", "nndsvda", "nndsvdar", "custom"):
+        if self.init not in (None, "random", "nndsvd", "nndsvda", "nndsvdar", "spa", "custom"):
             raise ValueError(f"Invalid init parameter: got {self.init!r}.")
         for name in ("tol", "alpha_W", "l1_ratio"):
             v = getattr(self, name)
@@ -320,6 +326,8 @@ class NMF(_MissingMixin, *_Bases):
                 if W is not None or H is not None:
                     warnings.warn("When init!='custom', provided W or H are ignored. Set  init='custom' to use them as initialization.", RuntimeWarning)
                 W = H = None
+                if init is None and self.solver == "spa":
+                    init = "spa"
                 if init is None:
                     init = "random" if many or k > min(n_samples, n_features) else "nndsvda"
                 if init != "random" and k > min(n_samples, n_features):
@@ -343,7 +351,7 @@ class NMF(_MissingMixin, *_Bases):
             return _zero_fit(X, k, H if not update_H else None)
         params = self._params(k, update_H)
         params.update(
-            init=init if init in ("nndsvd", "nndsvda", "nndsvdar") else "auto",
+            init=init if init in ("nndsvd", "nndsvda", "nndsvdar", "spa") else "auto",
             shuffle=bool(self.shuffle),
             n_runs=int(self.n_runs) if many else 1,
             # Extrapolation takes its decisions on the objective.
@@ -363,7 +371,7 @@ class NMF(_MissingMixin, *_Bases):
 
     def _params(self, k, update_H):
         alpha_H = self.alpha_W if self.alpha_H == "same" else self.alpha_H
-        init = self.init if self.init in ("random", "nndsvd", "nndsvda", "nndsvdar") else "auto"
+        init = self.init if self.init in ("random", "nndsvd", "nndsvda", "nndsvdar", "spa") else "auto"
         return {
             "n_components": k,
             "beta": self._beta_loss,

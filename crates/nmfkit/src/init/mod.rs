@@ -2,8 +2,11 @@
 //! variants (Boutsidis & Gallopoulos 2008) on a randomized SVD, or custom.
 
 mod rsvd;
+mod spa;
 
 pub use rsvd::{randomized_svd, randomized_svd_oriented};
+pub use spa::spa_columns;
+pub(crate) use spa::spa_start;
 
 use crate::data::Data;
 use crate::error::{NmfError, Result};
@@ -24,6 +27,9 @@ pub enum Init {
     Nndsvda,
     /// NNDSVD with zeros filled with small random values.
     Nndsvdar,
+    /// The successive projection algorithm: k columns of X as W, H by
+    /// NNLS (exact on separable data; see [`spa_columns`]).
+    Spa,
 }
 
 impl Init {
@@ -34,10 +40,11 @@ impl Init {
             "nndsvd" => Init::Nndsvd,
             "nndsvda" => Init::Nndsvda,
             "nndsvdar" => Init::Nndsvdar,
+            "spa" => Init::Spa,
             _ => {
                 return Err(crate::error::invalid(
                     "init",
-                    format!("'{s}' is not one of auto, random, nndsvd, nndsvda, nndsvdar"),
+                    format!("'{s}' is not one of auto, random, nndsvd, nndsvda, nndsvdar, spa"),
                 ))
             }
         })
@@ -50,6 +57,7 @@ impl Init {
             Init::Nndsvd => "nndsvd",
             Init::Nndsvda => "nndsvda",
             Init::Nndsvdar => "nndsvdar",
+            Init::Spa => "spa",
         }
     }
 
@@ -91,6 +99,7 @@ pub fn initialize_oriented<T: Scalar, D: Data<T>>(
     let mean = x.sum() / (n as f64 * m as f64);
     match init {
         Init::Random => Ok(random_init(n, m, k, mean, seed, transposed)),
+        Init::Spa => spa_start(x, k, transposed),
         _ => {
             if k > n.min(m) {
                 return Err(NmfError::RankTooLarge {

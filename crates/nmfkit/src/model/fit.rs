@@ -13,8 +13,8 @@ use crate::objective::{Objective, Term};
 use crate::rng::seeded;
 use crate::scalar::Scalar;
 use crate::solver::{
-    AnlsBpp, AutoFrobenius, CoordinateDescent, Factors, Hals, KlCoordinateDescent,
-    MultiplicativeUpdate, Solver, SolverKind,
+    AnlsBpp, AutoFrobenius, CoordinateDescent, Factors, GreedyCd, Hals, KlCoordinateDescent,
+    MultiplicativeUpdate, ProjectedGradient, Solver, SolverKind,
 };
 use faer::Par;
 use std::time::{Duration, Instant};
@@ -188,6 +188,13 @@ impl Nmf {
         let (n, m) = x.shape();
         let beta = self.loss.beta();
         let pen = self.regularization.penalties(n, m);
+        // SPA keeps its chosen columns of X as the user's W: the factor
+        // that is W in the problem as stored (H when stored transposed).
+        let (update_w, update_h) = match self.solver {
+            SolverKind::Spa if self.transposed_draws => (update_w, false),
+            SolverKind::Spa => (false, update_h),
+            _ => (update_w, update_h),
+        };
         let both = update_w && update_h;
         let plan = self.plan((n, m), x.nnz(), x.is_sparse(), x.visits_lines(), both);
         let kind = plan.kind;
@@ -205,7 +212,9 @@ impl Nmf {
                 self.shuffle.then(|| seeded(self.seed)),
             )),
             SolverKind::Hals => Box::new(hals()),
-            SolverKind::AnlsBpp => Box::new(AnlsBpp::new(pen)),
+            SolverKind::AnlsBpp | SolverKind::Spa => Box::new(AnlsBpp::new(pen)),
+            SolverKind::GreedyCd => Box::new(GreedyCd::new(pen)),
+            SolverKind::Pgrad => Box::new(ProjectedGradient::new(pen)),
             SolverKind::KlCd => {
                 if !x.visits_lines() {
                     return Err(NmfError::Unsupported {
@@ -222,7 +231,14 @@ impl Nmf {
             _ if self.solver == SolverKind::Auto => Rule::Objective,
             (Convergence::Objective, _)
             | (Convergence::Auto, SolverKind::Mu | SolverKind::Hals)
-            | (_, SolverKind::AnlsBpp | SolverKind::KlCd) => Rule::Objective,
+            | (
+                _,
+                SolverKind::AnlsBpp
+                | SolverKind::KlCd
+                | SolverKind::GreedyCd
+                | SolverKind::Pgrad
+                | SolverKind::Spa,
+            ) => Rule::Objective,
             (Convergence::Sklearn, SolverKind::Mu) => Rule::SklearnError,
             (Convergence::Sklearn | Convergence::Auto, _) => Rule::SklearnViolation,
         };
@@ -349,9 +365,14 @@ impl Nmf {
                 ))
             }
             (true, true, None, None) => {
+                // SPA's fit is its start (its columns are kept).
+                let init = match (self.solver, self.init) {
+                    (SolverKind::Spa, Init::Auto) => Init::Spa,
+                    (_, init) => init,
+                };
                 let (wt, h) =
-                    initialize_oriented(init_on, k, self.init, self.seed, self.transposed_draws)?;
-                Ok((Factors { wt, h }, Some(self.init.resolve(k, n, m))))
+                    initialize_oriented(init_on, k, init, self.seed, self.transposed_draws)?;
+                Ok((Factors { wt, h }, Some(init.resolve(k, n, m))))
             }
             _ => Err(invalid(
                 "w0/h0",

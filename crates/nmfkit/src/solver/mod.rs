@@ -5,18 +5,22 @@
 mod anls;
 mod auto;
 mod cd;
+mod greedy_cd;
 mod hals;
 mod kl_cd;
 mod mu;
+mod pgrad;
 mod sweep;
 
 pub use anls::nnls_bpp;
 pub(crate) use anls::AnlsBpp;
 pub(crate) use auto::{flops_per_iteration, AutoFrobenius, STRETCH, WARM};
 pub(crate) use cd::CoordinateDescent;
+pub(crate) use greedy_cd::GreedyCd;
 pub(crate) use hals::Hals;
 pub(crate) use kl_cd::KlCoordinateDescent;
 pub(crate) use mu::MultiplicativeUpdate;
+pub(crate) use pgrad::ProjectedGradient;
 
 use crate::data::{gram_of, sum_all, Data, LineGrams, Problem, Side};
 use crate::error::{invalid, Result};
@@ -39,6 +43,17 @@ pub enum SolverKind {
     /// Cyclic coordinate descent with a Newton step per coordinate (Hsieh
     /// & Dhillon 2011), for the KL divergence.
     KlCd,
+    /// Greedy coordinate descent (Hsieh & Dhillon 2011; NMF.jl's default),
+    /// Frobenius only: per column, the coordinate whose exact step
+    /// decreases the objective most, again and again.
+    GreedyCd,
+    /// Alternating NNLS by projected gradient with Lin's Armijo search
+    /// (Lin 2007; NMF.jl's `alspgrad`), Frobenius only.
+    Pgrad,
+    /// The successive projection algorithm for separable data (Gillis &
+    /// Vavasis 2014; NMF.jl's `spa`): k columns of X are W (kept), H is
+    /// solved exactly by ANLS. Frobenius only.
+    Spa,
     /// Chosen from the loss, the data and the progress of the fit: for
     /// Frobenius, ANLS then accelerated HALS with extrapolation, switching
     /// between them by their progress per flop; `ccd` for KL; `mu` for
@@ -54,11 +69,16 @@ impl SolverKind {
             "hals" => SolverKind::Hals,
             "anls" | "anls-bpp" | "anls_bpp" => SolverKind::AnlsBpp,
             "ccd" | "kl-cd" | "kl_cd" => SolverKind::KlCd,
+            "greedycd" | "greedy-cd" | "gcd" => SolverKind::GreedyCd,
+            "pgrad" | "alspgrad" => SolverKind::Pgrad,
+            "spa" => SolverKind::Spa,
             "auto" => SolverKind::Auto,
             _ => {
                 return Err(invalid(
                     "solver",
-                    format!("'{s}' is not one of auto, mu, cd, hals, anls, ccd"),
+                    format!(
+                        "'{s}' is not one of auto, mu, cd, hals, anls, ccd, greedycd, pgrad, spa"
+                    ),
                 ))
             }
         })
@@ -71,18 +91,24 @@ impl SolverKind {
             SolverKind::Hals => "hals",
             SolverKind::AnlsBpp => "anls",
             SolverKind::KlCd => "ccd",
+            SolverKind::GreedyCd => "greedycd",
+            SolverKind::Pgrad => "pgrad",
+            SolverKind::Spa => "spa",
             SolverKind::Auto => "auto",
         }
     }
 
     /// Every solver (for listings and tests).
-    pub const ALL: [SolverKind; 6] = [
+    pub const ALL: [SolverKind; 9] = [
         SolverKind::Auto,
         SolverKind::Mu,
         SolverKind::Cd,
         SolverKind::Hals,
         SolverKind::AnlsBpp,
         SolverKind::KlCd,
+        SolverKind::GreedyCd,
+        SolverKind::Pgrad,
+        SolverKind::Spa,
     ];
 
     /// Whether it minimizes the loss with this β.
