@@ -16,6 +16,9 @@ pub enum Kind {
     Lowrank,
     /// Rows in --rank equally separated clusters (for `nmfkit rank`).
     Clusters,
+    /// The UCI handwritten digits (1797 images of 8×8, built in; real data,
+    /// so no true factors: `gen` writes the digits as `_labels`).
+    Digits,
 }
 
 /// What to generate.
@@ -53,6 +56,17 @@ pub fn generate(a: &Spec) -> Result<Generated, Error> {
         }
     };
     Ok(match a.kind {
+        Kind::Digits => {
+            let (x, labels) = crate::digits::digits();
+            let labels = Mat::from_fn(labels.len(), 1, |i, _| labels[i] as f64);
+            Generated {
+                x: Matrix::Dense(x),
+                w: Mat::zeros(0, 0),
+                h: Mat::zeros(0, 0),
+                extra: vec![("labels", labels)],
+                image_shape: Some((8, 8)),
+            }
+        }
         Kind::Swimmer => {
             let s = synth::swimmer::<f64>();
             Generated {

@@ -5,13 +5,14 @@
 //! * `commands`: one file per subcommand;
 //! * `fitting`, `survey`, `datasets`, `compare`, `plot`: what the
 //!   subcommands share — a fit and its folder, a rank survey and its folder,
-//!   the built-in data, matching against true factors, the PNG plots.
+//!   the built-in data (`digits`: the UCI handwritten digits), matching against true factors, the PNG plots.
 //!
 //! Files, folders, reports and progress come from `nmfkit_io`.
 
 pub mod commands;
 pub mod compare;
 pub mod datasets;
+pub mod digits;
 pub mod fitting;
 pub mod flags;
 pub mod plot;

@@ -151,3 +151,29 @@ def test_docstring_examples_run():
     for mod in (nmfkit._nmf, nmfkit._functions, nmfkit._smooth, nmfkit._top, nmfkit._rank):
         res = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
         assert res.failed == 0 and res.attempted > 0, (mod.__name__, res)
+
+
+def test_image_parts_example_runs_on_any_image_set(capsys):
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(__file__).parents[1] / "examples" / "image_parts.py"
+    spec = importlib.util.spec_from_file_location("image_parts", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    # Any image set: bars of a 6×6 grid, each image two of them.
+    bars = np.zeros((6, 6, 6))
+    for t in range(6):
+        bars[t, :, t] = 1.0
+    imgs = np.array([bars[a] + bars[b] for a in range(6) for b in range(6) if a < b])
+    basis, W, recon, model = mod.image_parts(imgs, k=6)
+    assert basis.shape == (6, 6, 6) and W.shape == (15, 6)
+    assert np.linalg.norm(imgs - recon) / np.linalg.norm(imgs) < 1e-3
+    # Each basis image is one bar: all its weight in one column.
+    for b in basis:
+        assert b.sum(axis=0).max() > 0.99 * b.sum()
+    with pytest.raises(ValueError, match="n_images, height, width"):
+        mod.image_parts(np.zeros((3, 4)))
+    basis, W = mod.main()
+    assert basis.shape == (16, 8, 8)
+    assert "relative error" in capsys.readouterr().out

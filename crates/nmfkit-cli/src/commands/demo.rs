@@ -23,7 +23,7 @@ use std::path::PathBuf;
 #[derive(Args, Debug)]
 #[command(
     about = "Generate a data set, factorize it, plot and evaluate the result",
-    after_help = "Data sets:\n  swimmer   256 stick figures; rank 17 recovers the torso and the 16 limb positions (parts-based learning)\n  spectra   a spectrum image with Poisson noise; KL NMF with rank 3 unmixes the phases and their maps\n  lowrank   a noisy rank-8 matrix; HALS recovers it\n  clusters  300 samples in 4 clusters; `nmfkit rank` over ranks 2–8 finds 4 (rank selection)\n\nExample:\n  nmfkit demo --out demo_out && ls demo_out"
+    after_help = "Data sets:\n  swimmer   256 stick figures; rank 17 recovers the torso and the 16 limb positions (parts-based learning)\n  spectra   a spectrum image with Poisson noise; KL NMF with rank 3 unmixes the phases and their maps\n  lowrank   a noisy rank-8 matrix; HALS recovers it\n  clusters  300 samples in 4 clusters; `nmfkit rank` over ranks 2–8 finds 4 (rank selection)\n  digits    1797 real handwritten digits (UCI, built in); rank 16 learns strokes, shows examples' weights\n\nExample:\n  nmfkit demo --out demo_out && ls demo_out"
 )]
 pub struct DemoArgs {
     #[arg(value_enum, default_value = "swimmer")]
@@ -70,6 +70,9 @@ fn model_flags(
 }
 
 pub fn run(a: DemoArgs) -> Result<(), Error> {
+    if a.kind == Kind::Digits {
+        return crate::digits::demo(&a.out, a.force, a.seed, a.quiet, a.json);
+    }
     let clusters = a.kind == Kind::Clusters;
     let spec = Spec {
         kind: a.kind,
@@ -106,7 +109,7 @@ pub fn run(a: DemoArgs) -> Result<(), Error> {
         return clusters_demo(&a, staged, &g, input);
     }
     let (rank, loss, solver, init, max_iter, tol) = match a.kind {
-        Kind::Clusters => unreachable!("handled above"),
+        Kind::Clusters | Kind::Digits => unreachable!("handled above"),
         // Parts need sparse factors: NNDSVD keeps its zeros, HALS keeps them sparse.
         Kind::Swimmer => (
             17,
@@ -218,7 +221,7 @@ pub fn run(a: DemoArgs) -> Result<(), Error> {
         let what = match a.kind {
             Kind::Swimmer => "parts (torso and limb positions)",
             Kind::Spectra => "phase spectra",
-            Kind::Lowrank | Kind::Clusters => "planted components",
+            Kind::Lowrank | Kind::Clusters | Kind::Digits => "planted components",
         };
         crate::print_line(&format!(
             "  recovered {good} of {} {what} within 10° (best one-to-one matching: mean angle {:.2}°, worst {:.2}°)",

@@ -77,8 +77,11 @@ pub fn run(a: GenArgs) -> Result<(), Error> {
     let g = generate(&a.spec()?)?;
     let nnz = g.x.nnz();
     write_matrix(&a.out, &g.x)?;
-    write_matrix(&sibling(&a.out, "W"), &Matrix::Dense(g.w))?;
-    write_matrix(&sibling(&a.out, "H"), &Matrix::Dense(g.h))?;
+    // Real data (digits) has no true factors.
+    if g.w.nrows > 0 {
+        write_matrix(&sibling(&a.out, "W"), &Matrix::Dense(g.w))?;
+        write_matrix(&sibling(&a.out, "H"), &Matrix::Dense(g.h))?;
+    }
     for (name, m) in g.extra {
         write_matrix(&sibling(&a.out, name), &Matrix::Dense(m))?;
     }

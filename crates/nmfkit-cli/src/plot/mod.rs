@@ -1,17 +1,19 @@
 //! PNG plots (plotters, embedded font): the shared style and numbers
 //! (`style`), heat maps with colour bars (`heatmap`), line charts and the
 //! model's maps (`charts`), consensus maps (`consensus`), the factors'
-//! heat maps (`factors`), and the set drawn for a model folder (`nmfkit
+//! heat maps (`factors`), samples with their weights (`examples`), and the set drawn for a model folder (`nmfkit
 //! plot`, `nmfkit demo`).
 
 mod charts;
 mod consensus;
+mod examples;
 mod factors;
 mod heatmap;
 mod style;
 
 pub use charts::*;
 pub use consensus::{consensus, ConsensusMap, CONSENSUS_SIZE};
+pub use examples::{examples, EXAMPLES_WIDTH, EXAMPLE_ROW};
 pub use factors::{basis, basis_features, coefficient_order, coefficients, BASIS_ROWS};
 
 use nmfkit::Mat;
