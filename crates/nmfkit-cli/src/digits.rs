@@ -123,6 +123,7 @@ pub fn demo(out: &Path, force: bool, seed: u64, quiet: bool, json_out: bool) -> 
         threads: 0,
         extrapolate: Switch::Auto,
         balance: BalanceFlag::Auto,
+        diagnostics: false,
     };
     let start = StartFlags {
         init: InitFlag::Nndsvd,

@@ -214,7 +214,8 @@ impl SmoothFlags {
             .eval_every(model.eval_every.unwrap_or(10))
             .init(init)
             .seed(model.seed)
-            .threads(model.threads);
+            .threads(model.threads)
+            .diagnostics(model.diagnostics);
         est.factor_tol = model.factor_tol;
         if let Some(shape) = &self.image_shape {
             let (h, w) = parse_shape(shape)?;

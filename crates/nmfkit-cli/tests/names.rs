@@ -553,3 +553,47 @@ fn basis_rows_are_each_components_top_features_grouped() {
     .unwrap();
     assert_eq!(coefficient_order(&w), [1, 2, 3, 0]);
 }
+
+#[test]
+fn diagnostics_go_into_the_report_and_a_plot() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    topics(dir);
+    let m = dir.join("m");
+    ok(&[
+        "fit",
+        &p(dir, "docs.csv"),
+        "-k",
+        "3",
+        "--solver",
+        "mu",
+        "--diagnostics",
+        "--eval-every",
+        "1",
+        "--max-iter",
+        "30",
+        "--tol",
+        "0",
+        "--out",
+        m.to_str().unwrap(),
+        "-q",
+    ]);
+    let rep = json_file(&m.join("report.json"));
+    let h = rep["history"].as_array().unwrap();
+    assert_eq!(h.len(), 31);
+    assert!(h[0].get("diagnostics").is_none());
+    for e in &h[1..] {
+        for key in ["theta_w", "theta_h", "change_w", "change_h", "kkt"] {
+            assert!(
+                e["diagnostics"][key].as_f64().is_some(),
+                "{key} at {}",
+                e["iter"]
+            );
+        }
+    }
+    ok(&["plot", m.to_str().unwrap(), "-q"]);
+    assert_eq!(
+        png_size(&m.join("diagnostics.png")),
+        nmfkit_cli::plot::DIAGNOSTICS_SIZE
+    );
+}

@@ -113,6 +113,11 @@ pub struct ModelFlags {
     /// to equal norms, or to the scaling that minimizes the elastic net.
     #[arg(long, value_enum, default_value_t = BalanceFlag::Auto)]
     pub balance: BalanceFlag,
+    /// Record θ_W, θ_H, each factor's relative change and the KKT residual
+    /// at every evaluation (history in report.json, diagnostics.png); with
+    /// --eval-every 1, at every iteration.
+    #[arg(long)]
+    pub diagnostics: bool,
 }
 
 /// How the factors start.

@@ -189,6 +189,32 @@ pub struct HistoryRecord {
     pub penalties: BTreeMap<String, f64>,
     pub rel_decrease: Option<f64>,
     pub violation: Option<f64>,
+    /// With --diagnostics: θ_W, θ_H, each factor's relative change and the
+    /// KKT residual relative to the start's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diagnostics: Option<DiagnosticsRecord>,
+}
+
+/// [`nmfkit::Diagnostics`] in the report.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
+pub struct DiagnosticsRecord {
+    pub theta_w: Option<f64>,
+    pub theta_h: Option<f64>,
+    pub change_w: Option<f64>,
+    pub change_h: Option<f64>,
+    pub kkt: Option<f64>,
+}
+
+impl From<&nmfkit::Diagnostics> for DiagnosticsRecord {
+    fn from(d: &nmfkit::Diagnostics) -> Self {
+        DiagnosticsRecord {
+            theta_w: d.theta_w,
+            theta_h: d.theta_h,
+            change_w: d.change_w,
+            change_h: d.change_h,
+            kkt: d.kkt,
+        }
+    }
 }
 
 fn named(names: &[&'static str], values: &[f64]) -> BTreeMap<String, f64> {
@@ -210,6 +236,7 @@ pub fn history(h: &[HistoryEntry], names: &[&'static str]) -> Vec<HistoryRecord>
             penalties: named(names, &e.penalties),
             rel_decrease: e.rel_decrease,
             violation: e.violation,
+            diagnostics: e.diagnostics.as_ref().map(DiagnosticsRecord::from),
         })
         .collect()
 }

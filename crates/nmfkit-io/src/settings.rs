@@ -74,6 +74,7 @@ impl ModelFlags {
                 l1_ratio: self.l1_ratio,
             });
         est.eval_every = self.eval_every;
+        est.diagnostics = self.diagnostics;
         est.factor_tol = self.factor_tol;
         if let Some(t) = self.time_limit {
             est.time_limit = Some(seconds("--time-limit", t)?);

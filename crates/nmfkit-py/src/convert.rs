@@ -211,6 +211,13 @@ pub fn history<'py>(
             d.set_item("penalties", named(py, names, &e.penalties)?)?;
             d.set_item("rel_decrease", e.rel_decrease)?;
             d.set_item("violation", e.violation)?;
+            if let Some(g) = &e.diagnostics {
+                d.set_item("theta_W", g.theta_w)?;
+                d.set_item("theta_H", g.theta_h)?;
+                d.set_item("change_W", g.change_w)?;
+                d.set_item("change_H", g.change_h)?;
+                d.set_item("kkt", g.kkt)?;
+            }
             Ok(d)
         })
         .collect()

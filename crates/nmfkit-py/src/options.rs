@@ -59,7 +59,8 @@ impl FitParams {
         *, n_components, beta = 2.0, solver = "cd", init = "auto", seed = 0, max_iter = 200,
         tol = 1e-4, shuffle = false, n_threads = 0, extrapolate = false, convergence = "sklearn",
         time_limit = None, eval_every = None, factor_tol = None, alpha_W = 0.0, alpha_H = 0.0,
-        l1_ratio = 0.0, update_H = true, n_runs = 1, balance = "auto", verbose = 0
+        l1_ratio = 0.0, update_H = true, n_runs = 1, balance = "auto", verbose = 0,
+        diagnostics = false
     ))]
     #[allow(non_snake_case, clippy::too_many_arguments)]
     fn new(
@@ -84,6 +85,7 @@ impl FitParams {
         n_runs: usize,
         balance: &str,
         verbose: usize,
+        diagnostics: bool,
     ) -> PyResult<Self> {
         let mut est = Nmf::new(n_components)
             .loss(Loss::from_beta(beta).map_err(value_error)?)
@@ -106,6 +108,7 @@ impl FitParams {
         est.time_limit = seconds("time_limit", time_limit)?;
         est.eval_every = eval_every;
         est.factor_tol = factor_tol;
+        est.diagnostics = diagnostics;
         est.validate().map_err(value_error)?;
         if n_runs == 0 {
             return Err(PyValueError::new_err("n_runs must be at least 1"));

@@ -371,3 +371,19 @@ def test_nmfjl_solvers_greedycd_pgrad_and_spa():
         assert cols == [0, 1, 2]
     with pytest.raises(ValueError, match="beta_loss"):
         nmfkit.NMF(3, solver="pgrad", beta_loss="kullback-leibler").fit(X)
+
+
+def test_diagnostics_in_the_history_in_both_layouts():
+    rng = np.random.default_rng(2)
+    X = rng.random((30, 3)) @ rng.random((3, 20))
+    hs = []
+    for A in (np.asfortranarray(X), np.ascontiguousarray(X)):
+        m = nmfkit.NMF(3, solver="mu", init="nndsvda", diagnostics=True, max_iter=50, tol=0).fit(A)
+        h = m.history_
+        assert "theta_W" not in h[0] and {"theta_W", "theta_H", "change_W", "change_H", "kkt"} <= set(h[-1])
+        assert h[-1]["kkt"] < h[1]["kkt"]
+        hs.append(h)
+    # A C-ordered X is fitted as its transpose: the sides are swapped back.
+    for a, b in zip(hs[0][1:], hs[1][1:]):
+        assert np.isclose(a["theta_W"], b["theta_W"], rtol=1e-6) and np.isclose(a["change_H"], b["change_H"], rtol=1e-6)
+    assert "theta_W" not in nmfkit.NMF(3, max_iter=5).fit(X).history_[-1]

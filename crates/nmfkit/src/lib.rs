@@ -61,7 +61,9 @@ pub use data::{
     Csr, CsrIndex, CsrMatrix, Data, DenseData, DenseWeighted, LineGrams, LineSums, Lines, Problem,
     Side, SparseData, SparseWeighted, SparseWeights,
 };
-pub use driver::{Convergence, HistoryEntry, Progress, ProgressFn, StopReason, UpdateOrder};
+pub use driver::{
+    Convergence, Diagnostics, HistoryEntry, Progress, ProgressFn, StopReason, UpdateOrder,
+};
 pub use error::{NmfError, Result};
 pub use init::Init;
 pub use loss::{beta_divergence, mm_exponent, reconstruction_error, Divergence, Loss};

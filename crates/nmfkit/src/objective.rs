@@ -24,6 +24,8 @@ pub(crate) type DataTerm<'a, T> = Box<dyn Fn(&Factors<T>) -> f64 + Sync + 'a>;
 pub(crate) struct Objective<'a, T> {
     pub data_term: DataTerm<'a, T>,
     pub terms: Vec<&'a dyn Term<T>>,
+    /// The projected gradient's norm, for the diagnostics (when asked).
+    pub gradient: Option<DataTerm<'a, T>>,
 }
 
 impl<T: Scalar> Objective<'_, T> {

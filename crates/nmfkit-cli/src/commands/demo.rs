@@ -66,6 +66,7 @@ fn model_flags(
         threads: 0,
         extrapolate: Switch::Auto,
         balance: BalanceFlag::Auto,
+        diagnostics: false,
     }
 }
 

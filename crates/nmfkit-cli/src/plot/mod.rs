@@ -6,6 +6,7 @@
 
 mod charts;
 mod consensus;
+mod diagnostics;
 mod examples;
 mod factors;
 mod heatmap;
@@ -13,6 +14,7 @@ mod style;
 
 pub use charts::*;
 pub use consensus::{consensus, ConsensusMap, CONSENSUS_SIZE};
+pub use diagnostics::{diagnostics, has_diagnostics, DIAGNOSTICS_SIZE};
 pub use examples::{examples, EXAMPLES_WIDTH, EXAMPLE_ROW};
 pub use factors::{basis, basis_features, coefficient_order, coefficients, BASIS_ROWS};
 
@@ -33,7 +35,7 @@ pub struct ModelView<'a> {
     pub names: &'a Names,
 }
 
-/// Draws convergence.png, components.png, basis.png, coefficients.png and
+/// Draws convergence.png (diagnostics.png after --diagnostics), components.png, basis.png, coefficients.png and
 /// (with the data) reconstruction.png into `dir`; returns the file names
 /// written. `x` is the data, or None to
 /// read the file the report records (or to skip the reconstruction).
@@ -53,6 +55,10 @@ pub fn draw_model(
     let p = dir.join("convergence.png");
     convergence(&p, &hist)?;
     written.push("convergence.png".into());
+    if has_diagnostics(&m.report.history) {
+        diagnostics(&dir.join("diagnostics.png"), &m.report.history)?;
+        written.push("diagnostics.png".into());
+    }
     let image = image.or(m.report.image_shape.map(|[h, w]| (h, w)));
     let p = dir.join("components.png");
     components(&p, m.h, image, m.names)?;

@@ -96,3 +96,31 @@ def _validate_plain(X, dtype_ok=(np.float64, np.float32)):
     if data.size and data.min() < 0:
         raise ValueError("Negative values in data passed to NMF (input X)")
     return X
+
+
+def _verbose(v):
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 0:
+        if isinstance(v, bool):
+            return int(v)
+        raise ValueError(f"Invalid verbose parameter: got {v!r} (an int >= 0).")
+    return int(v)
+
+
+def _all_zero(X):
+    data = X.data if _is_sparse(X) else X
+    return data.size == 0 or not np.any(data)
+
+
+def _zero_fit(X, k, H=None):
+    """The exact factorization of an all-zero X: zero factors (H kept when fixed)."""
+    n, m = X.shape
+    return {
+        "W": np.zeros((n, k), dtype=X.dtype),
+        "H": np.zeros((k, m), dtype=X.dtype) if H is None else np.asarray(H, dtype=X.dtype),
+        "n_iter": 1,
+        "reconstruction_err": 0.0,
+        "history": [],
+        "stop_reason": "converged",
+        "solver_notes": ["X is all zeros: the zero factorization is exact"],
+    }
+

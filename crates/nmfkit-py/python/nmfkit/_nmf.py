@@ -5,7 +5,17 @@ import warnings
 import numpy as np
 
 from . import _core
-from ._checks import _beta_to_float, _data_arg, _is_sparse, _like, _seed_from, _threads, _validate_plain
+from ._checks import (
+    _all_zero,
+    _beta_to_float,
+    _data_arg,
+    _is_sparse,
+    _seed_from,
+    _threads,
+    _validate_plain,
+    _verbose,
+    _zero_fit,
+)
 from ._missing import _MissingMixin
 from ._compat import (
     _HAVE_SKLEARN,
@@ -110,6 +120,13 @@ class NMF(_MissingMixin, *_Bases):
         elastic net: after every iteration, or once at the end. None keeps
         scikit-learn's factors for "cd" and "mu" and balances the others after
         every iteration.
+    diagnostics : bool, default=False
+        Record at every evaluation of ``history_`` the θ coefficients of
+        the analysis of multiplicative updates (``theta_W`` =
+        ½‖(W_k − W_{k+1})H‖² / ½‖W_k − W_{k+1}‖², ``theta_H`` likewise), each
+        factor's relative change (``change_W``, ``change_H``) and the KKT
+        residual relative to the start's (``kkt``). Costs a gradient per
+        evaluation.
 
     Attributes
     ----------
@@ -130,7 +147,7 @@ class NMF(_MissingMixin, *_Bases):
     history_ : list of dict
         One dict per evaluation: ``iter``, ``time_s``, ``objective``
         (= ``divergence`` + the ``penalties``, a dict by name),
-        ``rel_decrease`` and ``violation``.
+        ``rel_decrease`` and ``violation`` (and the ``diagnostics`` keys).
     stop_reason_ : str
         Why the fit stopped ("converged", "max_iterations", "time_limit", …).
     solver_notes_ : list of str
@@ -182,6 +199,7 @@ class NMF(_MissingMixin, *_Bases):
         missing_values=None,
         extrapolate=False,
         balance=None,
+        diagnostics=False,
     ):
         self.n_components = n_components
         self.init = init
@@ -201,6 +219,7 @@ class NMF(_MissingMixin, *_Bases):
         self.missing_values = missing_values
         self.extrapolate = extrapolate
         self.balance = balance
+        self.diagnostics = diagnostics
 
     if _HAVE_SKLEARN:
 
@@ -390,6 +409,7 @@ class NMF(_MissingMixin, *_Bases):
             # scikit-learn's solvers keep scikit-learn's factors unless asked.
             "balance": self.balance or ("off" if self.solver in ("cd", "mu") else "auto"),
             "verbose": _verbose(self.verbose),
+            "diagnostics": bool(self.diagnostics),
         }
 
     def _closing_line(self, res):
@@ -563,33 +583,6 @@ class NMF(_MissingMixin, *_Bases):
 
         def get_feature_names_out(self, input_features=None):
             return np.asarray([f"nmf{i}" for i in range(self.components_.shape[0])], dtype=object)
-
-
-def _verbose(v):
-    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 0:
-        if isinstance(v, bool):
-            return int(v)
-        raise ValueError(f"Invalid verbose parameter: got {v!r} (an int >= 0).")
-    return int(v)
-
-
-def _all_zero(X):
-    data = X.data if _is_sparse(X) else X
-    return data.size == 0 or not np.any(data)
-
-
-def _zero_fit(X, k, H=None):
-    """The exact factorization of an all-zero X: zero factors (H kept when fixed)."""
-    n, m = X.shape
-    return {
-        "W": np.zeros((n, k), dtype=X.dtype),
-        "H": np.zeros((k, m), dtype=X.dtype) if H is None else np.asarray(H, dtype=X.dtype),
-        "n_iter": 1,
-        "reconstruction_err": 0.0,
-        "history": [],
-        "stop_reason": "converged",
-        "solver_notes": ["X is all zeros: the zero factorization is exact"],
-    }
 
 
 # Checks of scikit-learn's suite that do not apply, with the reason.

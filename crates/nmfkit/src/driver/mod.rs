@@ -7,6 +7,7 @@
 //! limit); otherwise the chosen rule ([`Convergence`]) stops the fit.
 
 mod balance;
+mod diagnostics;
 mod extrapolation;
 
 use crate::data::{sum_all, Problem, Side};
@@ -14,6 +15,9 @@ use crate::objective::Objective;
 use crate::regularization::Penalties;
 use crate::scalar::Scalar;
 use crate::solver::{Factors, Solver, Want};
+pub(crate) use diagnostics::projected_gradient;
+pub use diagnostics::Diagnostics;
+use diagnostics::Tracker;
 use extrapolation::Extrapolation;
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
@@ -98,6 +102,9 @@ pub struct HistoryEntry {
     pub rel_decrease: Option<f64>,
     /// Σ|projected gradient| of the iteration (cd, hals).
     pub violation: Option<f64>,
+    /// θ coefficients, factor changes and KKT residual, when asked for
+    /// ([`Diagnostics`]; not at iteration 0).
+    pub diagnostics: Option<Diagnostics>,
 }
 
 /// What the progress callback sees after every iteration.
@@ -128,6 +135,8 @@ pub(crate) struct LoopSettings {
     /// Balance the components after every iteration (`Every`) or once at
     /// the end (`End`), for the elastic net given (see `balance.rs`).
     pub balance: Balancing,
+    /// Record [`Diagnostics`] at every evaluation.
+    pub diagnostics: bool,
 }
 
 /// When the driver rescales the components.
@@ -212,6 +221,7 @@ impl Record {
             penalties: pen,
             rel_decrease: (iter > 0).then_some(rel),
             violation,
+            diagnostics: None,
         });
         self.prev_obj = obj;
         (obj, rel)
@@ -245,6 +255,7 @@ struct Pending {
     iter: usize,
     time_s: f64,
     penalties: Vec<f64>,
+    diagnostics: Option<Diagnostics>,
 }
 
 pub(crate) fn run<T: Scalar, P: Problem + ?Sized>(
@@ -278,6 +289,8 @@ pub(crate) fn run<T: Scalar, P: Problem + ?Sized>(
     let mut ext =
         (s.extrapolate && sides.len() == 2 && !lagged).then(|| Extrapolation::new(f, obj0));
     let mut pending: Option<Pending> = None;
+    let gradient = |f: &Factors<T>| objective.gradient.as_ref().map(|g| g(f));
+    let mut tracker = s.diagnostics.then(|| Tracker::new(f, gradient(f)));
 
     'iterations: for it in 1..=s.max_iter {
         n_iter = it;
@@ -307,6 +320,9 @@ pub(crate) fn run<T: Scalar, P: Problem + ?Sized>(
                         .divergence_before
                         .expect("a solver that measures before a step reports it");
                     let (obj, _) = rec.push_at(p.time_s, p.iter, div, p.penalties, None);
+                    if let Some(last) = rec.history.last_mut() {
+                        last.diagnostics = p.diagnostics;
+                    }
                     solver.observe(p.iter, obj);
                     if s.rule == Rule::Objective && rec.stalled(s.tol, s.eval_every) {
                         // Back to the iterate that was measured.
@@ -351,10 +367,17 @@ pub(crate) fn run<T: Scalar, P: Problem + ?Sized>(
                 iter: it,
                 time_s: start.elapsed().as_secs_f64(),
                 penalties: objective.penalties(x, f),
+                diagnostics: tracker.as_mut().map(|t| t.step(x, f, sides, gradient(f))),
             });
         } else if eval {
             let div = divergence.unwrap_or_else(|| (objective.data_term)(f));
             let (obj, _) = rec.push(it, div, objective.penalties(x, f), violation);
+            if let Some(t) = tracker.as_mut() {
+                let d = t.step(x, f, sides, gradient(f));
+                if let Some(last) = rec.history.last_mut() {
+                    last.diagnostics = Some(d);
+                }
+            }
             solver.observe(it, obj);
             let converged = match s.rule {
                 Rule::Objective => !redone && rec.stalled(s.tol, s.eval_every),
@@ -372,6 +395,9 @@ pub(crate) fn run<T: Scalar, P: Problem + ?Sized>(
                 stop = StopReason::Converged;
                 break;
             }
+        }
+        if let Some(t) = tracker.as_mut().filter(|_| !eval) {
+            t.skip(f);
         }
         if s.rule == Rule::SklearnViolation {
             let v = violation.unwrap_or(0.0);
@@ -426,7 +452,13 @@ pub(crate) fn run<T: Scalar, P: Problem + ?Sized>(
     if rec.last_iter() != Some(n_iter) {
         let div = (objective.data_term)(f);
         match pending.take() {
-            Some(p) if p.iter == n_iter => rec.push_at(p.time_s, n_iter, div, p.penalties, None),
+            Some(p) if p.iter == n_iter => {
+                let r = rec.push_at(p.time_s, n_iter, div, p.penalties, None);
+                if let Some(last) = rec.history.last_mut() {
+                    last.diagnostics = p.diagnostics;
+                }
+                r
+            }
             _ => rec.push(n_iter, div, objective.penalties(x, f), None),
         };
     }

@@ -35,6 +35,7 @@ fn settings(max_iter: usize, tol: f64, extrapolate: bool) -> LoopSettings {
         sides: vec![Side::W, Side::H],
         extrapolate,
         balance: Balancing::Off,
+        diagnostics: false,
     }
 }
 
@@ -49,6 +50,7 @@ fn objective() -> Objective<'static, f64> {
     Objective {
         data_term: Box::new(|f: &Factors<f64>| f.h.data[0]),
         terms: Vec::new(),
+        gradient: None,
     }
 }
 

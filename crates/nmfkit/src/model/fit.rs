@@ -265,6 +265,7 @@ impl Nmf {
                 (Balance::End, _) | (Balance::Auto, SolverKind::Mu) => Balancing::End(pen),
                 (Balance::Every, _) | (Balance::Auto, _) => Balancing::Every(pen),
             },
+            diagnostics: self.diagnostics,
         };
         let terms: Vec<&dyn Term<T>> = if pen.is_zero() {
             Vec::new()
@@ -274,6 +275,10 @@ impl Nmf {
         let objective = Objective {
             data_term: Box::new(|f: &Factors<T>| x.divergence(&f.wt, &f.h, beta)),
             terms,
+            gradient: self.diagnostics.then(|| {
+                Box::new(move |f: &Factors<T>| driver::projected_gradient(x, f, beta, &pen))
+                    as crate::objective::DataTerm<'_, T>
+            }),
         };
         let t1 = Instant::now();
         let out = driver::run(

@@ -203,6 +203,9 @@ pub struct Nmf {
     /// place): random starts are drawn in the user's order, so both layouts
     /// of the same data start alike.
     pub transposed_draws: bool,
+    /// Record θ coefficients, factor changes and the KKT residual at every
+    /// evaluation ([`crate::Diagnostics`]; costs a gradient per evaluation).
+    pub diagnostics: bool,
     /// Rescale each component (W's column up, H's row down) to equal norms,
     /// or to the scaling that minimizes the elastic net: WH is unchanged.
     pub balance: Balance,
@@ -271,6 +274,7 @@ impl Default for Nmf {
             hals_sweeps: None,
             extrapolate: false,
             transposed_draws: false,
+            diagnostics: false,
             balance: Balance::Auto,
         }
     }
@@ -353,6 +357,7 @@ impl Nmf {
     setter!(solver: SolverKind);
     setter!(init: Init);
     setter!(seed: u64);
+    setter!(diagnostics: bool);
     setter!(max_iter: usize);
     setter!(tol: f64);
     setter!(convergence: Convergence);

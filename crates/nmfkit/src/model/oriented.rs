@@ -76,8 +76,15 @@ impl Nmf {
 }
 
 impl<T: Scalar> NmfFit<T> {
-    /// The fit of the transposed problem: W and H swapped and transposed.
-    pub fn transposed(self) -> NmfFit<T> {
+    /// The fit of the transposed problem: W and H swapped and transposed
+    /// (and so the diagnostics of each).
+    pub fn transposed(mut self) -> NmfFit<T> {
+        for e in self.history.iter_mut() {
+            if let Some(d) = e.diagnostics.as_mut() {
+                std::mem::swap(&mut d.theta_w, &mut d.theta_h);
+                std::mem::swap(&mut d.change_w, &mut d.change_h);
+            }
+        }
         NmfFit {
             w: self.h.transpose(),
             h: self.w.transpose(),

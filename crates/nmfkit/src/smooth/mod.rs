@@ -110,6 +110,8 @@ pub struct SmoothNmf {
     /// Evaluate the objective every this many iterations (the evaluation
     /// costs a logarithm per entry).
     pub eval_every: usize,
+    /// Record θ coefficients and factor changes at every evaluation.
+    pub diagnostics: bool,
     pub init: Init,
     pub seed: u64,
     pub threads: usize,
@@ -132,6 +134,7 @@ impl Default for SmoothNmf {
             max_iter: 200,
             tol: 1e-4,
             eval_every: 10,
+            diagnostics: false,
             init: Init::Auto,
             seed: 0,
             threads: 0,
@@ -207,6 +210,7 @@ impl SmoothNmf {
     setter!(max_iter: usize);
     setter!(tol: f64);
     setter!(eval_every: usize);
+    setter!(diagnostics: bool);
     setter!(init: Init);
     setter!(seed: u64);
     setter!(threads: usize);
@@ -298,6 +302,7 @@ impl SmoothNmf {
         let objective = Objective {
             data_term: Box::new(|f: &Factors<f64>| terms::kl(x, g, f)),
             terms: vec![&laplacian as &dyn Term<f64>, &log],
+            gradient: None,
         };
         let mut solver = MmSolver {
             grid,
@@ -324,6 +329,7 @@ impl SmoothNmf {
             extrapolate: false,
             // The simplex and the dictionary fix the scales.
             balance: driver::Balancing::Off,
+            diagnostics: self.diagnostics,
         };
         let mut f = Factors {
             wt: w.transpose(),
