@@ -106,13 +106,13 @@ def bench(name, k, loss, tmp):
     res["systems"]["nmfkit"] = d
     print(f"  nmfkit default: {d['time_s']:.2f} s, loss {d['loss']:.6g}", file=sys.stderr)
     long_runs = {}
-    solvers = {"frobenius": ["auto", "hals", "hals+e", "anls", "cd"], "kl": ["auto", "mu"]}[loss]
+    solvers = {"frobenius": ["auto", "hals", "hals+e", "anls", "cd", "greedycd", "pgrad"], "kl": ["auto", "mu"]}[loss]
     for s in solvers:
         extra = ["--solver", s.split("+")[0], "--tol", "0", "--max-iter", "100000",
                  "--time-limit", str(LONG_S[loss])]
         if s == "hals+e":
             extra += ["--extrapolate", "on"]
-        elif s in ("hals", "cd", "anls"):
+        elif s in ("hals", "cd", "anls", "greedycd", "pgrad"):
             extra += ["--extrapolate", "off"]
         if loss == "kl":
             extra += ["--eval-every", "5"]
@@ -158,7 +158,7 @@ def tables(results):
                 cells.append(f"{x['time_s']:.2f} s, +{100 * (x['loss'] / r['lstar'] - 1):.2f} %, {x['rss_mb']:.0f} MB")
             lines.append(f"| {r['data']} | {r['k']} | " + " | ".join(cells) + " |")
         lines.append(f"\n**{loss}** — time to the better peer's final loss / to L*·1.001 (— never, within the ladder or time limit)\n")
-        cols = peers + ["nmfkit auto"] + [c for c in ("nmfkit hals+e", "nmfkit anls", "nmfkit hals", "nmfkit mu") if any(c in r["to"]["peer"] for r in rows)]
+        cols = peers + ["nmfkit auto"] + [c for c in ("nmfkit hals+e", "nmfkit anls", "nmfkit hals", "nmfkit greedycd", "nmfkit pgrad", "nmfkit mu") if any(c in r["to"]["peer"] for r in rows)]
         lines.append("| data | better peer | " + " | ".join(cols) + " | auto vs better peer |")
         lines.append("|---" * (len(cols) + 3) + "|")
         for r in rows:

@@ -113,6 +113,13 @@ pub struct SmoothFlags {
     /// normalization: the weights then mean the same at any count level).
     #[arg(long)]
     pub normalize: bool,
+    /// Smooth model: ESPM's fixed_W, a file of W's shape (m×k): entries ≥ 0
+    /// are kept through the fit, negative or NaN ones are free.
+    #[arg(long, value_name = "FILE")]
+    pub fixed_w: Option<PathBuf>,
+    /// Smooth model: ESPM's fixed_H (k×pixels), likewise.
+    #[arg(long, value_name = "FILE")]
+    pub fixed_h: Option<PathBuf>,
 }
 
 impl Default for SmoothFlags {
@@ -126,6 +133,8 @@ impl Default for SmoothFlags {
             epsilon_reg: 1.0,
             simplex: SimplexFlag::None,
             normalize: false,
+            fixed_w: None,
+            fixed_h: None,
         }
     }
 }

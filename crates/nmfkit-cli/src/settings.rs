@@ -149,6 +149,8 @@ impl SmoothFlags {
             ("--mu", self.mu.is_some()),
             ("--simplex", self.simplex != SimplexFlag::None),
             ("--normalize", self.normalize),
+            ("--fixed-w", self.fixed_w.is_some()),
+            ("--fixed-h", self.fixed_h.is_some()),
         ];
         match given.iter().find(|g| g.1) {
             Some((flag, _)) => Err(Error::usage(format!(

@@ -170,3 +170,78 @@ fn smooth_model_fits_a_spectrum_image_and_rejects_bad_requests() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("dense"));
 }
+
+#[test]
+fn fixed_entries_from_files_are_kept() {
+    let d = tempfile::tempdir().unwrap();
+    let x = p(d.path(), "si.npy");
+    ok(&[
+        "gen",
+        "spectra",
+        "--image-shape",
+        "10x10",
+        "--out",
+        &x,
+        "-q",
+    ]);
+    let g = p(d.path(), "si_G.npy");
+    let m = read_matrix(Path::new(&g)).unwrap().shape().1;
+    let fw = Mat::from_fn(m, 3, |l, t| if l == 0 && t == 1 { 0.5 } else { -1.0 });
+    let fh = Mat::from_fn(
+        3,
+        100,
+        |t, j| if t == 2 && j < 10 { 0.125 } else { f64::NAN },
+    );
+    write_matrix(&d.path().join("fw.npy"), &Matrix::Dense(fw)).unwrap();
+    write_matrix(&d.path().join("fh.npy"), &Matrix::Dense(fh)).unwrap();
+    let out = d.path().join("m");
+    ok(&[
+        "fit",
+        &x,
+        "--model",
+        "smooth",
+        "--rank",
+        "3",
+        "--dictionary",
+        &g,
+        "--image-shape",
+        "10x10",
+        "--lambda-l",
+        "1",
+        "--fixed-w",
+        &p(d.path(), "fw.npy"),
+        "--fixed-h",
+        &p(d.path(), "fh.npy"),
+        "--normalize",
+        "--max-iter",
+        "50",
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    let w = read_matrix(&out.join("W.npy")).unwrap().to_dense();
+    let h = read_matrix(&out.join("H.npy")).unwrap().to_dense();
+    assert_eq!(w.get(0, 1), 0.5);
+    assert!((0..10).all(|j| h.get(2, j) == 0.125));
+    // --fixed-h alone implies the smooth model; a wrong shape names the file.
+    let o = nmfkit(&[
+        "fit",
+        &x,
+        "--model",
+        "smooth",
+        "--rank",
+        "3",
+        "--dictionary",
+        &g,
+        "--fixed-w",
+        &p(d.path(), "fh.npy"),
+        "--out",
+        &p(d.path(), "bad"),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("fh.npy"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

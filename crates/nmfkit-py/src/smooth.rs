@@ -19,7 +19,8 @@ fn col_major(a: &PyReadonlyArray2<'_, f64>) -> PyResult<Mat<f64>> {
 }
 
 #[pyfunction]
-#[pyo3(signature = (x, g, params, w0=None, h0=None))]
+#[pyo3(signature = (x, g, params, w0=None, h0=None, fixed_w=None, fixed_h=None))]
+#[allow(clippy::too_many_arguments)]
 pub fn fit_smooth<'py>(
     py: Python<'py>,
     x: PyReadonlyArray2<'py, f64>,
@@ -27,8 +28,11 @@ pub fn fit_smooth<'py>(
     params: &SmoothParams,
     w0: Option<&Bound<'py, PyAny>>,
     h0: Option<&Bound<'py, PyAny>>,
+    fixed_w: Option<&Bound<'py, PyAny>>,
+    fixed_h: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let x = col_major(&x)?;
+    let (fixed_w, fixed_h) = (mat_from::<f64>(fixed_w)?, mat_from::<f64>(fixed_h)?);
     let g = g.map(|g| col_major(&g)).transpose()?;
     let (w0, h0) = (mat_from::<f64>(w0)?, mat_from::<f64>(h0)?);
     let est = &params.est;
@@ -37,6 +41,8 @@ pub fn fit_smooth<'py>(
         let opts = SmoothOptions {
             w0: w0.as_ref(),
             h0: h0.as_ref(),
+            fixed_w: fixed_w.as_ref(),
+            fixed_h: fixed_h.as_ref(),
             progress: Some(&mut watch),
             ..Default::default()
         };

@@ -74,3 +74,23 @@ def test_custom_start_and_bad_input():
     bad[0, 0] = -1
     with pytest.raises(ValueError, match="Negative"):
         nmfkit.SmoothNMF(3).fit(bad)
+
+
+def test_fixed_entries_are_kept_to_the_bit_and_the_objective_still_falls():
+    X, G, spectra, maps = spectrum_image()
+    rng = np.random.default_rng(1)
+    fixed_W = -np.ones((10, 3))
+    fixed_W[2, 0], fixed_W[5, 1] = 0.123456789, 0.0
+    fixed_H = np.full((3, 400), np.nan)
+    fixed_H[0, :50] = 0.25
+    est = nmfkit.SmoothNMF(3, G=G, shape_2d=(20, 20), lambda_L=1.0, normalize=True, max_iter=200, tol=0,
+                           eval_every=1, random_state=0, fixed_W=fixed_W, fixed_H=fixed_H)
+    est.fit(X)
+    assert est.W_[2, 0] == 0.123456789 and est.W_[5, 1] == 0.0
+    assert np.all(est.H_[0, :50] == 0.25)
+    objs = [h["objective"] for h in est.history_]
+    assert all(b <= a * (1 + 1e-12) for a, b in zip(objs, objs[1:]))
+    with pytest.raises(ValueError, match="simplex"):
+        nmfkit.SmoothNMF(3, G=G, simplex_H=True, fixed_H=fixed_H).fit(X)
+    with pytest.raises(ValueError, match="shape"):
+        nmfkit.SmoothNMF(3, G=G, fixed_W=np.zeros((2, 2))).fit(X)

@@ -27,11 +27,15 @@ pub(super) fn fit(job: &FitJob<'_>) -> Result<Fitted, Error> {
         ));
     };
     let g = s.dictionary.as_deref().map(read_dense).transpose()?;
+    let fixed_w = s.fixed_w.as_deref().map(read_dense).transpose()?;
+    let fixed_h = s.fixed_h.as_deref().map(read_dense).transpose()?;
     let mut reporter = Reporter::new(job.quiet, job.model.max_iter);
     let mut cb = |p: &nmfkit::Progress| reporter.update(p);
     let opts = SmoothOptions {
         w0: start.custom.as_ref().map(|c| &c.0),
         h0: start.custom.as_ref().map(|c| &c.1),
+        fixed_w: fixed_w.as_ref(),
+        fixed_h: fixed_h.as_ref(),
         progress: Some(&mut cb),
         ..Default::default()
     };
@@ -51,6 +55,12 @@ pub(super) fn fit(job: &FitJob<'_>) -> Result<Fitted, Error> {
                 NmfError::Shape { what: "W", .. } | NmfError::AllZero { what: "W" } => {
                     job.start.w0.as_deref()
                 }
+                NmfError::InvalidParameter {
+                    name: "fixed_W", ..
+                } => s.fixed_w.as_deref(),
+                NmfError::InvalidParameter {
+                    name: "fixed_H", ..
+                } => s.fixed_h.as_deref(),
                 NmfError::InvalidParameter { .. } => None,
                 _ => Some(job.input_path),
             };

@@ -54,6 +54,12 @@ class SmoothNMF(*_Bases):
         Evaluate the objective every this many iterations.
     n_threads : int or None, default=None
         Threads (scikit-learn's n_jobs convention).
+    fixed_W : ndarray of shape (m, n_components) or None, default=None
+        ESPM's ``fixed_W``: entries ≥ 0 are kept at that value through the
+        fit (to the bit); NaN or negative entries (ESPM marks them -1) are
+        free. Not with ``simplex_W``.
+    fixed_H : ndarray of shape (n_components, n_pixels) or None, default=None
+        ESPM's ``fixed_H``, likewise. Not with ``simplex_H``.
 
     Attributes
     ----------
@@ -109,6 +115,8 @@ class SmoothNMF(*_Bases):
         log_shift=1e-14,
         eval_every=10,
         n_threads=None,
+        fixed_W=None,
+        fixed_H=None,
     ):
         self.n_components = n_components
         self.G = G
@@ -126,6 +134,8 @@ class SmoothNMF(*_Bases):
         self.log_shift = log_shift
         self.eval_every = eval_every
         self.n_threads = n_threads
+        self.fixed_W = fixed_W
+        self.fixed_H = fixed_H
 
     def fit_transform(self, X, y=None, W=None, H=None):
         """Fit the model to X and return GW, the spectra.
@@ -176,7 +186,7 @@ class SmoothNMF(*_Bases):
             shape_2d=None if self.shape_2d is None else tuple(int(v) for v in self.shape_2d),
         )
         as64 = lambda a: None if a is None else np.asarray(a, dtype=np.float64)
-        res = _core.fit_smooth(X, G, params, as64(W), as64(H))
+        res = _core.fit_smooth(X, G, params, as64(W), as64(H), as64(self.fixed_W), as64(self.fixed_H))
         self.W_ = res["W"]
         self.H_ = res["H"]
         self.G_ = G if G is not None else np.eye(X.shape[0])

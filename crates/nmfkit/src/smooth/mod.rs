@@ -19,6 +19,7 @@
 //! 1-D search on the simplex's Lagrange multiplier — so the full objective
 //! never increases.
 
+mod fixed;
 mod laplacian;
 mod passes;
 mod simplex;
@@ -191,6 +192,11 @@ pub struct SmoothOptions<'a, 'p> {
     pub gw0: Option<&'a Mat<f64>>,
     /// Initial H (k×p).
     pub h0: Option<&'a Mat<f64>>,
+    /// ESPM's `fixed_W` (m×k): entries ≥ 0 are kept at that value through
+    /// the fit; NaN or negative entries are free.
+    pub fixed_w: Option<&'a Mat<f64>>,
+    /// ESPM's `fixed_H` (k×p), likewise.
+    pub fixed_h: Option<&'a Mat<f64>>,
     pub progress: Option<&'a mut ProgressFn<'p>>,
 }
 
@@ -288,7 +294,25 @@ impl SmoothNmf {
             Mat::from_col_major(g.nrows, g.ncols, data).expect("same shape")
         });
         let g = g_flushed.as_ref().map(|g| g.as_ref());
-        let (w, h) = self.start(x, g, &opts, m)?;
+        let fixed_w = fixed::Fixed::new(opts.fixed_w, "fixed_W", (m, k), true, norm_factor)?;
+        let fixed_h = fixed::Fixed::new(opts.fixed_h, "fixed_H", (k, p), false, 1.0)?;
+        match (self.simplex, &fixed_w, &fixed_h) {
+            (Simplex::H, _, Some(_)) | (Simplex::W, Some(_), _) => {
+                return Err(invalid(
+                    "fixed_W/fixed_H",
+                    "fixed entries in the factor under the simplex constraint are not supported: its columns' sums would change",
+                ))
+            }
+            _ => {}
+        }
+        let (w, mut h) = self.start(x, g, &opts, m)?;
+        let mut wt = w.transpose();
+        if let Some(fx) = &fixed_w {
+            fx.apply(&mut wt);
+        }
+        if let Some(fx) = &fixed_h {
+            fx.apply(&mut h);
+        }
         let mu: Vec<f64> = (0..k).map(|t| self.mu_of(t)).collect();
         let laplacian = terms::Laplacian {
             lambda: self.lambda_l,
@@ -317,6 +341,8 @@ impl SmoothNmf {
             },
             multipliers: (0..p).map(|_| AtomicU64::new(f64::NAN.to_bits())).collect(),
             r: None,
+            fixed_w,
+            fixed_h,
         };
         let settings = LoopSettings {
             max_iter: self.max_iter,
@@ -331,10 +357,7 @@ impl SmoothNmf {
             balance: driver::Balancing::Off,
             diagnostics: self.diagnostics,
         };
-        let mut f = Factors {
-            wt: w.transpose(),
-            h,
-        };
+        let mut f = Factors { wt, h };
         let out = driver::run(
             &problem,
             &mut f,
@@ -351,6 +374,14 @@ impl SmoothNmf {
         if norm_factor != 1.0 {
             w.data.iter_mut().for_each(|v| *v /= norm_factor);
             gw.data.iter_mut().for_each(|v| *v /= norm_factor);
+            // Fixed entries come back as given, to the bit.
+            if let Some(m) = opts.fixed_w {
+                for (v, &u) in w.data.iter_mut().zip(&m.data) {
+                    if u >= 0.0 {
+                        *v = u;
+                    }
+                }
+            }
         }
         Ok(SmoothFit {
             w,

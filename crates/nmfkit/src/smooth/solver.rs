@@ -11,6 +11,7 @@
 //! KL divergence of the factors it started from (the driver's evaluations
 //! come from there, one half-step late).
 
+use super::fixed::Fixed;
 use super::laplacian::{Grid, SIGMA};
 use super::terms::spectra;
 use super::{passes, simplex, Simplex};
@@ -42,6 +43,9 @@ pub(crate) struct MmSolver {
     pub multipliers: Vec<AtomicU64>,
     /// Σ_j r_j h_jᵀ at the current H, from the last H step's pass.
     pub r: Option<Mat<f64>>,
+    /// Entries of W (as Wᵀ) and H kept at given values (ESPM's fixed_W/H).
+    pub fixed_w: Option<Fixed>,
+    pub fixed_h: Option<Fixed>,
 }
 
 impl MmSolver {
@@ -104,6 +108,9 @@ impl MmSolver {
             let lap_j = if lap.ncols > 0 { lap.col(j) } else { &[][..] };
             let guess = f64::from_bits(nu.load(Ordering::Relaxed));
             let found = this.h_update(hj, dr, lap_j, &d_sums, guess);
+            if let Some(fx) = &this.fixed_h {
+                fx.apply_col(j, hj);
+            }
             nu.store(found.to_bits(), Ordering::Relaxed);
         };
         let (r, kl) = passes::fused(p.x, &d, &mut f.h, update, measure);
@@ -159,6 +166,9 @@ impl MmSolver {
             }
         }
         f.wt = w.transpose();
+        if let Some(fx) = &self.fixed_w {
+            fx.apply(&mut f.wt);
+        }
     }
 }
 

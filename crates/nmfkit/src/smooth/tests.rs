@@ -268,3 +268,58 @@ fn custom_starts_and_reproducibility() {
     let m = crate::metrics::match_rows(&fit.gw.transpose(), &s.spectra.transpose());
     assert!(m.angles.iter().all(|&a| a < 10.0), "{:?}", m.angles);
 }
+
+#[test]
+fn fixed_entries_stay_to_the_bit_and_the_objective_never_increases() {
+    let s = synth::spectra::<f64>(&synth::SpectraOptions {
+        height: 12,
+        width: 12,
+        ..Default::default()
+    });
+    let (m, k, p) = (s.g.ncols, 3, s.x.ncols);
+    let mut fw = Mat::from_fn(m, k, |_, _| -1.0);
+    fw.set(1, 0, 0.3141592653589793);
+    fw.set(4, 2, 0.0);
+    let fh = Mat::from_fn(
+        k,
+        p,
+        |t, j| if t == 1 && j % 5 == 0 { 0.2 } else { f64::NAN },
+    );
+    for normalize in [false, true] {
+        let opts = SmoothOptions {
+            fixed_w: Some(&fw),
+            fixed_h: Some(&fh),
+            ..Default::default()
+        };
+        let fit = SmoothNmf::new(k)
+            .lambda_l(1.0)
+            .image_shape(12, 12)
+            .normalize(normalize)
+            .max_iter(80)
+            .tol(0.0)
+            .eval_every(1)
+            .fit_with(s.x.as_ref(), Some(s.g.as_ref()), opts)
+            .unwrap();
+        assert_eq!(fit.w.get(1, 0).to_bits(), 0.3141592653589793f64.to_bits());
+        assert_eq!(fit.w.get(4, 2), 0.0);
+        for j in (0..p).step_by(5) {
+            assert_eq!(fit.h.get(1, j), 0.2);
+        }
+        for w in fit.history.windows(2) {
+            assert!(
+                w[1].objective <= w[0].objective * (1.0 + 1e-12),
+                "rose at {}",
+                w[1].iter
+            );
+        }
+    }
+    let opts = SmoothOptions {
+        fixed_h: Some(&fh),
+        ..Default::default()
+    };
+    let e = SmoothNmf::new(k)
+        .simplex(Simplex::H)
+        .fit_with(s.x.as_ref(), Some(s.g.as_ref()), opts)
+        .unwrap_err();
+    assert!(e.to_string().contains("simplex"), "{e}");
+}
