@@ -7,7 +7,7 @@ use crate::fitting::{self, canonical, FitJob};
 use crate::flags::{MaskFlags, SmoothFlags};
 use crate::plot::{draw_model, examples, ModelView};
 use nmfkit::Mat;
-use nmfkit_io::flags::{BalanceFlag, InitFlag, ModelFlags, SolverFlag, StartFlags, Switch};
+use nmfkit_io::flags::{InitFlag, SolverFlag, StartFlags};
 use nmfkit_io::folder::Staged;
 use nmfkit_io::formats::{Format, Matrix};
 use nmfkit_io::names::Names;
@@ -108,23 +108,7 @@ pub fn demo(out: &Path, force: bool, seed: u64, quiet: bool, json_out: bool) -> 
         sparse: false,
         transposed: false,
     };
-    let model = ModelFlags {
-        loss: None,
-        solver: SolverFlag::Auto,
-        seed,
-        max_iter: 500,
-        tol: 1e-5,
-        time_limit: None,
-        eval_every: None,
-        factor_tol: None,
-        alpha_w: 0.0,
-        alpha_h: None,
-        l1_ratio: 0.0,
-        threads: 0,
-        extrapolate: Switch::Auto,
-        balance: BalanceFlag::Auto,
-        diagnostics: false,
-    };
+    let model = fitting::model_flags(seed, None, SolverFlag::Auto, 500, 1e-5);
     let start = StartFlags {
         init: InitFlag::Nndsvd,
         w0: None,

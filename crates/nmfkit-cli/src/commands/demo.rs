@@ -11,7 +11,7 @@ use crate::survey::{print_table, survey_into, SurveyJob};
 use clap::Args;
 use nmfkit::rank::ClusterAxis;
 use nmfkit::Mat;
-use nmfkit_io::flags::{BalanceFlag, InitFlag, ModelFlags, SolverFlag, StartFlags, Switch};
+use nmfkit_io::flags::{InitFlag, SolverFlag, StartFlags};
 use nmfkit_io::folder::Staged;
 use nmfkit_io::formats::{Format, Matrix};
 use nmfkit_io::names::Names;
@@ -41,33 +41,6 @@ pub struct DemoArgs {
     /// Print a JSON summary to stdout.
     #[arg(long)]
     pub json: bool,
-}
-
-/// The model options of a demo: the defaults but for these.
-fn model_flags(
-    seed: u64,
-    loss: Option<&str>,
-    solver: SolverFlag,
-    max_iter: usize,
-    tol: f64,
-) -> ModelFlags {
-    ModelFlags {
-        loss: loss.map(String::from),
-        solver,
-        seed,
-        max_iter,
-        tol,
-        time_limit: None,
-        eval_every: None,
-        factor_tol: None,
-        alpha_w: 0.0,
-        alpha_h: None,
-        l1_ratio: 0.0,
-        threads: 0,
-        extrapolate: Switch::Auto,
-        balance: BalanceFlag::Auto,
-        diagnostics: false,
-    }
 }
 
 pub fn run(a: DemoArgs) -> Result<(), Error> {
@@ -133,7 +106,7 @@ pub fn run(a: DemoArgs) -> Result<(), Error> {
     } else {
         a.seed
     };
-    let model = model_flags(seed, Some(loss), solver, max_iter, tol);
+    let model = fitting::model_flags(seed, Some(loss), solver, max_iter, tol);
     let start = StartFlags {
         init,
         w0: None,
@@ -264,7 +237,7 @@ fn clusters_demo(
     input: InputInfo,
 ) -> Result<(), Error> {
     let planted = 4;
-    let model = model_flags(a.seed, None, SolverFlag::Hals, 200, 1e-4);
+    let model = fitting::model_flags(a.seed, None, SolverFlag::Hals, 200, 1e-4);
     let x_path = input.path.clone();
     let job = SurveyJob {
         command: "demo",

@@ -8,7 +8,7 @@ mod smooth;
 use crate::flags::DataFlags;
 use crate::flags::{MaskFlags, SmoothFlags};
 use nmfkit::{FitOptions, Mat, NmfError};
-use nmfkit_io::flags::{ModelFlags, StartFlags};
+use nmfkit_io::flags::{BalanceFlag, ModelFlags, SolverFlag, StartFlags, Switch};
 use nmfkit_io::folder::Staged;
 use nmfkit_io::formats::{read_named, Format, Layout, Matrix};
 use nmfkit_io::model::{write_factors, write_report, Factors};
@@ -254,4 +254,31 @@ pub fn same_columns(
         }
     }
     Ok(())
+}
+
+/// The model options of a demo: the defaults but for these.
+pub fn model_flags(
+    seed: u64,
+    loss: Option<&str>,
+    solver: SolverFlag,
+    max_iter: usize,
+    tol: f64,
+) -> ModelFlags {
+    ModelFlags {
+        loss: loss.map(String::from),
+        solver,
+        seed,
+        max_iter,
+        tol,
+        time_limit: None,
+        eval_every: None,
+        factor_tol: None,
+        alpha_w: 0.0,
+        alpha_h: None,
+        l1_ratio: 0.0,
+        threads: 0,
+        extrapolate: Switch::Auto,
+        balance: BalanceFlag::Auto,
+        diagnostics: false,
+    }
 }

@@ -4,7 +4,7 @@
 
 use super::heatmap::{downsample, panel, value_range, Rect};
 use super::style::{
-    clip, component_color, draw_png, log_range, log_ticks, text, tick, Area, DrawResult, FONT,
+    clip, component_color, draw_png, log_axis, log_range, text, tick, Area, DrawResult, FONT,
 };
 use nmfkit::Mat;
 use nmfkit_io::formats::Matrix;
@@ -58,20 +58,7 @@ pub fn convergence(path: &Path, iters: &[(f64, f64, f64)]) -> Result<(), CliErro
                 .y_labels(0)
                 .x_label_formatter(&|v| tick(*v))
                 .draw()?;
-            // Round values at their log positions (see log_ticks).
-            let grid = RGBColor(200, 200, 200);
-            for v in log_ticks(10f64.powf(ylo), 10f64.powf(yhi)) {
-                let y = v.log10();
-                chart.draw_series(LineSeries::new([(0.0, y), (xmax * 1.02, y)], grid))?;
-                let (px, py) = chart.backend_coord(&(0.0, y));
-                text(
-                    root,
-                    &tick(v),
-                    (px - 6, py),
-                    12,
-                    (HPos::Right, VPos::Center),
-                )?;
-            }
+            log_axis(&mut chart, root, (ylo, yhi), xmax * 1.02)?;
             chart.draw_series(LineSeries::new(
                 pts.iter().map(|p| (get(p), p.2.log10())),
                 component_color(0).stroke_width(2),

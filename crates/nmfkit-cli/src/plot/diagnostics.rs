@@ -2,7 +2,7 @@
 //! and the KKT residual against the iteration, on one log axis (as the
 //! analysis of multiplicative updates plots them).
 
-use super::style::{component_color, draw_png, log_range, log_ticks, text, tick};
+use super::style::{component_color, draw_png, log_axis, log_range, text, tick};
 use nmfkit_io::report::HistoryRecord;
 use nmfkit_io::Error as CliError;
 use plotters::prelude::*;
@@ -81,19 +81,7 @@ pub fn diagnostics(path: &Path, history: &[HistoryRecord]) -> Result<(), CliErro
             .y_labels(0)
             .x_label_formatter(&|v| tick(*v))
             .draw()?;
-        let grid = RGBColor(200, 200, 200);
-        for v in log_ticks(10f64.powf(lo), 10f64.powf(hi)) {
-            let y = v.log10();
-            chart.draw_series(LineSeries::new([(0.0, y), (xmax * 1.02, y)], grid))?;
-            let (px, py) = chart.backend_coord(&(0.0, y));
-            text(
-                root,
-                &tick(v),
-                (px - 6, py),
-                12,
-                (HPos::Right, VPos::Center),
-            )?;
-        }
+        log_axis(&mut chart, root, (lo, hi), xmax * 1.02)?;
         for (t, (_, pts)) in series.iter().enumerate() {
             let c = component_color(t);
             chart.draw_series(LineSeries::new(

@@ -161,6 +161,42 @@ pub fn log_range(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
     Some((a - pad, b + pad))
 }
 
+/// A chart whose y axis is log10 of its values, x linear.
+pub type LogChart<'a, 'b> = ChartContext<
+    'a,
+    BitMapBackend<'b>,
+    plotters::coord::cartesian::Cartesian2d<
+        plotters::coord::types::RangedCoordf64,
+        plotters::coord::types::RangedCoordf64,
+    >,
+>;
+
+/// Grid lines and labels at round values ([`log_ticks`]) across a chart
+/// whose y is log10 from `lo` to `hi` and x runs from 0 to `xmax`; the
+/// labels go on `root` left of the plotting area (plotters' log scale
+/// labels only powers of ten).
+pub fn log_axis(
+    chart: &mut LogChart<'_, '_>,
+    root: &Area<'_>,
+    (lo, hi): (f64, f64),
+    xmax: f64,
+) -> DrawResult<()> {
+    let grid = RGBColor(200, 200, 200);
+    for v in log_ticks(10f64.powf(lo), 10f64.powf(hi)) {
+        let y = v.log10();
+        chart.draw_series(LineSeries::new([(0.0, y), (xmax, y)], grid))?;
+        let (px, py) = chart.backend_coord(&(0.0, y));
+        text(
+            root,
+            &tick(v),
+            (px - 6, py),
+            12,
+            (HPos::Right, VPos::Center),
+        )?;
+    }
+    Ok(())
+}
+
 /// Text at pixel `pos` with anchoring (`h`, `v`), size `px`.
 pub fn text(
     area: &Area<'_>,
