@@ -26,7 +26,14 @@ pub(crate) struct Objective<'a, T> {
     pub terms: Vec<&'a dyn Term<T>>,
     /// The projected gradient's norm, for the diagnostics (when asked).
     pub gradient: Option<DataTerm<'a, T>>,
+    /// Quantities recorded at every evaluation besides the objective (the
+    /// smooth model's errors against known true factors), in the order of
+    /// the fit's `tracked_names`.
+    pub track: Option<DataTrack<'a, T>>,
 }
+
+/// Values measured on the factors at every evaluation.
+pub(crate) type DataTrack<'a, T> = Box<dyn Fn(&Factors<T>) -> Vec<f64> + Sync + 'a>;
 
 impl<T: Scalar> Objective<'_, T> {
     /// Every term's value over all processes.
@@ -36,6 +43,11 @@ impl<T: Scalar> Objective<'_, T> {
             x.reduce_sum(&mut v);
         }
         v
+    }
+
+    /// The tracked values at `f` (empty when nothing is tracked).
+    pub fn tracked(&self, f: &Factors<T>) -> Vec<f64> {
+        self.track.as_ref().map_or_else(Vec::new, |t| t(f))
     }
 
     pub fn names(&self) -> Vec<&'static str> {

@@ -105,6 +105,10 @@ pub struct HistoryEntry {
     /// θ coefficients, factor changes and KKT residual, when asked for
     /// ([`Diagnostics`]; not at iteration 0).
     pub diagnostics: Option<Diagnostics>,
+    /// Values tracked at every evaluation, in the order of the fit's
+    /// `tracked_names` (the smooth model's errors against true factors;
+    /// empty otherwise).
+    pub tracked: Vec<f64>,
 }
 
 /// What the progress callback sees after every iteration.
@@ -222,6 +226,7 @@ impl Record {
             rel_decrease: (iter > 0).then_some(rel),
             violation,
             diagnostics: None,
+            tracked: Vec::new(),
         });
         self.prev_obj = obj;
         (obj, rel)
@@ -256,6 +261,7 @@ struct Pending {
     time_s: f64,
     penalties: Vec<f64>,
     diagnostics: Option<Diagnostics>,
+    tracked: Vec<f64>,
 }
 
 pub(crate) fn run<T: Scalar, P: Problem + ?Sized>(
@@ -276,6 +282,9 @@ pub(crate) fn run<T: Scalar, P: Problem + ?Sized>(
     };
     let div0 = (objective.data_term)(f);
     let (obj0, _) = rec.push(0, div0, objective.penalties(x, f), None);
+    if let Some(first) = rec.history.last_mut() {
+        first.tracked = objective.tracked(f);
+    }
     let sides = &s.sides[..];
     let lagged = solver.measures_before();
     // Sklearn's MU rule works on sqrt(2·loss) and only every 10 iterations.
@@ -322,6 +331,7 @@ pub(crate) fn run<T: Scalar, P: Problem + ?Sized>(
                     let (obj, _) = rec.push_at(p.time_s, p.iter, div, p.penalties, None);
                     if let Some(last) = rec.history.last_mut() {
                         last.diagnostics = p.diagnostics;
+                        last.tracked = p.tracked;
                     }
                     solver.observe(p.iter, obj);
                     if s.rule == Rule::Objective && rec.stalled(s.tol, s.eval_every) {
@@ -368,10 +378,14 @@ pub(crate) fn run<T: Scalar, P: Problem + ?Sized>(
                 time_s: start.elapsed().as_secs_f64(),
                 penalties: objective.penalties(x, f),
                 diagnostics: tracker.as_mut().map(|t| t.step(x, f, sides, gradient(f))),
+                tracked: objective.tracked(f),
             });
         } else if eval {
             let div = divergence.unwrap_or_else(|| (objective.data_term)(f));
             let (obj, _) = rec.push(it, div, objective.penalties(x, f), violation);
+            if let Some(last) = rec.history.last_mut() {
+                last.tracked = objective.tracked(f);
+            }
             if let Some(t) = tracker.as_mut() {
                 let d = t.step(x, f, sides, gradient(f));
                 if let Some(last) = rec.history.last_mut() {
@@ -456,10 +470,17 @@ pub(crate) fn run<T: Scalar, P: Problem + ?Sized>(
                 let r = rec.push_at(p.time_s, n_iter, div, p.penalties, None);
                 if let Some(last) = rec.history.last_mut() {
                     last.diagnostics = p.diagnostics;
+                    last.tracked = p.tracked;
                 }
                 r
             }
-            _ => rec.push(n_iter, div, objective.penalties(x, f), None),
+            _ => {
+                let r = rec.push(n_iter, div, objective.penalties(x, f), None);
+                if let Some(last) = rec.history.last_mut() {
+                    last.tracked = objective.tracked(f);
+                }
+                r
+            }
         };
     }
     Ok(LoopOutcome {

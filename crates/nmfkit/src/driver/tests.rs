@@ -51,6 +51,7 @@ fn objective() -> Objective<'static, f64> {
         data_term: Box::new(|f: &Factors<f64>| f.h.data[0]),
         terms: Vec::new(),
         gradient: None,
+        track: None,
     }
 }
 

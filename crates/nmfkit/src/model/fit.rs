@@ -279,6 +279,7 @@ impl Nmf {
                 Box::new(move |f: &Factors<T>| driver::projected_gradient(x, f, beta, &pen))
                     as crate::objective::DataTerm<'_, T>
             }),
+            track: None,
         };
         let t1 = Instant::now();
         let out = driver::run(

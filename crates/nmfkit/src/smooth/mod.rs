@@ -2,6 +2,7 @@
 //! (the model of ESPM's `SmoothNMF`):
 //!
 //! minimize  D_KL(X ‖ G W H) + ½ λ_L tr(H Δ Hᵀ) + Σ_tj μ_t log(H_tj + ε_reg)
+//! (or, with [`SmoothLoss::L2`], ½‖X − GWH‖² in place of the KL term)
 //! subject to W ≥ ε, H ≥ ε, and optionally Σ_t H_tj = 1 for every pixel
 //! (simplex on H) or Σ_l W_lt = 1 for every component (simplex on W).
 //!
@@ -20,15 +21,18 @@
 //! never increases.
 
 mod fixed;
+mod frobenius;
 mod laplacian;
 mod passes;
 mod simplex;
 mod solver;
 mod start;
 mod terms;
+mod truth;
 mod validate;
 
 pub use laplacian::{Grid, SIGMA};
+pub use truth::Truth;
 
 use crate::builder::{setter, setter_some};
 use crate::data::Side;
@@ -74,6 +78,25 @@ impl Simplex {
     }
 }
 
+/// The data term of the smooth model.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SmoothLoss {
+    /// D_KL(X ‖ GWH): Poisson counts (ESPM's default).
+    #[default]
+    Kl,
+    /// ½‖X − GWH‖²: Gaussian noise (ESPM's `l2=True`).
+    L2,
+}
+
+impl SmoothLoss {
+    pub fn name(self) -> &'static str {
+        match self {
+            SmoothLoss::Kl => "kl",
+            SmoothLoss::L2 => "l2",
+        }
+    }
+}
+
 /// Options of the smooth model (builder-style, like [`crate::Nmf`]).
 ///
 /// ```
@@ -90,6 +113,8 @@ impl Simplex {
 #[derive(Clone, Debug, PartialEq)]
 pub struct SmoothNmf {
     pub rank: usize,
+    /// The data term: KL (default) or Frobenius.
+    pub loss: SmoothLoss,
     /// Weight λ_L of the Laplacian smoothness term (needs `image_shape`).
     pub lambda_l: f64,
     /// μ of the log term: empty (none), one value, or one per component.
@@ -125,6 +150,7 @@ impl Default for SmoothNmf {
     fn default() -> Self {
         SmoothNmf {
             rank: 2,
+            loss: SmoothLoss::Kl,
             lambda_l: 0.0,
             mu: Vec::new(),
             epsilon_reg: 1.0,
@@ -156,8 +182,8 @@ pub struct SmoothFit {
     pub h: Mat<f64>,
     pub n_iter: usize,
     pub stop: StopReason,
-    /// The KL divergence at the end, on the (normalized, when `normalize`)
-    /// data.
+    /// The data term at the end (the KL divergence, or ½‖X − GWH‖² with
+    /// [`SmoothLoss::L2`]), on the (normalized, when `normalize`) data.
     pub divergence: f64,
     /// Divergence + penalties at the end.
     pub objective: f64,
@@ -167,6 +193,9 @@ pub struct SmoothFit {
     pub penalties: Vec<f64>,
     /// One record per evaluation, as every fit has.
     pub history: Vec<HistoryEntry>,
+    /// The names of the values each record's `tracked` holds: errors
+    /// against the true factors given (see [`Truth`]).
+    pub tracked_names: Vec<String>,
     /// The factor X was scaled by (1 without `normalize`).
     pub norm_factor: f64,
     pub fit_time: Duration,
@@ -197,6 +226,9 @@ pub struct SmoothOptions<'a, 'p> {
     pub fixed_w: Option<&'a Mat<f64>>,
     /// ESPM's `fixed_H` (k×p), likewise.
     pub fixed_h: Option<&'a Mat<f64>>,
+    /// Known true factors to measure the fit against at every evaluation
+    /// (ESPM's `true_D`/`true_H`).
+    pub truth: Truth<'a>,
     pub progress: Option<&'a mut ProgressFn<'p>>,
 }
 
@@ -207,6 +239,7 @@ impl SmoothNmf {
             ..Default::default()
         }
     }
+    setter!(loss: SmoothLoss);
     setter!(lambda_l: f64);
     setter!(mu: Vec<f64>);
     setter!(epsilon_reg: f64);
@@ -323,12 +356,34 @@ impl SmoothNmf {
             epsilon_reg: self.epsilon_reg,
         };
         let problem = SmoothProblem { x, g };
+        opts.truth.validate(n, p, k)?;
+        let tracker = truth::Tracker {
+            truth: opts.truth,
+            g,
+            simplex: self.simplex != Simplex::None,
+            loss: self.loss,
+            norm_factor,
+        };
+        let loss = self.loss;
         let objective = Objective {
-            data_term: Box::new(|f: &Factors<f64>| terms::kl(x, g, f)),
+            data_term: Box::new(move |f: &Factors<f64>| match loss {
+                SmoothLoss::Kl => terms::kl(x, g, f),
+                SmoothLoss::L2 => frobenius::divergence(x, g, f),
+            }),
             terms: vec![&laplacian as &dyn Term<f64>, &log],
             gradient: None,
+            track: opts
+                .truth
+                .is_some()
+                .then(|| Box::new(|f: &Factors<f64>| tracker.values(f)) as _),
         };
         let mut solver = MmSolver {
+            loss,
+            x_sq: match loss {
+                SmoothLoss::Kl => 0.0,
+                SmoothLoss::L2 => x.data.iter().map(|v| v * v).sum(),
+            },
+            gtg: None,
             grid,
             lambda: self.lambda_l,
             mu,
@@ -394,6 +449,7 @@ impl SmoothNmf {
             penalty_names: objective.names(),
             penalties,
             history: out.history,
+            tracked_names: opts.truth.names(k),
             norm_factor,
             fit_time: start.elapsed(),
         })

@@ -142,9 +142,87 @@ pub fn solve(a: f64, b: &[f64], c: &[f64], eps: f64, out: &mut [f64], guess: f64
     nu
 }
 
+/// Writes into `v` the minimizer of Σ_t ½a_t v_t² + b_t v_t on the simplex
+/// {Σ v = 1, v ≥ eps} (needs `eps · len < 1`): v_t(ν) = max(eps,
+/// −(b_t + ν)/a_t) is piecewise linear in the multiplier ν, so ν is found
+/// exactly from the breakpoints, largest first. Entries without curvature
+/// (a_t ≤ 0) stay at eps.
+pub fn solve_quadratic(a: &[f64], b: &[f64], eps: f64, v: &mut [f64]) {
+    let k = a.len();
+    let curved: Vec<usize> = (0..k).filter(|&t| a[t] > 0.0 && a[t].is_finite()).collect();
+    if curved.is_empty() {
+        v.fill(1.0 / k as f64);
+        return;
+    }
+    // v_t reaches eps at ν = −b_t − a_t·eps.
+    let brk = |t: usize| -b[t] - a[t] * eps;
+    let mut order = curved.clone();
+    order.sort_by(|&s, &t| brk(t).total_cmp(&brk(s)));
+    let (mut inv, mut ratio) = (0.0, 0.0);
+    let mut nu = f64::NAN;
+    for (i, &t) in order.iter().enumerate() {
+        inv += 1.0 / a[t];
+        ratio += b[t] / a[t];
+        // The first i + 1 entries above eps, the rest at eps.
+        let budget = 1.0 - (k - i - 1) as f64 * eps;
+        let cand = (-ratio - budget) / inv;
+        let next = order.get(i + 1).map_or(f64::NEG_INFINITY, |&s| brk(s));
+        if cand >= next {
+            nu = cand;
+            break;
+        }
+    }
+    for t in 0..k {
+        v[t] = if a[t] > 0.0 && a[t].is_finite() {
+            (-(b[t] + nu) / a[t]).max(eps)
+        } else {
+            eps
+        };
+    }
+    // Put the rounding residual on the largest entry: the sum holds to the bit.
+    let s: f64 = v.iter().sum();
+    if let Some(t) = (0..k).max_by(|&i, &j| v[i].total_cmp(&v[j])) {
+        v[t] = (v[t] + (1.0 - s)).max(eps);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quadratic_simplex_solution_satisfies_kkt() {
+        let mut seed = 11u64;
+        let mut rnd = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for case in 0..300 {
+            let k = 1 + case % 6;
+            let a: Vec<f64> = (0..k).map(|_| 0.1 + 3.0 * rnd()).collect();
+            let b: Vec<f64> = (0..k).map(|_| 4.0 * rnd() - 2.0).collect();
+            let eps = 1e-12;
+            let mut v = vec![0.0; k];
+            solve_quadratic(&a, &b, eps, &mut v);
+            assert!((v.iter().sum::<f64>() - 1.0).abs() <= 1e-12, "case {case}");
+            // KKT: every entry above eps has the same gradient a v + b, and
+            // no entry at eps has a smaller one.
+            let g: Vec<f64> = (0..k).map(|t| a[t] * v[t] + b[t]).collect();
+            let free: Vec<f64> = (0..k).filter(|&t| v[t] > 2.0 * eps).map(|t| g[t]).collect();
+            let lam = free[0];
+            for &gt in &free {
+                assert!(
+                    (gt - lam).abs() <= 1e-9 * (1.0 + lam.abs()),
+                    "case {case}: {g:?}"
+                );
+            }
+            for t in (0..k).filter(|&t| v[t] <= 2.0 * eps) {
+                assert!(g[t] >= lam - 1e-9, "case {case}: {g:?} {v:?}");
+            }
+        }
+    }
 
     fn surrogate(a: f64, b: &[f64], c: &[f64], h: &[f64]) -> f64 {
         (0..h.len())

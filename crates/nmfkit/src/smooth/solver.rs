@@ -14,7 +14,7 @@
 use super::fixed::Fixed;
 use super::laplacian::{Grid, SIGMA};
 use super::terms::spectra;
-use super::{passes, simplex, Simplex};
+use super::{passes, simplex, Simplex, SmoothLoss};
 use crate::data::{Problem, Side};
 use crate::linalg::gemm;
 use crate::matrix::{Mat, MatRef};
@@ -31,6 +31,11 @@ pub(crate) struct SmoothProblem<'a> {
 impl Problem for SmoothProblem<'_> {}
 
 pub(crate) struct MmSolver {
+    pub loss: SmoothLoss,
+    /// ‖X‖² (the Frobenius data term's Gram form).
+    pub x_sq: f64,
+    /// GᵀG, made at the first Frobenius W step.
+    pub gtg: Option<Mat<f64>>,
     pub grid: Option<Grid>,
     pub lambda: f64,
     pub mu: Vec<f64>,
@@ -180,13 +185,21 @@ impl<'a> Solver<f64, SmoothProblem<'a>> for MmSolver {
         side: Side,
         want: Want,
     ) -> StepInfo {
-        match side {
-            Side::H => StepInfo {
+        match (side, self.loss) {
+            (Side::H, SmoothLoss::Kl) => StepInfo {
                 divergence_before: self.h_step(p, f, want.before),
                 ..Default::default()
             },
-            Side::W => {
+            (Side::H, SmoothLoss::L2) => StepInfo {
+                divergence_before: self.l2_h_step(p, f, want.before),
+                ..Default::default()
+            },
+            (Side::W, SmoothLoss::Kl) => {
                 self.w_step(p, f);
+                StepInfo::default()
+            }
+            (Side::W, SmoothLoss::L2) => {
+                self.l2_w_step(p, f);
                 StepInfo::default()
             }
         }
