@@ -43,6 +43,6 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q "maturin>=1.5,<2" pytest numpy scipy scikit-learn pandas
+.venv/bin/python -m pip install -q "maturin>=1.5,<2" pytest numpy scipy scikit-learn pandas hyperspy
 VIRTUAL_ENV="$PWD/.venv" .venv/bin/maturin develop --release -q -m crates/nmfkit-py/Cargo.toml
 .venv/bin/python -m pytest -q crates/nmfkit-py/tests

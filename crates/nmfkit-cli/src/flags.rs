@@ -70,8 +70,8 @@ pub struct MaskFlags {
 pub enum ModelKind {
     /// X ≈ W·H.
     Standard,
-    /// X (channels × pixels) ≈ G·W·H with the KL loss, Laplacian smoothness
-    /// of the maps and log sparsity (ESPM's SmoothNMF).
+    /// X (channels × pixels) ≈ G·W·H with the KL loss (or --loss frobenius),
+    /// Laplacian smoothness of the maps and log sparsity (ESPM's SmoothNMF).
     Smooth,
 }
 
@@ -120,6 +120,14 @@ pub struct SmoothFlags {
     /// Smooth model: ESPM's fixed_H (k×pixels), likewise.
     #[arg(long, value_name = "FILE")]
     pub fixed_h: Option<PathBuf>,
+    /// Smooth model: known true spectra (channels × k, ESPM's true_D); each
+    /// evaluation records their angles to the fitted ones.
+    #[arg(long, value_name = "FILE")]
+    pub truth_d: Option<PathBuf>,
+    /// Smooth model: known true maps (k × pixels, ESPM's true_H); each
+    /// evaluation records the matched maps' MSE.
+    #[arg(long, value_name = "FILE")]
+    pub truth_h: Option<PathBuf>,
 }
 
 impl Default for SmoothFlags {
@@ -135,6 +143,8 @@ impl Default for SmoothFlags {
             normalize: false,
             fixed_w: None,
             fixed_h: None,
+            truth_d: None,
+            truth_h: None,
         }
     }
 }

@@ -2,7 +2,7 @@
 //! parsing: image shapes, rank lists, weighted data, the smooth estimator.
 
 use crate::flags::{MaskFlags, MissingFlag, ModelKind, SimplexFlag, SmoothFlags};
-use nmfkit::smooth::{Simplex, SmoothNmf};
+use nmfkit::smooth::{Simplex, SmoothLoss, SmoothNmf};
 use nmfkit::weights::{MaskSpec, Missing, Weighted};
 use nmfkit::{Init, Loss, NmfError};
 use nmfkit_io::flags::ModelFlags;
@@ -151,6 +151,8 @@ impl SmoothFlags {
             ("--normalize", self.normalize),
             ("--fixed-w", self.fixed_w.is_some()),
             ("--fixed-h", self.fixed_h.is_some()),
+            ("--truth-d", self.truth_d.is_some()),
+            ("--truth-h", self.truth_h.is_some()),
         ];
         match given.iter().find(|g| g.1) {
             Some((flag, _)) => Err(Error::usage(format!(
@@ -168,12 +170,16 @@ impl SmoothFlags {
         model: &ModelFlags,
         init: Init,
     ) -> Result<SmoothNmf, Error> {
-        if model.loss.is_some() && model.loss()? != Loss::KullbackLeibler {
-            return Err(Error::usage(format!(
-                "the smooth model's loss is the KL divergence (Poisson counts); --loss {} does not apply",
-                model.loss.as_deref().unwrap_or_default()
-            )));
-        }
+        let loss = match model.loss.as_ref().map(|_| model.loss()).transpose()? {
+            None | Some(Loss::KullbackLeibler) => SmoothLoss::Kl,
+            Some(Loss::Frobenius) => SmoothLoss::L2,
+            Some(_) => {
+                return Err(Error::usage(format!(
+                    "the smooth model's loss is kl (Poisson counts) or frobenius (ESPM's l2); --loss {} does not apply",
+                    model.loss.as_deref().unwrap_or_default()
+                )))
+            }
+        };
         if model.solver != nmfkit_io::flags::SolverFlag::Auto {
             return Err(Error::usage(format!(
                 "the smooth model has its own solver (multiplicative MM updates); --solver {:?} does not apply",
@@ -202,6 +208,7 @@ impl SmoothFlags {
                 .collect::<Result<Vec<_>, _>>()?,
         };
         let mut est = SmoothNmf::new(rank)
+            .loss(loss)
             .lambda_l(self.lambda_l)
             .mu(mu)
             .epsilon_reg(self.epsilon_reg)

@@ -148,7 +148,7 @@ fn smooth_model_fits_a_spectrum_image_and_rejects_bad_requests() {
             "lambda_l",
         ),
         (vec!["--model", "smooth", "--lambda-l", "1"], "image shape"),
-        (vec!["--model", "smooth", "--loss", "frobenius"], "KL"),
+        (vec!["--model", "smooth", "--loss", "is"], "frobenius"),
         (vec!["--model", "smooth", "--mu", "0.1,x"], "--mu"),
         (vec!["--dictionary", g.as_str()], "--model smooth"),
         (
@@ -244,4 +244,102 @@ fn fixed_entries_from_files_are_kept() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
+}
+
+#[test]
+fn frobenius_loss_and_truth_tracking_from_files() {
+    let d = tempfile::tempdir().unwrap();
+    let x = p(d.path(), "si.npy");
+    ok(&[
+        "gen",
+        "spectra",
+        "--image-shape",
+        "10x12",
+        "--counts",
+        "500",
+        "--out",
+        &x,
+        "-q",
+    ]);
+    // gen spectra writes the true spectra GW as si_W.npy, the maps as si_H.npy.
+    let fit = |loss: &str| -> Value {
+        let o = ok(&[
+            "fit",
+            &x,
+            "--model",
+            "smooth",
+            "--loss",
+            loss,
+            "--rank",
+            "3",
+            "--dictionary",
+            &p(d.path(), "si_G.npy"),
+            "--simplex",
+            "h",
+            "--truth-d",
+            &p(d.path(), "si_W.npy"),
+            "--truth-h",
+            &p(d.path(), "si_H.npy"),
+            "--max-iter",
+            "100",
+            "--tol",
+            "0",
+            "--out",
+            &p(d.path(), &format!("m_{loss}")),
+            "--json",
+        ]);
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    for loss in ["kl", "frobenius"] {
+        let r = fit(loss);
+        let name = if loss == "kl" { "kullback-leibler" } else { loss };
+        assert_eq!(r["params"]["loss"], name);
+        let hist = r["history"].as_array().unwrap();
+        let angle = |e: &Value| -> f64 {
+            (0..3)
+                .map(|t| e["tracked"][format!("angle_{t}")].as_f64().unwrap())
+                .sum::<f64>()
+                / 3.0
+        };
+        let (first, last) = (&hist[0], hist.last().unwrap());
+        assert!(angle(last) < angle(first), "{loss}: {first} -> {last}");
+        assert!(last["tracked"]["map_mse_2"].as_f64().unwrap().is_finite());
+        assert!(last["tracked"]["true_divergence"].as_f64().unwrap() >= 0.0);
+        for w in hist.windows(2) {
+            let (a, b) = (
+                w[0]["objective"].as_f64().unwrap(),
+                w[1]["objective"].as_f64().unwrap(),
+            );
+            assert!(b <= a * (1.0 + 1e-10), "{loss}: {a} -> {b}");
+        }
+    }
+    // A loss the model has no update for, and a truth of the wrong shape.
+    let o = nmfkit(&[
+        "fit",
+        &x,
+        "--model",
+        "smooth",
+        "--loss",
+        "is",
+        "--rank",
+        "3",
+        "--out",
+        &p(d.path(), "bad"),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = nmfkit(&[
+        "fit",
+        &x,
+        "--model",
+        "smooth",
+        "--rank",
+        "3",
+        "--truth-d",
+        &p(d.path(), "si_H.npy"),
+        "--out",
+        &p(d.path(), "bad"),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("si_H.npy") && err.contains("true_D"), "{err}");
 }

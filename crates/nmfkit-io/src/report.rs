@@ -111,8 +111,14 @@ impl Params {
         Params {
             rank: est.rank,
             model: "smooth".into(),
-            loss: Loss::KullbackLeibler.name(),
-            beta: 1.0,
+            loss: match est.loss {
+                nmfkit::smooth::SmoothLoss::Kl => Loss::KullbackLeibler.name(),
+                nmfkit::smooth::SmoothLoss::L2 => Loss::Frobenius.name(),
+            },
+            beta: match est.loss {
+                nmfkit::smooth::SmoothLoss::Kl => 1.0,
+                nmfkit::smooth::SmoothLoss::L2 => 2.0,
+            },
             solver: "mm".into(),
             init: est.init.name().into(),
             seed: est.seed,
@@ -147,11 +153,11 @@ impl Params {
 
     /// The estimator these settings describe, for work with the fitted
     /// components fixed (transform, impute, eval): the smooth model's maps
-    /// are then fitted by the KL multiplicative update.
+    /// are then fitted by the multiplicative update of its data term.
     pub fn estimator(&self) -> Result<Nmf, nmfkit::NmfError> {
         if self.model == "smooth" {
             return Ok(Nmf::new(self.rank)
-                .loss(Loss::KullbackLeibler)
+                .loss(Loss::from_beta(self.beta)?)
                 .solver(SolverKind::Mu)
                 .seed(self.seed)
                 .max_iter(self.max_iter)
@@ -193,6 +199,10 @@ pub struct HistoryRecord {
     /// KKT residual relative to the start's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub diagnostics: Option<DiagnosticsRecord>,
+    /// The smooth model with --truth-d/--truth-h: angle_<t> (degrees),
+    /// map_mse_<t> and true_divergence at this evaluation.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tracked: BTreeMap<String, f64>,
 }
 
 /// [`nmfkit::Diagnostics`] in the report.
@@ -227,6 +237,15 @@ fn named(names: &[&'static str], values: &[f64]) -> BTreeMap<String, f64> {
 
 /// A fit's history with its penalties named.
 pub fn history(h: &[HistoryEntry], names: &[&'static str]) -> Vec<HistoryRecord> {
+    history_tracked(h, names, &[])
+}
+
+/// [`history`] with the tracked values named too.
+pub fn history_tracked(
+    h: &[HistoryEntry],
+    names: &[&'static str],
+    tracked: &[String],
+) -> Vec<HistoryRecord> {
     h.iter()
         .map(|e| HistoryRecord {
             iter: e.iter,
@@ -237,6 +256,11 @@ pub fn history(h: &[HistoryEntry], names: &[&'static str]) -> Vec<HistoryRecord>
             rel_decrease: e.rel_decrease,
             violation: e.violation,
             diagnostics: e.diagnostics.as_ref().map(DiagnosticsRecord::from),
+            tracked: tracked
+                .iter()
+                .cloned()
+                .zip(e.tracked.iter().copied())
+                .collect(),
         })
         .collect()
 }

@@ -201,6 +201,17 @@ pub fn history<'py>(
     h: &[HistoryEntry],
     names: &[&'static str],
 ) -> PyResult<Vec<Bound<'py, PyDict>>> {
+    history_tracked(py, h, names, &[])
+}
+
+/// [`history`] with the tracked values (the smooth model's errors against
+/// true factors) as further keys.
+pub fn history_tracked<'py>(
+    py: Python<'py>,
+    h: &[HistoryEntry],
+    names: &[&'static str],
+    tracked: &[String],
+) -> PyResult<Vec<Bound<'py, PyDict>>> {
     h.iter()
         .map(|e| {
             let d = PyDict::new(py);
@@ -217,6 +228,9 @@ pub fn history<'py>(
                 d.set_item("change_W", g.change_w)?;
                 d.set_item("change_H", g.change_h)?;
                 d.set_item("kkt", g.kkt)?;
+            }
+            for (n, v) in tracked.iter().zip(&e.tracked) {
+                d.set_item(n, v)?;
             }
             Ok(d)
         })

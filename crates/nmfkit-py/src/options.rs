@@ -5,7 +5,7 @@
 
 use crate::errors::value_error;
 use nmfkit::rank::ClusterAxis;
-use nmfkit::smooth::{Simplex, SmoothNmf};
+use nmfkit::smooth::{Simplex, SmoothLoss, SmoothNmf};
 use nmfkit::{Balance, Convergence, Init, Loss, Nmf, Regularization, SolverKind, UpdateOrder};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -187,7 +187,7 @@ impl SmoothParams {
         *, n_components, lambda_L = 0.0, mu = Vec::new(), epsilon_reg = 1.0, log_shift = 1e-14,
         simplex = "none", normalize = false, max_iter = 200, tol = 1e-4, eval_every = 10,
         init = "auto", seed = 0, n_threads = 0, shape_2d = None, time_limit = None,
-        factor_tol = None
+        factor_tol = None, l2 = false, diagnostics = false
     ))]
     #[allow(non_snake_case, clippy::too_many_arguments)]
     fn new(
@@ -207,8 +207,12 @@ impl SmoothParams {
         shape_2d: Option<(usize, usize)>,
         time_limit: Option<f64>,
         factor_tol: Option<f64>,
+        l2: bool,
+        diagnostics: bool,
     ) -> PyResult<Self> {
         let mut est = SmoothNmf::new(n_components)
+            .loss(if l2 { SmoothLoss::L2 } else { SmoothLoss::Kl })
+            .diagnostics(diagnostics)
             .lambda_l(lambda_L)
             .mu(mu)
             .epsilon_reg(epsilon_reg)

@@ -1,10 +1,10 @@
 //! The smooth model (ESPM's SmoothNMF) on X (channels × pixels).
 
-use crate::convert::{history, mat_from, to_numpy};
+use crate::convert::{history_tracked, mat_from, to_numpy};
 use crate::errors::{interrupted, value_error};
 use crate::interrupt::{interruptible, stop_when};
 use crate::options::SmoothParams;
-use nmfkit::smooth::SmoothOptions;
+use nmfkit::smooth::{SmoothOptions, Truth};
 use nmfkit::Mat;
 use numpy::{PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::prelude::*;
@@ -19,7 +19,7 @@ fn col_major(a: &PyReadonlyArray2<'_, f64>) -> PyResult<Mat<f64>> {
 }
 
 #[pyfunction]
-#[pyo3(signature = (x, g, params, w0=None, h0=None, fixed_w=None, fixed_h=None))]
+#[pyo3(signature = (x, g, params, w0=None, h0=None, fixed_w=None, fixed_h=None, true_d=None, true_h=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn fit_smooth<'py>(
     py: Python<'py>,
@@ -30,7 +30,10 @@ pub fn fit_smooth<'py>(
     h0: Option<&Bound<'py, PyAny>>,
     fixed_w: Option<&Bound<'py, PyAny>>,
     fixed_h: Option<&Bound<'py, PyAny>>,
+    true_d: Option<&Bound<'py, PyAny>>,
+    true_h: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
+    let (true_d, true_h) = (mat_from::<f64>(true_d)?, mat_from::<f64>(true_h)?);
     let x = col_major(&x)?;
     let (fixed_w, fixed_h) = (mat_from::<f64>(fixed_w)?, mat_from::<f64>(fixed_h)?);
     let g = g.map(|g| col_major(&g)).transpose()?;
@@ -43,6 +46,10 @@ pub fn fit_smooth<'py>(
             h0: h0.as_ref(),
             fixed_w: fixed_w.as_ref(),
             fixed_h: fixed_h.as_ref(),
+            truth: Truth {
+                spectra: true_d.as_ref(),
+                maps: true_h.as_ref(),
+            },
             progress: Some(&mut watch),
             ..Default::default()
         };
@@ -63,6 +70,10 @@ pub fn fit_smooth<'py>(
     d.set_item("laplacian", fit.penalty("laplacian"))?;
     d.set_item("log", fit.penalty("log"))?;
     d.set_item("norm_factor", fit.norm_factor)?;
-    d.set_item("history", history(py, &fit.history, &fit.penalty_names)?)?;
+    d.set_item(
+        "history",
+        history_tracked(py, &fit.history, &fit.penalty_names, &fit.tracked_names)?,
+    )?;
+    d.set_item("tracked_names", fit.tracked_names.clone())?;
     Ok(d)
 }

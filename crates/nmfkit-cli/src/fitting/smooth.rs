@@ -2,7 +2,7 @@
 //! (ESPM's SmoothNMF), for spectrum images.
 
 use super::{FitJob, Fitted};
-use nmfkit::smooth::SmoothOptions;
+use nmfkit::smooth::{SmoothOptions, Truth};
 use nmfkit::NmfError;
 use nmfkit_io::formats::{read_dense, Matrix};
 use nmfkit_io::progress::Reporter;
@@ -29,6 +29,8 @@ pub(super) fn fit(job: &FitJob<'_>) -> Result<Fitted, Error> {
     let g = s.dictionary.as_deref().map(read_dense).transpose()?;
     let fixed_w = s.fixed_w.as_deref().map(read_dense).transpose()?;
     let fixed_h = s.fixed_h.as_deref().map(read_dense).transpose()?;
+    let truth_d = s.truth_d.as_deref().map(read_dense).transpose()?;
+    let truth_h = s.truth_h.as_deref().map(read_dense).transpose()?;
     let mut reporter = Reporter::new(job.quiet, job.model.max_iter);
     let mut cb = |p: &nmfkit::Progress| reporter.update(p);
     let opts = SmoothOptions {
@@ -36,6 +38,10 @@ pub(super) fn fit(job: &FitJob<'_>) -> Result<Fitted, Error> {
         h0: start.custom.as_ref().map(|c| &c.1),
         fixed_w: fixed_w.as_ref(),
         fixed_h: fixed_h.as_ref(),
+        truth: Truth {
+            spectra: truth_d.as_ref(),
+            maps: truth_h.as_ref(),
+        },
         progress: Some(&mut cb),
         ..Default::default()
     };
@@ -61,6 +67,8 @@ pub(super) fn fit(job: &FitJob<'_>) -> Result<Fitted, Error> {
                 NmfError::InvalidParameter {
                     name: "fixed_H", ..
                 } => s.fixed_h.as_deref(),
+                NmfError::InvalidParameter { name: "true_D", .. } => s.truth_d.as_deref(),
+                NmfError::InvalidParameter { name: "true_H", .. } => s.truth_h.as_deref(),
                 NmfError::InvalidParameter { .. } => None,
                 _ => Some(job.input_path),
             };
@@ -77,7 +85,7 @@ pub(super) fn fit(job: &FitJob<'_>) -> Result<Fitted, Error> {
     );
     report.factor_format = job.format.extension().into();
     report.image_shape = est.image_shape.map(|(h, w)| [h, w]);
-    report.history = report::history(&fit.history, &fit.penalty_names);
+    report.history = report::history_tracked(&fit.history, &fit.penalty_names, &fit.tracked_names);
     report.timings.read_s = job.read_s;
     report.timings.fit_s = fit.fit_time.as_secs_f64();
     report.timings.total_fit_s = t0.elapsed().as_secs_f64();

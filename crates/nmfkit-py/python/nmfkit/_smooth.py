@@ -8,11 +8,15 @@ from ._checks import _seed_from, _threads, _validate_plain
 from ._compat import _Bases
 
 
+def _nan(v):
+    return np.nan if v is None else float(v)
+
+
 class SmoothNMF(*_Bases):
     """X ≈ G·W·H for spectrum images, with ESPM's ``SmoothNMF`` parameters.
 
     Minimizes D_KL(X ‖ GWH) + ½·lambda_L·tr(HΔHᵀ) + Σ_tj mu_t·log(H_tj + epsilon_reg)
-    over W, H ≥ log_shift, optionally with every column of H (``simplex_H``) or
+    (with ``l2=True``, ½‖X − GWH‖² in place of the KL term) over W, H ≥ log_shift, optionally with every column of H (``simplex_H``) or
     of W (``simplex_W``) summing to one. X is channels × pixels, G (channels × m)
     a known dictionary (the identity when None), Δ the Laplacian of the
     ``shape_2d`` pixel grid. The Laplacian term carries ESPM's ½, so
@@ -60,11 +64,35 @@ class SmoothNMF(*_Bases):
         free. Not with ``simplex_W``.
     fixed_H : ndarray of shape (n_components, n_pixels) or None, default=None
         ESPM's ``fixed_H``, likewise. Not with ``simplex_H``.
+    l2 : bool, default=False
+        ESPM's ``l2``: the Frobenius data term ½‖X − GWH‖² (Gaussian noise)
+        instead of the KL divergence (Poisson counts). Unlike ESPM, works
+        with ``lambda_L``, ``mu`` and both simplex constraints.
+    true_D : ndarray of shape (n_channels, n_components) or None, default=None
+        ESPM's ``true_D``: known true spectra. At every evaluation the
+        history records each true spectrum's angle (degrees) to its matched
+        fitted spectrum (``angle_<t>``).
+    true_H : ndarray of shape (n_components, n_pixels) or None, default=None
+        ESPM's ``true_H``: known true maps; the history records the matched
+        maps' mean squared error (``map_mse_<t>``; maps rescaled to sum to
+        one per pixel without a simplex constraint, as ESPM does) and, with
+        ``true_D``, the data term against the noiseless D·H
+        (``true_divergence``). Components are matched by the spectra's angles
+        when ``true_D`` is given, else by the maps.
+    hspy_comp : bool, default=False
+        ESPM's HyperSpy mode, for ``signal.decomposition(algorithm=est)``:
+        ``fit`` takes X as pixels × channels (HyperSpy's layout),
+        ``components_`` holds the spectra (n_components × channels) and
+        ``fit_transform`` returns the maps (pixels × n_components).
+    diagnostics : bool, default=False
+        Record the θ coefficients and each factor's relative change at every
+        evaluation (``theta_W``, ``theta_H``, ``change_W``, ``change_H`` in
+        ``history_``; ``rel_W``/``rel_H`` in ``get_losses()``).
 
     Attributes
     ----------
     components_ : ndarray of shape (n_components, n_pixels)
-        The maps H.
+        The maps H (the spectra, n_components × channels, with ``hspy_comp``).
     W_ : ndarray of shape (m, n_components)
         The weights on G.
     H_ : ndarray of shape (n_components, n_pixels)
@@ -77,7 +105,8 @@ class SmoothNMF(*_Bases):
         Iterations run.
     history_ : list of dict
         One dict per evaluation, as ``NMF.history_``: ``objective`` =
-        ``divergence`` (the KL term) + the ``penalties`` ``laplacian`` and ``log``.
+        ``divergence`` (the data term) + the ``penalties`` ``laplacian`` and
+        ``log``; with ``true_D``/``true_H`` also the tracked errors.
     loss_ : dict
         The same parts at the end.
     stop_reason_ : str
@@ -117,6 +146,11 @@ class SmoothNMF(*_Bases):
         n_threads=None,
         fixed_W=None,
         fixed_H=None,
+        l2=False,
+        true_D=None,
+        true_H=None,
+        hspy_comp=False,
+        diagnostics=False,
     ):
         self.n_components = n_components
         self.G = G
@@ -136,6 +170,11 @@ class SmoothNMF(*_Bases):
         self.n_threads = n_threads
         self.fixed_W = fixed_W
         self.fixed_H = fixed_H
+        self.l2 = l2
+        self.true_D = true_D
+        self.true_H = true_H
+        self.hspy_comp = hspy_comp
+        self.diagnostics = diagnostics
 
     def fit_transform(self, X, y=None, W=None, H=None):
         """Fit the model to X and return GW, the spectra.
@@ -143,7 +182,8 @@ class SmoothNMF(*_Bases):
         Parameters
         ----------
         X : array-like of shape (n_channels, n_pixels)
-            The spectrum image, one spectrum per column.
+            The spectrum image, one spectrum per column (pixels × channels
+            with ``hspy_comp``).
         y : Ignored
             Not used, present for API consistency.
         W : array-like of shape (m, n_components), default=None
@@ -154,11 +194,14 @@ class SmoothNMF(*_Bases):
         Returns
         -------
         GW : ndarray of shape (n_channels, n_components)
-            The components' spectra.
+            The components' spectra (with ``hspy_comp``: the maps, of shape
+            (n_pixels, n_components)).
         """
         X = _validate_plain(X, dtype_ok=(np.float64,))
         if hasattr(X, "toarray"):
             X = X.toarray()
+        if self.hspy_comp:
+            X = X.T
         if self.simplex_H and self.simplex_W:
             raise ValueError("Only one of simplex_H and simplex_W can be True.")
         if not isinstance(self.n_components, numbers.Integral) or self.n_components < 1:
@@ -184,9 +227,14 @@ class SmoothNMF(*_Bases):
             seed=_seed_from(self.random_state),
             n_threads=_threads(self.n_threads),
             shape_2d=None if self.shape_2d is None else tuple(int(v) for v in self.shape_2d),
+            l2=bool(self.l2),
+            diagnostics=bool(self.diagnostics),
         )
         as64 = lambda a: None if a is None else np.asarray(a, dtype=np.float64)
-        res = _core.fit_smooth(X, G, params, as64(W), as64(H), as64(self.fixed_W), as64(self.fixed_H))
+        res = _core.fit_smooth(
+            X, G, params, as64(W), as64(H), as64(self.fixed_W), as64(self.fixed_H),
+            as64(self.true_D), as64(self.true_H),
+        )
         self.W_ = res["W"]
         self.H_ = res["H"]
         self.G_ = G if G is not None else np.eye(X.shape[0])
@@ -197,8 +245,50 @@ class SmoothNMF(*_Bases):
         self.history_ = res["history"]
         self.loss_ = {k: res[k] for k in ("objective", "divergence", "laplacian", "log")}
         self.norm_factor_ = res["norm_factor"]
-        self.n_features_in_ = X.shape[1]
+        self.n_features_in_ = X.shape[0] if self.hspy_comp else X.shape[1]
+        self._tracked = res["tracked_names"]
+        self._numel = X.size
+        if self.hspy_comp:
+            self.components_ = np.ascontiguousarray(res["GW"].T)
+            return np.ascontiguousarray(res["H"].T)
         return res["GW"]
+
+    def get_losses(self):
+        """The history as ESPM's ``get_losses()``: a structured array, one row per evaluation.
+
+        Fields: ``full_loss`` (objective), ``KL_div_loss`` (``Frobenius_loss``
+        with ``l2``), ``log_reg_loss``, ``Lapl_reg_loss`` — each divided by
+        the number of entries of X, as ESPM reports them — then ``rel_W`` and
+        ``rel_H`` (each factor's relative change, recorded with
+        ``diagnostics=True``, NaN otherwise), and with ``true_D``/``true_H``
+        ``ang_p<t>`` (degrees), ``mse_p<t>`` and ``true_KL_loss`` (per entry).
+        Rows are evaluations (every ``eval_every`` iterations, and the
+        first and last), not every iteration as in ESPM.
+
+        Returns
+        -------
+        losses : numpy structured array of shape (n_evaluations,)
+        """
+        numel = float(self._numel)
+        data = "Frobenius_loss" if self.l2 else "KL_div_loss"
+        cols = [
+            ("full_loss", lambda e: e["objective"] / numel),
+            (data, lambda e: e["divergence"] / numel),
+            ("log_reg_loss", lambda e: e["penalties"].get("log", 0.0) / numel),
+            ("Lapl_reg_loss", lambda e: e["penalties"].get("laplacian", 0.0) / numel),
+            ("rel_W", lambda e: _nan(e.get("change_W"))),
+            ("rel_H", lambda e: _nan(e.get("change_H"))),
+        ]
+        rename = {"angle": "ang_p", "map_mse": "mse_p"}
+        for name in self._tracked:
+            if name == "true_divergence":
+                cols.append(("true_KL_loss", lambda e, n=name: e[n] / numel))
+            else:
+                kind, t = name.rsplit("_", 1)
+                cols.append((rename[kind] + t, lambda e, n=name: e[n]))
+        dtype = np.dtype([(n, np.float64) for n, _ in cols])
+        rows = [tuple(f(e) for _, f in cols) for e in self.history_]
+        return np.array(rows, dtype=dtype)
 
     def fit(self, X, y=None, **params):
         """Fit the model to X.
@@ -231,6 +321,8 @@ class SmoothNMF(*_Bases):
         Returns
         -------
         X_model : ndarray of shape (n_channels, n_pixels)
+            (pixels × channels with ``hspy_comp``.)
         """
         GW = self.G_ @ self.W_ if GW is None else GW
-        return GW @ self.H_
+        model = GW @ self.H_
+        return model.T if self.hspy_comp else model
