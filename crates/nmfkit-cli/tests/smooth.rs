@@ -292,7 +292,11 @@ fn frobenius_loss_and_truth_tracking_from_files() {
     };
     for loss in ["kl", "frobenius"] {
         let r = fit(loss);
-        let name = if loss == "kl" { "kullback-leibler" } else { loss };
+        let name = if loss == "kl" {
+            "kullback-leibler"
+        } else {
+            loss
+        };
         assert_eq!(r["params"]["loss"], name);
         let hist = r["history"].as_array().unwrap();
         let angle = |e: &Value| -> f64 {

@@ -45,6 +45,7 @@ mod linalg;
 pub mod loss;
 mod matrix;
 pub mod metrics;
+pub mod minibatch;
 mod model;
 pub mod objective;
 pub mod rank;

@@ -9,6 +9,7 @@
 mod balance;
 mod diagnostics;
 mod extrapolation;
+mod minibatch;
 
 use crate::data::{sum_all, Problem, Side};
 use crate::objective::Objective;
@@ -169,6 +170,12 @@ pub(crate) enum Rule {
     Objective,
     SklearnViolation,
     SklearnError,
+    /// scikit-learn's MiniBatchNMF rule over `n_samples` rows (see
+    /// `minibatch.rs`); `tol` bounds H's relative change.
+    Minibatch {
+        n_samples: usize,
+        max_no_improvement: Option<usize>,
+    },
 }
 
 pub(crate) struct LoopOutcome {
@@ -300,6 +307,8 @@ pub(crate) fn run<T: Scalar, P: Problem + ?Sized>(
     let mut pending: Option<Pending> = None;
     let gradient = |f: &Factors<T>| objective.gradient.as_ref().map(|g| g(f));
     let mut tracker = s.diagnostics.then(|| Tracker::new(f, gradient(f)));
+    let mut minibatch_stop = minibatch::MinibatchStop::default();
+    let mut stopping = false;
 
     'iterations: for it in 1..=s.max_iter {
         n_iter = it;
@@ -309,6 +318,7 @@ pub(crate) fn run<T: Scalar, P: Problem + ?Sized>(
         // An extrapolated step redone plainly is a small step by design:
         // it never counts as convergence.
         let mut redone = false;
+        let (mut batch, mut h_change) = (None, None);
         if let Some(e) = ext.as_mut() {
             let sides = [sides[0], sides[1]];
             let out = e.iterate(x, f, solver, sides, &objective_of, &*objective.data_term);
@@ -346,9 +356,31 @@ pub(crate) fn run<T: Scalar, P: Problem + ?Sized>(
                 if let Some(v) = info.violation {
                     *violation.get_or_insert(0.0) += v;
                 }
+                batch = batch.or(info.batch);
+                h_change = h_change.or(info.h_change);
                 if last {
                     divergence = info.divergence;
                 }
+            }
+        }
+        if let Some(e) = solver.failure() {
+            return Err(e);
+        }
+        if let (
+            Rule::Minibatch {
+                n_samples,
+                max_no_improvement,
+            },
+            Some(b),
+        ) = (s.rule, batch)
+        {
+            let change = h_change.unwrap_or(f64::INFINITY);
+            if minibatch_stop.step(b, change, n_samples, s.tol, max_no_improvement) {
+                stop = StopReason::Converged;
+                if !eval {
+                    break;
+                }
+                stopping = true;
             }
         }
         if sum_all(x, (!f.all_finite()) as u8 as f64) > 0.0 {
@@ -403,7 +435,7 @@ pub(crate) fn run<T: Scalar, P: Problem + ?Sized>(
                     }
                     done
                 }
-                Rule::SklearnViolation => false,
+                Rule::SklearnViolation | Rule::Minibatch { .. } => stopping,
             };
             if converged {
                 stop = StopReason::Converged;
@@ -422,7 +454,7 @@ pub(crate) fn run<T: Scalar, P: Problem + ?Sized>(
             }
         }
         if let (Some(ftol), Some(prev)) = (s.factor_tol, last_factors.as_mut()) {
-            let change = relative_change(x, prev, f);
+            let change = relative_change(x, prev, f, sides);
             if change < ftol {
                 stop = StopReason::FactorsStalled;
                 break;
@@ -490,21 +522,20 @@ pub(crate) fn run<T: Scalar, P: Problem + ?Sized>(
     })
 }
 
-/// ‖F_new − F_old‖ / ‖F_old‖ over both factors.
+/// ‖F_new − F_old‖ / ‖F_old‖ over the factors the fit updates (a fixed
+/// factor would only dilute the change).
 fn relative_change<T: Scalar, P: Problem + ?Sized>(
     x: &P,
     old: &Factors<T>,
     new: &Factors<T>,
+    sides: &[Side],
 ) -> f64 {
     let mut diff = 0.0;
     let mut base = 0.0;
-    for (a, b) in old
-        .wt
-        .data
+    let pairs = sides
         .iter()
-        .chain(&old.h.data)
-        .zip(new.wt.data.iter().chain(&new.h.data))
-    {
+        .flat_map(|&side| old.get(side).data.iter().zip(&new.get(side).data));
+    for (a, b) in pairs {
         let (a, b) = (a.to_f64(), b.to_f64());
         diff += (a - b) * (a - b);
         base += a * a;

@@ -115,7 +115,7 @@ pub fn initialize_oriented<T: Scalar, D: Data<T>>(
     }
 }
 
-fn random_init<T: Scalar>(
+pub(crate) fn random_init<T: Scalar>(
     n: usize,
     m: usize,
     k: usize,

@@ -317,7 +317,7 @@ impl Nmf {
 
     /// The start: given factors, a fixed factor with the other filled, or
     /// the initialization computed on `init_on`.
-    fn initial_factors<T: Scalar, D: Data<T>, I: Data<T>>(
+    pub(crate) fn initial_factors<T: Scalar, D: Data<T>, I: Data<T>>(
         &self,
         x: &D,
         init_on: &I,

@@ -86,6 +86,7 @@ impl<T: Scalar, D: Data<T>> Solver<T, D> for AnlsBpp<T> {
             violation: None,
             divergence: frobenius_after_step(x, grams, side, &s.c, &s.grams, r, want.after),
             divergence_before: None,
+            ..Default::default()
         }
     }
 }

@@ -143,6 +143,7 @@ impl<T: Scalar, D: Data<T>> Solver<T, D> for GreedyCd<T> {
                 want.after,
             ),
             divergence_before: None,
+            ..Default::default()
         }
     }
 }

@@ -106,6 +106,7 @@ impl<T: Scalar, D: Data<T>> Solver<T, D> for Hals<T> {
             violation: Some(sum_all(x, sweep.violation)),
             divergence: frobenius_after_step(x, grams, side, &s.c, &s.grams, r, want.after),
             divergence_before: None,
+            ..Default::default()
         }
     }
 }

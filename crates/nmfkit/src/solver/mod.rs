@@ -180,6 +180,11 @@ pub(crate) struct StepInfo {
     pub divergence: Option<f64>,
     /// The data term before the step (see [`Want::before`]).
     pub divergence_before: Option<f64>,
+    /// A minibatch step's W half-step: the batch's cost per row and its
+    /// number of rows (scikit-learn's stopping rule smooths the cost).
+    pub batch: Option<(f64, usize)>,
+    /// A minibatch step's H half-step: ‖H_new − H_old‖ / ‖H_new‖.
+    pub h_change: Option<f64>,
 }
 
 /// One algorithm, as the driver sees it: it updates one factor with the
@@ -211,6 +216,12 @@ pub(crate) trait Solver<T: Scalar, P: ?Sized> {
     /// What the solver chose and why, for the report.
     fn notes(&self) -> Vec<String> {
         Vec::new()
+    }
+
+    /// An error met during the last iteration (a batch that could not be
+    /// read, or holds a negative entry): the driver stops with it.
+    fn failure(&mut self) -> Option<crate::NmfError> {
+        None
     }
 }
 

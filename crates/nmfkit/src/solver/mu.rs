@@ -44,39 +44,10 @@ impl<T: Scalar, D: Data<T>> Solver<T, D> for MultiplicativeUpdate<T> {
     }
 
     fn half_step(&mut self, x: &D, f: &mut Factors<T>, side: Side, want: Want) -> StepInfo {
-        let beta = self.beta;
-        let eps = T::from_f64(EPS32);
-        let k = f.wt.nrows;
-        let cols = f.get(side).ncols;
-        let mut num = Mat::zeros(k, cols);
-        let mut den = Mat::zeros(k, cols);
-        if beta == 2.0 {
-            // Numerator L(M∘X), denominator G_j r_j for every line.
+        if self.beta == 2.0 {
+            let (num, den, full) = self.frobenius_terms(x, f, side);
             let (l, r) = f.split_mut(side);
-            x.cross(side, l, &mut num, Par::rayon(0));
-            let g = LineGrams::new(self.grams.of_fixed(x, side, l), x.lines(side), l);
-            match g.shared() {
-                Some(full) => {
-                    let (gr, rr) = (full.as_ref(), r.as_ref());
-                    gemm(
-                        &mut den.data,
-                        k,
-                        cols,
-                        gr,
-                        false,
-                        rr,
-                        false,
-                        false,
-                        Par::rayon(0),
-                    );
-                }
-                None => den
-                    .data
-                    .par_chunks_mut(k)
-                    .zip(r.data.par_chunks(k))
-                    .enumerate()
-                    .for_each(|(j, (d, rj))| g.apply(j, rj, d)),
-            }
+            let g = LineGrams::new(full, x.lines(side), l);
             self.update(side, r, &num, &den);
             let divergence =
                 frobenius_after_step(x, &mut self.grams, side, &num, &g, r, want.after);
@@ -84,8 +55,35 @@ impl<T: Scalar, D: Data<T>> Solver<T, D> for MultiplicativeUpdate<T> {
                 violation: None,
                 divergence,
                 divergence_before: None,
+                ..Default::default()
             };
         }
+        let (num, den) = self.terms(x, f, side);
+        self.update(side, f.get_mut(side), &num, &den);
+        StepInfo::default()
+    }
+}
+
+impl<T: Scalar> MultiplicativeUpdate<T> {
+    /// The update's numerator and denominator for `side` before the
+    /// penalties (R ← R ∘ (num / den)^γ): what the online update of
+    /// minibatch NMF accumulates.
+    pub(crate) fn terms<D: Data<T>>(
+        &mut self,
+        x: &D,
+        f: &Factors<T>,
+        side: Side,
+    ) -> (Mat<T>, Mat<T>) {
+        let beta = self.beta;
+        if beta == 2.0 {
+            let (num, den, _) = self.frobenius_terms(x, f, side);
+            return (num, den);
+        }
+        let eps = T::from_f64(EPS32);
+        let k = f.wt.nrows;
+        let cols = f.get(side).ncols;
+        let mut num = Mat::zeros(k, cols);
+        let mut den = Mat::zeros(k, cols);
         let (wt, h) = (&f.wt, &f.h);
         if beta == 1.0 {
             x.cross_weighted(side, wt, h, |xv, wh| xv / wh.max(eps), &mut num);
@@ -116,8 +114,48 @@ impl<T: Scalar, D: Data<T>> Solver<T, D> for MultiplicativeUpdate<T> {
             };
             x.cross_all(side, wt, h, psi, &mut den);
         }
-        self.update(side, f.get_mut(side), &num, &den);
-        StepInfo::default()
+        (num, den)
+    }
+
+    /// β = 2: numerator L(M∘X), denominator G_j r_j for every line, and the
+    /// fixed factor's Gram.
+    fn frobenius_terms<D: Data<T>>(
+        &mut self,
+        x: &D,
+        f: &Factors<T>,
+        side: Side,
+    ) -> (Mat<T>, Mat<T>, Mat<T>) {
+        let k = f.wt.nrows;
+        let (l, r) = (f.get(side.other()), f.get(side));
+        let cols = r.ncols;
+        let mut num = Mat::zeros(k, cols);
+        let mut den = Mat::zeros(k, cols);
+        x.cross(side, l, &mut num, Par::rayon(0));
+        let full = self.grams.of_fixed(x, side, l);
+        let g = LineGrams::new(full.clone(), x.lines(side), l);
+        match g.shared() {
+            Some(full) => {
+                let (gr, rr) = (full.as_ref(), r.as_ref());
+                gemm(
+                    &mut den.data,
+                    k,
+                    cols,
+                    gr,
+                    false,
+                    rr,
+                    false,
+                    false,
+                    Par::rayon(0),
+                );
+            }
+            None => den
+                .data
+                .par_chunks_mut(k)
+                .zip(r.data.par_chunks(k))
+                .enumerate()
+                .for_each(|(j, (d, rj))| g.apply(j, rj, d)),
+        }
+        (num, den, full)
     }
 }
 

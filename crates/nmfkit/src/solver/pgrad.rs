@@ -217,6 +217,7 @@ impl<T: Scalar, D: Data<T>> Solver<T, D> for ProjectedGradient<T> {
                 want.after,
             ),
             divergence_before: None,
+            ..Default::default()
         }
     }
 }
