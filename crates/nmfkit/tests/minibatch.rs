@@ -226,3 +226,25 @@ fn stops_on_scikit_learns_rules() {
         assert!(bad.fit(&x).is_err());
     }
 }
+
+#[test]
+fn rows_read_from_the_transposed_storage_give_the_same_fit() {
+    let x = planted(150, 20, 3, 5);
+    let xt = x.transpose();
+    let w0 = Mat::from_fn(150, 3, |i, t| 0.5 + ((i + t) % 3) as f64 * 0.25);
+    let h0 = Mat::from_fn(3, 20, |t, j| 0.5 + ((t * 2 + j) % 5) as f64 * 0.1);
+    let est = MiniBatchNmf::new(3).batch_size(40).max_iter(15);
+    let a = est.fit_with(&x, Some((&w0, &h0)), None).unwrap();
+    let b = est
+        .fit_stored(xt.as_ref().into(), true, Some((&w0, &h0)), None)
+        .unwrap();
+    assert_eq!(a.h, b.h);
+    assert_eq!(a.w, b.w);
+    // Initialized on Xᵀ with the roles swapped: the same start up to rounding.
+    let c = est.fit(&x).unwrap();
+    let d = est
+        .fit_stored(xt.as_ref().into(), true, None, None)
+        .unwrap();
+    let rel = (c.objective - d.objective).abs() / c.objective;
+    assert!(rel < 1e-6, "{} vs {}", c.objective, d.objective);
+}

@@ -1,7 +1,8 @@
 """nmfkit: fast non-negative matrix factorization with a Rust core.
 
 ``nmfkit.NMF`` is a drop-in replacement for ``sklearn.decomposition.NMF``
-(same parameters, attributes and results), plus ``solver="auto"``, ``"hals"``,
+(same parameters, attributes and results), ``nmfkit.MiniBatchNMF`` one for
+``sklearn.decomposition.MiniBatchNMF`` (with ``partial_fit``), plus ``solver="auto"``, ``"hals"``,
 ``"anls"`` and ``"ccd"``, ``n_threads``, ``time_limit``, ``n_runs``, missing
 entries, ``score`` and ``history_``. ``nmfkit.rank_survey`` chooses the rank
 from many runs per rank, ``nmfkit.top_features`` lists each component's top
@@ -10,6 +11,7 @@ for spectrum images.
 """
 from ._core import __version__
 from ._functions import beta_divergence, non_negative_factorization
+from ._minibatch import MiniBatchNMF
 from ._nmf import NMF
 from ._rank import rank_survey
 from ._smooth import SmoothNMF
@@ -17,6 +19,7 @@ from ._top import top_features
 
 __all__ = [
     "NMF",
+    "MiniBatchNMF",
     "SmoothNMF",
     "non_negative_factorization",
     "beta_divergence",

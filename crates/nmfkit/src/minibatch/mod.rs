@@ -226,32 +226,77 @@ impl MiniBatchNmf {
         start: Option<(&Mat<T>, &Mat<T>)>,
         progress: Option<&mut ProgressFn<'_>>,
     ) -> Result<MiniBatchFit<T>> {
+        self.fit_stored(x.into(), false, start, progress)
+    }
+
+    /// [`fit_with`](MiniBatchNmf::fit_with) on X as stored: with
+    /// `transposed`, `x` is Xᵀ (dense; X in row-major order), read in place.
+    pub fn fit_stored<T: Scalar>(
+        &self,
+        x: Input<'_, T>,
+        transposed: bool,
+        start: Option<(&Mat<T>, &Mat<T>)>,
+        progress: Option<&mut ProgressFn<'_>>,
+    ) -> Result<MiniBatchFit<T>> {
         self.validate()?;
-        let x = x.into();
+        let src = self.source(x, transposed)?;
         crate::model::on_pool(self.threads, || {
-            let opts = FitOptions {
+            let (wt, h) = self.start_on(x, transposed, start)?;
+            let state = MiniBatchState::new(h, self.rho(src.shape().0));
+            self.run(&src, wt, state, progress)
+        })
+    }
+
+    fn source<'a, T: Scalar>(&self, x: Input<'a, T>, transposed: bool) -> Result<InMemory<'a, T>> {
+        Ok(match (x, transposed) {
+            (x, false) => InMemory::new(x),
+            (Input::Dense(m), true) => InMemory::of_transpose(m),
+            (Input::Sparse(_), true) => {
+                return Err(invalid("X", "CSR of Xᵀ: give the rows of X as CSR"))
+            }
+        })
+    }
+
+    /// Validates X and starts W (as Wᵀ) and H: the given ones, or the
+    /// initialization on all of X (on Xᵀ with the roles swapped when so
+    /// stored, as the standard fit does).
+    fn start_on<T: Scalar>(
+        &self,
+        x: Input<'_, T>,
+        transposed: bool,
+        start: Option<(&Mat<T>, &Mat<T>)>,
+    ) -> Result<(Mat<T>, Mat<T>)> {
+        let swapped = start.map(|(w, h)| (h.transpose(), w.transpose()));
+        let opts = match (transposed, &swapped) {
+            (true, Some((w, h))) => FitOptions {
+                w0: Some(w),
+                h0: Some(h),
+                ..Default::default()
+            },
+            _ => FitOptions {
                 w0: start.map(|s| s.0),
                 h0: start.map(|s| s.1),
                 ..Default::default()
-            };
-            let init = self.standard(1);
-            let (f, _) = match x {
-                Input::Dense(m) => {
-                    let d = DenseData::new(m);
-                    validate_data(&d)?;
-                    init.initial_factors(&d, &d, &opts)?
-                }
-                Input::Sparse(s) => {
-                    let d = SparseData::new(s);
-                    validate_data(&d)?;
-                    init.initial_factors(&d, &d, &opts)?
-                }
-            };
-            let (n, _) = x.shape();
-            let rho = self.rho(n);
-            let state = MiniBatchState::new(f.h.clone(), rho);
-            self.run(&InMemory::new(x), f.wt, state, progress)
-        })
+            },
+        };
+        let init = if transposed {
+            self.standard(1).transposed()
+        } else {
+            self.standard(1)
+        };
+        let (f, _) = match x {
+            Input::Dense(m) => {
+                let d = DenseData::new(m);
+                validate_data(&d)?;
+                init.initial_factors(&d, &d, &opts)?
+            }
+            Input::Sparse(s) => {
+                let d = SparseData::new(s);
+                validate_data(&d)?;
+                init.initial_factors(&d, &d, &opts)?
+            }
+        };
+        Ok(if transposed { (f.h, f.wt) } else { (f.wt, f.h) })
     }
 
     fn rho(&self, n: usize) -> f64 {
@@ -306,9 +351,20 @@ impl MiniBatchNmf {
         x: impl Into<Input<'a, T>>,
         state: Option<MiniBatchState<T>>,
     ) -> Result<MiniBatchState<T>> {
+        self.partial_fit_stored(x.into(), false, state)
+    }
+
+    /// [`partial_fit`](MiniBatchNmf::partial_fit) on X as stored (see
+    /// [`fit_stored`](MiniBatchNmf::fit_stored)).
+    pub fn partial_fit_stored<T: Scalar>(
+        &self,
+        x: Input<'_, T>,
+        transposed: bool,
+        state: Option<MiniBatchState<T>>,
+    ) -> Result<MiniBatchState<T>> {
         self.validate()?;
-        let x = x.into();
-        let (n, m) = x.shape();
+        let src = self.source(x, transposed)?;
+        let (n, m) = src.shape();
         let state = match state {
             Some(s) => {
                 if s.h.ncols != m || s.h.nrows != self.rank {
@@ -323,21 +379,9 @@ impl MiniBatchNmf {
                 s
             }
             None => {
-                let fit = self.standard(1);
-                let opts = FitOptions::default();
-                let (f, _) = match x {
-                    Input::Dense(mm) => {
-                        let d = DenseData::new(mm);
-                        validate_data(&d)?;
-                        fit.initial_factors(&d, &d, &opts)?
-                    }
-                    Input::Sparse(s) => {
-                        let d = SparseData::new(s);
-                        validate_data(&d)?;
-                        fit.initial_factors(&d, &d, &opts)?
-                    }
-                };
-                MiniBatchState::new(f.h, self.rho(n))
+                let (_, h) =
+                    crate::model::on_pool(self.threads, || self.start_on(x, transposed, None))?;
+                MiniBatchState::new(h, self.rho(n))
             }
         };
         let one = MiniBatchNmf {
@@ -349,9 +393,7 @@ impl MiniBatchNmf {
             ..self.clone()
         };
         let wt = Mat::zeros(self.rank, n);
-        crate::model::on_pool(self.threads, || {
-            Ok(one.run(&InMemory::new(x), wt, state, None)?.state)
-        })
+        crate::model::on_pool(self.threads, || Ok(one.run(&src, wt, state, None)?.state))
     }
 
     fn transform_iters(&self) -> usize {
@@ -451,13 +493,28 @@ impl MiniBatchNmf {
         }
         let out = out?;
         if self.fresh_restarts {
-            // scikit-learn's final W: solved for every row with the last H.
+            // scikit-learn's final W: solved for every row with the last H,
+            // from √(mean/k) of all of X (one more pass to find the mean).
             let iters = self.transform_iters();
             let (k, step) = (self.rank, batch_size);
+            let mut total = 0.0;
+            for start in (0..n).step_by(step) {
+                total += src
+                    .rows(start, (start + step).min(n))?
+                    .with_data(|d| d.sum_of());
+            }
+            let fill = T::from_f64((total / (n as f64 * m as f64) / k as f64).sqrt());
             for start in (0..n).step_by(step) {
                 let end = (start + step).min(n);
                 let b = src.rows(start, end)?;
-                let wb = solve_w(&b, &f.h, beta, self.regularization, iters, self.tol)?;
+                let wb = solve_w(
+                    &b,
+                    &f.h,
+                    beta,
+                    self.regularization,
+                    (iters, self.tol),
+                    Some(fill),
+                )?;
                 f.wt.data[start * k..end * k].copy_from_slice(&wb.data);
             }
         }
@@ -502,16 +559,17 @@ fn divergence_over<T: Scalar>(
 }
 
 /// A batch's W (as Wᵀ, k × rows) with H fixed: multiplicative updates
-/// from √(mean/k) until W's relative change is at most `tol` (scikit-learn's
-/// `_solve_W`), through the standard engine.
-/// The penalties are scaled to the batch's rows, as scikit-learn scales them.
+/// from the flat start `fill` (√(mean/k) of the batch when None) until W's
+/// relative change is at most `tol` (scikit-learn's `_solve_W`), through
+/// the standard engine. The penalties are scaled to the batch's rows, as
+/// scikit-learn scales them.
 pub(crate) fn solve_w<T: Scalar>(
     batch: &Batch<T>,
     h: &Mat<T>,
     beta: f64,
     reg: Regularization,
-    max_iter: usize,
-    tol: f64,
+    (max_iter, tol): (usize, f64),
+    fill: Option<T>,
 ) -> Result<Mat<T>> {
     let mut e = Nmf::new(h.nrows)
         .loss(Loss::from_beta(beta)?)
@@ -522,9 +580,16 @@ pub(crate) fn solve_w<T: Scalar>(
         .convergence(crate::Convergence::Objective);
     e.eval_every = Some(max_iter.max(1));
     e.factor_tol = (tol > 0.0).then_some(tol);
-    let w = match batch {
-        Batch::Dense(m) => e.transform(m, h)?,
-        Batch::Sparse(s) => e.transform(s, h)?,
+    let w0 = fill.map(|v| Mat::from_fn(batch.nrows(), h.nrows, |_, _| v));
+    let opts = FitOptions {
+        w0: w0.as_ref(),
+        h0: Some(h),
+        update_h: false,
+        ..Default::default()
     };
-    Ok(w.transpose())
+    let fit = match batch {
+        Batch::Dense(m) => e.fit_with(m, opts)?,
+        Batch::Sparse(s) => e.fit_with(s, opts)?,
+    };
+    Ok(fit.w.transpose())
 }

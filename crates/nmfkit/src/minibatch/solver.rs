@@ -68,14 +68,8 @@ impl<T: Scalar> OnlineMu<T> {
         let pen = self.penalties(end - start, m);
         let wt_b = match self.fresh {
             Some(iters) => {
-                match super::solve_w(
-                    &batch,
-                    &f.h,
-                    self.beta,
-                    self.regularization,
-                    iters,
-                    self.tol,
-                ) {
+                let limits = (iters, self.tol);
+                match super::solve_w(&batch, &f.h, self.beta, self.regularization, limits, None) {
                     Ok(w) => w,
                     Err(e) => {
                         self.error.get_or_insert(e);

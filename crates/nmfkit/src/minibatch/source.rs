@@ -4,7 +4,7 @@
 
 use crate::data::{first_bad, Csr, CsrMatrix, Data, DenseData, SparseData};
 use crate::error::{bad_entry, Result};
-use crate::matrix::Mat;
+use crate::matrix::{Mat, MatRef};
 use crate::model::Input;
 use crate::scalar::Scalar;
 
@@ -103,24 +103,47 @@ pub trait BatchSource<T: Scalar>: Sync {
     fn rows(&self, start: usize, end: usize) -> Result<Batch<T>>;
 }
 
-/// X held in memory, dense or CSR.
+/// X held in memory, dense or CSR — or dense Xᵀ (X in row-major order, as
+/// a C-ordered numpy array is: a batch of X's rows is then contiguous).
 pub struct InMemory<'a, T> {
     x: Input<'a, T>,
+    transposed: bool,
 }
 
 impl<'a, T: Scalar> InMemory<'a, T> {
     pub fn new(x: impl Into<Input<'a, T>>) -> Self {
-        InMemory { x: x.into() }
+        InMemory {
+            x: x.into(),
+            transposed: false,
+        }
+    }
+
+    /// The rows of X from the column-major storage of Xᵀ.
+    pub fn of_transpose(xt: MatRef<'a, T>) -> Self {
+        InMemory {
+            x: Input::Dense(xt),
+            transposed: true,
+        }
     }
 }
 
 impl<T: Scalar> BatchSource<T> for InMemory<'_, T> {
     fn shape(&self) -> (usize, usize) {
-        self.x.shape()
+        let (r, c) = self.x.shape();
+        if self.transposed {
+            (c, r)
+        } else {
+            (r, c)
+        }
     }
 
     fn rows(&self, start: usize, end: usize) -> Result<Batch<T>> {
         Ok(match self.x {
+            Input::Dense(m) if self.transposed => {
+                Batch::Dense(Mat::from_fn(end - start, m.nrows, |i, j| {
+                    m.get(j, start + i)
+                }))
+            }
             Input::Dense(m) => Batch::Dense(Mat::from_fn(end - start, m.ncols, |i, j| {
                 m.get(start + i, j)
             })),

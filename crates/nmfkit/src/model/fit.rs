@@ -351,12 +351,19 @@ impl Nmf {
                     None,
                 ))
             }
-            (true, false, _, h) => {
-                // scikit-learn's transform: H fixed, W from the fill.
+            (true, false, w, h) => {
+                // scikit-learn's transform: H fixed, W from the fill (or
+                // from the W given).
                 let h =
                     h.ok_or_else(|| invalid("h0", "a fixed H is required when update_h is false"))?;
                 check_factor(h, (k, m), "H")?;
-                let wt = Mat::from_col_major(k, n, vec![fill; k * n])?;
+                let wt = match w {
+                    Some(w) => {
+                        check_factor(w, (n, k), "W")?;
+                        w.transpose()
+                    }
+                    None => Mat::from_col_major(k, n, vec![fill; k * n])?,
+                };
                 Ok((Factors { wt, h: h.clone() }, None))
             }
             (true, true, Some(w), Some(h)) => {

@@ -1,0 +1,89 @@
+"""MiniBatchNMF against scikit-learn's, partial_fit, sparse, float32, check_estimator."""
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.decomposition import MiniBatchNMF as SkMiniBatchNMF
+
+import nmfkit
+
+
+def data(n=300, m=25, k=3, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.random((n, k)) @ rng.random((k, m)) + 0.01 * rng.random((n, m))
+
+
+@pytest.mark.parametrize("beta_loss", ["frobenius", "kullback-leibler", 0.5])
+@pytest.mark.parametrize("fresh_restarts", [False, True])
+def test_same_steps_as_scikit_learn_from_the_same_start(beta_loss, fresh_restarts):
+    X = data()
+    kw = dict(n_components=3, batch_size=64, beta_loss=beta_loss, max_iter=3, tol=0, max_no_improvement=None,
+              init="random", random_state=0, fresh_restarts=fresh_restarts, fresh_restarts_max_iter=10,
+              transform_max_iter=20, alpha_W=0.01)
+    ours = nmfkit.MiniBatchNMF(**kw)
+    theirs = SkMiniBatchNMF(**kw)
+    W1 = ours.fit_transform(X)
+    W2 = theirs.fit_transform(X)
+    np.testing.assert_allclose(ours.components_, theirs.components_, rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(W1, W2, rtol=1e-8, atol=1e-12)
+    assert ours.n_steps_ == theirs.n_steps_ and ours.n_iter_ == theirs.n_iter_
+    assert ours.reconstruction_err_ == pytest.approx(theirs.reconstruction_err_, rel=1e-9)
+    np.testing.assert_allclose(ours.transform(X[:40]), theirs.transform(X[:40]), rtol=1e-7, atol=1e-10)
+
+
+def test_defaults_match_and_stopping_is_scikit_learns():
+    assert nmfkit.MiniBatchNMF().get_params() | {"n_threads": None, "time_limit": None} == \
+        SkMiniBatchNMF().get_params() | {"n_threads": None, "time_limit": None}
+    X = data(n=2000, m=30, k=4, seed=1)
+    ours = nmfkit.MiniBatchNMF(4, batch_size=100, random_state=0).fit(X)
+    theirs = SkMiniBatchNMF(4, batch_size=100, random_state=0).fit(X)
+    # The same algorithm from the same start stops at the same step.
+    assert ours.n_steps_ == theirs.n_steps_
+    np.testing.assert_allclose(ours.components_, theirs.components_, rtol=1e-6, atol=1e-9)
+
+
+def test_partial_fit_streams_batches_as_scikit_learn_does():
+    X = data(n=400, seed=2)
+    ours = nmfkit.MiniBatchNMF(3, init="random", random_state=0, transform_max_iter=30)
+    theirs = SkMiniBatchNMF(3, init="random", random_state=0, transform_max_iter=30)
+    for start in range(0, 400, 100):
+        ours.partial_fit(X[start:start + 100])
+        theirs.partial_fit(X[start:start + 100])
+    np.testing.assert_allclose(ours.components_, theirs.components_, rtol=1e-8, atol=1e-12)
+    assert ours.n_steps_ == theirs.n_steps_ == 4
+    with pytest.raises(ValueError, match="features"):
+        ours.partial_fit(X[:10, :5])
+
+
+def test_sparse_float32_and_c_or_f_order_agree():
+    X = data(n=200, seed=3)
+    X[X < 0.5] = 0
+    est = nmfkit.MiniBatchNMF(3, batch_size=50, random_state=0, max_iter=20)
+    W = est.fit_transform(X)
+    H = est.components_
+    for other in (sp.csr_matrix(X), sp.csc_matrix(X), np.asfortranarray(X)):
+        W2 = nmfkit.MiniBatchNMF(3, batch_size=50, random_state=0, max_iter=20).fit_transform(other)
+        np.testing.assert_allclose(W2, W, rtol=1e-7, atol=1e-10)
+    e32 = nmfkit.MiniBatchNMF(3, batch_size=50, random_state=0, max_iter=20)
+    W32 = e32.fit_transform(X.astype(np.float32))
+    assert W32.dtype == np.float32 and e32.components_.dtype == np.float32
+    assert e32.reconstruction_err_ == pytest.approx(est.reconstruction_err_, rel=1e-3)
+    assert np.isfinite(H).all()
+
+
+def test_bad_input_is_a_clear_error():
+    X = data()
+    with pytest.raises(ValueError, match="batch_size"):
+        nmfkit.MiniBatchNMF(3, batch_size=0).fit(X)
+    with pytest.raises(ValueError, match="forget_factor"):
+        nmfkit.MiniBatchNMF(3, forget_factor=1.5).fit(X)
+    Xn = X.copy()
+    Xn[250, 3] = -1
+    with pytest.raises(ValueError, match="Negative"):
+        nmfkit.MiniBatchNMF(3).fit(Xn)
+
+
+def test_check_estimator():
+    from sklearn.utils.estimator_checks import check_estimator
+
+    # The parameters scikit-learn checks its own MiniBatchNMF with.
+    check_estimator(nmfkit.MiniBatchNMF(batch_size=10, max_iter=20, fresh_restarts=True))
