@@ -85,6 +85,25 @@ pub enum SimplexFlag {
     W,
 }
 
+/// Minibatch (online) NMF, scikit-learn's MiniBatchNMF (`--batch-size`).
+#[derive(Args, Clone, Debug)]
+pub struct MinibatchFlags {
+    /// Minibatch (online) NMF with this many rows per step; a .npy input
+    /// is then read from disk a batch at a time (never held whole).
+    #[arg(long, value_name = "ROWS")]
+    pub batch_size: Option<usize>,
+    /// Minibatch: weight of the past statistics after one epoch, in (0, 1].
+    #[arg(long, default_value_t = 0.7)]
+    pub forget_factor: f64,
+    /// Minibatch: solve each batch's W from a flat start.
+    #[arg(long)]
+    pub fresh_restarts: bool,
+    /// Minibatch: stop after this many steps without a new minimum of the
+    /// smoothed batch cost (0: never).
+    #[arg(long, default_value_t = 10)]
+    pub max_no_improvement: usize,
+}
+
 /// The smooth model's options (`--model smooth`).
 #[derive(Args, Clone, Debug)]
 pub struct SmoothFlags {

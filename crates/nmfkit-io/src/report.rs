@@ -373,6 +373,26 @@ pub struct FitReport {
     /// Each component's top features and samples (`nmfkit top`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub top: Vec<crate::top::ComponentTop>,
+    /// A minibatch fit's settings, steps and memory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minibatch: Option<MinibatchInfo>,
+}
+
+/// What a minibatch fit (`--batch-size`) records besides the standard parts.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct MinibatchInfo {
+    pub batch_size: usize,
+    pub forget_factor: f64,
+    pub fresh_restarts: bool,
+    pub max_no_improvement: Option<usize>,
+    /// Minibatch steps taken (`result.n_iter` counts epochs).
+    pub n_steps: usize,
+    /// Whether X was read from disk a batch at a time (never whole).
+    pub streamed: bool,
+    /// The process's peak resident memory (Linux), MB.
+    pub peak_memory_mb: Option<f64>,
+    /// What the memory grows with.
+    pub memory: String,
 }
 
 impl FitReport {
@@ -393,6 +413,7 @@ impl FitReport {
             distributed: None,
             warnings: Vec::new(),
             top: Vec::new(),
+            minibatch: None,
         }
     }
 }

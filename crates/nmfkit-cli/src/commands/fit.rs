@@ -1,7 +1,7 @@
 //! `nmfkit fit`: factorize a matrix file.
 
 use crate::fitting::{self, read_input, FitJob};
-use crate::flags::{DataFlags, MaskFlags, SmoothFlags};
+use crate::flags::{DataFlags, MaskFlags, MinibatchFlags, SmoothFlags};
 use clap::Args;
 use nmfkit_io::flags::{FormatFlag, ModelFlags, OutputFlags, StartFlags};
 use nmfkit_io::folder::Staged;
@@ -10,7 +10,7 @@ use nmfkit_io::Error;
 #[derive(Args, Clone, Debug)]
 #[command(
     about = "Factorize a matrix: writes W, H and report.json into --out",
-    after_help = "Examples:\n  nmfkit fit X.npy --rank 10 --out model\n  nmfkit fit counts.mtx --rank 20 --loss kl --solver mu --max-iter 500 --out topics\n  nmfkit fit X.csv --rank 5 --init custom --w0 W0.npy --h0 H0.npy --format csv --out m\n  nmfkit fit ratings.npy --rank 10 --missing nan --out model\n\nRows of X are samples, columns features: W is rows×rank, H is rank×columns.\n--out is replaced whole: files of an earlier fit never survive into the new one."
+    after_help = "Examples:\n  nmfkit fit X.npy --rank 10 --out model\n  nmfkit fit counts.mtx --rank 20 --loss kl --solver mu --max-iter 500 --out topics\n  nmfkit fit X.csv --rank 5 --init custom --w0 W0.npy --h0 H0.npy --format csv --out m\n  nmfkit fit ratings.npy --rank 10 --missing nan --out model\n  nmfkit fit huge.npy --rank 20 --batch-size 4096 --out model   # minibatch, read from disk in batches\n\nRows of X are samples, columns features: W is rows×rank, H is rank×columns.\n--out is replaced whole: files of an earlier fit never survive into the new one."
 )]
 pub struct FitArgs {
     #[command(flatten)]
@@ -27,6 +27,8 @@ pub struct FitArgs {
     #[command(flatten)]
     pub mask: MaskFlags,
     #[command(flatten)]
+    pub minibatch: MinibatchFlags,
+    #[command(flatten)]
     pub format: FormatFlag,
     #[command(flatten)]
     pub output: OutputFlags,
@@ -36,6 +38,29 @@ pub fn run(a: FitArgs) -> Result<(), Error> {
     let out = &a.output;
     // Refuse a foreign --out before any work.
     let mut staged = Staged::new(&out.out, out.force)?;
+    let mut fitted = if a.minibatch.batch_size.is_some() {
+        let job = fitting::minibatch::MinibatchJob {
+            data: &a.data,
+            rank: a.rank,
+            model: &a.model,
+            start: &a.start,
+            mask: &a.mask,
+            smooth: &a.smooth,
+            flags: &a.minibatch,
+            quiet: out.quiet || out.json,
+        };
+        fitting::minibatch::fit(&job)?
+    } else {
+        fit_in_memory(&a)?
+    };
+    fitting::write(&mut staged, &mut fitted, a.format.format)?;
+    staged.commit()?;
+    report_done(&a, &fitted);
+    Ok(())
+}
+
+fn fit_in_memory(a: &FitArgs) -> Result<fitting::Fitted, Error> {
+    let out = &a.output;
     let data = read_input(&a.data)?;
     let job = FitJob {
         command: "fit",
@@ -53,10 +78,17 @@ pub fn run(a: FitArgs) -> Result<(), Error> {
         format: a.format.format,
         quiet: out.quiet || out.json,
     };
-    let mut fitted = fitting::fit(&job)?;
-    fitting::write(&mut staged, &mut fitted, a.format.format)?;
-    staged.commit()?;
+    fitting::fit(&job)
+}
+
+/// The closing line (or the report, with --json).
+fn report_done(a: &FitArgs, fitted: &fitting::Fitted) {
+    let out = &a.output;
     let r = &fitted.report.result;
+    let what = match &fitted.report.minibatch {
+        Some(mb) => format!("{} epochs ({} minibatch steps)", r.n_iter, mb.n_steps),
+        None => format!("{} iterations", r.n_iter),
+    };
     if out.json {
         crate::print_json(&fitted.report);
     } else if !out.quiet {
@@ -66,13 +98,11 @@ pub fn run(a: FitArgs) -> Result<(), Error> {
             ""
         };
         nmfkit_io::note!(
-            "{} iterations, stopped: {}{interrupted}; objective {:.6e}, relative error {:.4e}; wrote {}",
-            r.n_iter,
+            "{what}, stopped: {}{interrupted}; objective {:.6e}, relative error {:.4e}; wrote {}",
             r.stop_reason,
             r.objective,
             r.relative_error.unwrap_or(f64::NAN),
             out.out.display()
         );
     }
-    Ok(())
 }

@@ -3,6 +3,7 @@
 //! smooth model in `smooth.rs`; both hand back the factors and the typed
 //! report, and [`write()`] puts them into a staged folder.
 
+pub mod minibatch;
 mod smooth;
 
 use crate::flags::DataFlags;

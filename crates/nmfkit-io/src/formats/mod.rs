@@ -5,7 +5,10 @@
 mod csvfile;
 mod mtx;
 mod npy;
+mod npy_rows;
 mod npz;
+
+pub use npy_rows::{peak_memory_mb, NpyRows};
 
 use crate::error::Error;
 use crate::names::{Detect, Names};

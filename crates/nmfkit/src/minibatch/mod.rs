@@ -304,9 +304,10 @@ impl MiniBatchNmf {
         self.forget_factor.powf(batch as f64 / n.max(1) as f64)
     }
 
-    /// Fits rows read from `src`, never holding X whole: H starts from
-    /// `h0` or, as scikit-learn's random start, |N(0,1)|·√(mean(X)/k) (one
-    /// pass to find the mean); W from √(mean/k).
+    /// Fits rows read from `src`, never holding X whole: from `h0` (W from
+    /// √(mean(X)/k)) or scikit-learn's random start |N(0,1)|·√(mean(X)/k)
+    /// for both, the same draws as the in-memory fit's (one pass first to
+    /// find the mean).
     pub fn fit_source<T: Scalar>(
         &self,
         src: &dyn BatchSource<T>,
@@ -328,15 +329,15 @@ impl MiniBatchNmf {
             }
             let mean = total / (n as f64 * m as f64);
             let k = self.rank;
-            let h = match h0 {
+            let (wt, h) = match h0 {
                 Some(h) => {
                     crate::model::check_factor(h, (k, m), "H")?;
-                    h.clone()
+                    let fill = T::from_f64((mean / k as f64).sqrt());
+                    (Mat::from_col_major(k, n, vec![fill; k * n])?, h.clone())
                 }
-                None => crate::init::random_init::<T>(1, m, k, mean, self.seed, false).1,
+                // The in-memory random start, draw for draw.
+                None => crate::init::random_init::<T>(n, m, k, mean, self.seed, false),
             };
-            let fill = T::from_f64((mean / k as f64).sqrt());
-            let wt = Mat::from_col_major(k, n, vec![fill; k * n])?;
             let state = MiniBatchState::new(h, self.rho(n));
             self.run(src, wt, state, progress)
         })
