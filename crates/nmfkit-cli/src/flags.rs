@@ -102,6 +102,11 @@ pub struct MinibatchFlags {
     /// smoothed batch cost (0: never).
     #[arg(long, default_value_t = 10)]
     pub max_no_improvement: usize,
+    /// With --batch-size: run the chosen solver's exact full-batch
+    /// iterations instead, reading the .npy a batch at a time (one pass
+    /// over the file per half-step).
+    #[arg(long, requires = "batch_size")]
+    pub full_batch: bool,
 }
 
 /// The smooth model's options (`--model smooth`).

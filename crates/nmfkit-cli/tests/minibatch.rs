@@ -147,3 +147,40 @@ fn peak_memory_of_a_streamed_fit_does_not_grow_with_the_rows() {
     assert!(ratio < 1.5, "peaks {peaks:?} MB");
     assert!(peaks[1] < 80.0, "peaks {peaks:?} MB for a 160 MB file");
 }
+
+#[test]
+fn full_batch_iterations_over_a_streamed_file_equal_the_in_memory_fit() {
+    let d = tempfile::tempdir().unwrap();
+    write_matrix(&d.path().join("X.npy"), &Matrix::Dense(planted(500, 25, 3))).unwrap();
+    let xs = p(d.path(), "X.npy");
+    let common = [
+        "fit",
+        xs.as_str(),
+        "--rank",
+        "3",
+        "--solver",
+        "hals",
+        "--init",
+        "random",
+        "--seed",
+        "2",
+        "--max-iter",
+        "40",
+    ];
+    let mut a = common.to_vec();
+    let (oa, ob) = (p(d.path(), "a"), p(d.path(), "b"));
+    a.extend(["--batch-size", "64", "--full-batch", "--out", oa.as_str()]);
+    let r = fit_json(&a);
+    assert_eq!(r["minibatch"]["full_batch"], true);
+    assert_eq!(r["params"]["solver"], "hals");
+    let mut b = common.to_vec();
+    b.extend(["--out", ob.as_str()]);
+    fit_json(&b);
+    for f in ["W.npy", "H.npy"] {
+        let (u, v) = (
+            read_matrix(&d.path().join("a").join(f)).unwrap().to_dense(),
+            read_matrix(&d.path().join("b").join(f)).unwrap().to_dense(),
+        );
+        assert!(max_diff(&u, &v) < 1e-9, "{f}: {}", max_diff(&u, &v));
+    }
+}

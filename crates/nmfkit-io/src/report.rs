@@ -199,8 +199,8 @@ pub struct HistoryRecord {
     /// KKT residual relative to the start's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub diagnostics: Option<DiagnosticsRecord>,
-    /// The smooth model with --truth-d/--truth-h: angle_<t> (degrees),
-    /// map_mse_<t> and true_divergence at this evaluation.
+    /// The smooth model with --truth-d/--truth-h: `angle_<t>` (degrees),
+    /// `map_mse_<t>` and `true_divergence` at this evaluation.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tracked: BTreeMap<String, f64>,
 }
@@ -389,6 +389,10 @@ pub struct MinibatchInfo {
     pub n_steps: usize,
     /// Whether X was read from disk a batch at a time (never whole).
     pub streamed: bool,
+    /// The standard solver's full-batch iterations over the streamed
+    /// batches (--full-batch) rather than minibatch steps.
+    #[serde(default)]
+    pub full_batch: bool,
     /// The process's peak resident memory (Linux), MB.
     pub peak_memory_mb: Option<f64>,
     /// What the memory grows with.

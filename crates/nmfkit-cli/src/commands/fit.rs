@@ -86,8 +86,10 @@ fn report_done(a: &FitArgs, fitted: &fitting::Fitted) {
     let out = &a.output;
     let r = &fitted.report.result;
     let what = match &fitted.report.minibatch {
-        Some(mb) => format!("{} epochs ({} minibatch steps)", r.n_iter, mb.n_steps),
-        None => format!("{} iterations", r.n_iter),
+        Some(mb) if !mb.full_batch => {
+            format!("{} epochs ({} minibatch steps)", r.n_iter, mb.n_steps)
+        }
+        _ => format!("{} iterations", r.n_iter),
     };
     if out.json {
         crate::print_json(&fitted.report);

@@ -96,6 +96,9 @@ fn streams(data: &DataFlags) -> bool {
 }
 
 pub fn fit(job: &MinibatchJob<'_>) -> Result<Fitted, Error> {
+    if job.flags.full_batch {
+        return fit_full_batch(job);
+    }
     let t0 = Instant::now();
     let batch_size = job.flags.batch_size.unwrap_or(1024);
     let mut est = estimator(job, batch_size)?;
@@ -207,6 +210,7 @@ fn report_of(
         max_no_improvement: est.max_no_improvement,
         n_steps: fit.n_steps,
         streamed,
+        full_batch: false,
         peak_memory_mb: peak_memory_mb(),
         memory: if streamed {
             "O(batch·m + n·k + 3·k·m): one batch of rows, W, H and the two statistics; X is never held whole".into()
@@ -215,4 +219,71 @@ fn report_of(
         },
     });
     report
+}
+
+/// `--batch-size N --full-batch`: the standard solver's exact iterations on
+/// a .npy read a batch at a time.
+fn fit_full_batch(job: &MinibatchJob<'_>) -> Result<Fitted, Error> {
+    let t0 = Instant::now();
+    let batch_size = job.flags.batch_size.unwrap_or(1024).max(1);
+    if !streams(job.data) {
+        return Err(Error::usage(
+            "--full-batch streams a .npy file (without --transpose or name files)",
+        ));
+    }
+    if job.smooth.is_smooth()? || job.mask.active() {
+        return Err(Error::usage(
+            "--full-batch fits the standard model without masks",
+        ));
+    }
+    let path = job.data.input.as_path();
+    let src = NpyRows::open(path)?;
+    let (n, m) = src.shape();
+    let start = job.start.resolve()?;
+    let est = job.model.estimator(job.rank)?.init(start.init);
+    let mut reporter = Reporter::new(job.quiet, job.model.max_iter);
+    let mut cb = |p: &nmfkit::Progress| reporter.update(p);
+    let opts = nmfkit::FitOptions {
+        w0: start.custom.as_ref().map(|c| &c.0),
+        h0: start.custom.as_ref().map(|c| &c.1),
+        progress: Some(&mut cb),
+        ..Default::default()
+    };
+    let fit = est
+        .fit_source(&src, batch_size, opts)
+        .map_err(|e| Error::nmf(Some(path), e))?;
+    reporter.finish();
+    let info = InputInfo {
+        path: canonical(path),
+        shape: [n, m],
+        nnz: n * m,
+        sparse: false,
+        transposed: false,
+    };
+    let mut report = FitReport::new("fit", info, Params::of(&est), FitResult::of(&fit, None));
+    report.history = report::history(&fit.history, &fit.penalty_names);
+    report.timings.fit_s = fit.fit_time.as_secs_f64();
+    report.timings.total_fit_s = t0.elapsed().as_secs_f64();
+    report.minibatch = Some(MinibatchInfo {
+        batch_size,
+        forget_factor: 1.0,
+        fresh_restarts: false,
+        max_no_improvement: None,
+        n_steps: 0,
+        streamed: true,
+        full_batch: true,
+        peak_memory_mb: peak_memory_mb(),
+        memory: "O(batch·m + n·k + k·m): one batch of rows and the factors; one pass over the file per half-step".into(),
+    });
+    report.warnings = report::rank_warning(job.rank, n, m).into_iter().collect();
+    let names = Names::default();
+    report.top = top_components(&fit.w, &fit.h, &names, TOP_IN_REPORT);
+    Ok(Fitted {
+        w: fit.w,
+        h: fit.h,
+        gw: None,
+        report,
+        fit_time_s: fit.fit_time.as_secs_f64(),
+        names,
+    })
 }

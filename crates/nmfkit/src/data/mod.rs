@@ -9,6 +9,7 @@ pub mod csr;
 pub mod dense;
 mod lines;
 pub mod sparse;
+mod streamed;
 pub(crate) mod tiles;
 mod weighted;
 mod weighted_sparse;
@@ -23,6 +24,7 @@ pub use lines::{LineGrams, LineSums, Lines};
 
 pub use csr::{Csr, CsrIndex, CsrMatrix};
 pub use sparse::SparseData;
+pub use streamed::StreamedData;
 pub use weighted::DenseWeighted;
 pub use weighted_sparse::{SparseWeighted, SparseWeights};
 
@@ -57,6 +59,12 @@ pub trait Problem: Sync {
 
     /// As [`Problem::reduce_sum`] with the maximum.
     fn reduce_max(&self, _v: &mut [f64]) {}
+
+    /// An error met while reading the data (streamed data whose file
+    /// failed): the driver stops with it after the iteration.
+    fn failure(&self) -> Option<crate::NmfError> {
+        None
+    }
 }
 
 /// What a solver may ask of the data X (n×m), plain or weighted: the few

@@ -363,7 +363,7 @@ pub(crate) fn run<T: Scalar, P: Problem + ?Sized>(
                 }
             }
         }
-        if let Some(e) = solver.failure() {
+        if let Some(e) = solver.failure().or_else(|| x.failure()) {
             return Err(e);
         }
         if let (
@@ -514,6 +514,9 @@ pub(crate) fn run<T: Scalar, P: Problem + ?Sized>(
                 r
             }
         };
+    }
+    if let Some(e) = x.failure() {
+        return Err(e);
     }
     Ok(LoopOutcome {
         n_iter,

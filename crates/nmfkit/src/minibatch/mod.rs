@@ -519,7 +519,11 @@ impl MiniBatchNmf {
                 f.wt.data[start * k..end * k].copy_from_slice(&wb.data);
             }
         }
-        let divergence = divergence_over(src, batch_size, &f, beta)?;
+        // The last record measured these factors unless W was re-solved.
+        let divergence = match out.history.last() {
+            Some(e) if e.iter == out.n_iter && !self.fresh_restarts => e.divergence,
+            _ => divergence_over(src, batch_size, &f, beta)?,
+        };
         let penalty: f64 = objective.penalties(&problem, &f).iter().sum();
         let n_steps = solver.state.n_steps;
         Ok(MiniBatchFit {

@@ -115,6 +115,44 @@ impl Nmf {
         on_pool(self.threads, run)
     }
 
+    /// Fits X read from `src` a block of `batch_rows` rows at a time, for
+    /// data larger than memory: the chosen solver's exact full-batch
+    /// iterations, each product one pass over the batches
+    /// ([`crate::data::StreamedData`]). Starts from the random start (SVD
+    /// starts need X in memory) unless the options give the start.
+    ///
+    /// ```
+    /// use nmfkit::{minibatch::InMemory, synth, Nmf, SolverKind, FitOptions};
+    /// let p = synth::low_rank::<f64>(200, 30, 3, 0.0, 1);
+    /// let est = Nmf::new(3).solver(SolverKind::Hals).max_iter(100);
+    /// let fit = est.fit_source(&InMemory::new(&p.x), 64, FitOptions::default()).unwrap();
+    /// assert!(fit.reconstruction_err < 1e-2 * p.x.norm());
+    /// ```
+    pub fn fit_source<T: Scalar>(
+        &self,
+        src: &dyn crate::minibatch::BatchSource<T>,
+        batch_rows: usize,
+        opts: FitOptions<'_, '_, T>,
+    ) -> Result<NmfFit<T>> {
+        let est = match self.init {
+            Init::Auto | Init::Random => self.clone().init(Init::Random),
+            other if opts.w0.is_some() && opts.h0.is_some() => self.clone().init(other),
+            other => {
+                return Err(invalid(
+                    "init",
+                    format!(
+                        "a streamed fit starts from random factors; {} needs X in memory",
+                        other.name()
+                    ),
+                ))
+            }
+        };
+        on_pool(self.threads, || {
+            let d = crate::data::StreamedData::new(src, batch_rows)?;
+            est.fit_data(&d, &d, opts)
+        })
+    }
+
     /// Validates, starts (initializing from `init_on` unless the options
     /// give the start) and fits `x`.
     pub(crate) fn fit_data<T: Scalar, D: Data<T>, I: Data<T>>(
