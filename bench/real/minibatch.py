@@ -74,8 +74,18 @@ def run(name, X, k=20, batch_size=1024):
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(HERE), "out", "real")
     os.makedirs(out, exist_ok=True)
-    _, tfidf = datasets.man_matrices()
-    patches = datasets.patches(n=50000)
+    tf_path = os.path.join(out, "man-tfidf", "X.npz")
+    if os.path.exists(tf_path):  # made by datasets.py
+        tfidf = sp.load_npz(tf_path)
+    else:
+        _, tfidf = datasets.man_matrices()
+    pa_path = os.path.join(out, "patches50k", "X.npy")
+    if os.path.exists(pa_path):
+        patches = np.load(pa_path)
+    else:
+        patches = datasets.patches(n=50000)
+        os.makedirs(os.path.dirname(pa_path), exist_ok=True)
+        np.save(pa_path, patches)
     rows = run(f"man-tfidf {tfidf.shape[0]}x{tfidf.shape[1]} sparse", tfidf.tocsr())
     rows += run(f"patches {patches.shape[0]}x{patches.shape[1]} dense", patches)
     json.dump(rows, open(os.path.join(out, "minibatch.json"), "w"), indent=1)

@@ -30,6 +30,12 @@ impl<'a, T: Scalar> DenseData<'a, T> {
         DenseData { x, sq_norm, sum }
     }
 
+    /// With ‖X‖² and ΣX known already (a batch whose one checking pass
+    /// found them), so that nothing is summed again.
+    pub(crate) fn with_stats(x: MatRef<'a, T>, sq_norm: f64, sum: f64) -> Self {
+        DenseData { x, sq_norm, sum }
+    }
+
     pub fn matrix(&self) -> MatRef<'a, T> {
         self.x
     }

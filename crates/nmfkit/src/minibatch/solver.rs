@@ -7,7 +7,7 @@
 //! sums A and B, both first scaled by the forgetting factor ρ, and sets
 //! H = A / B (to the power γ(β) for β outside [1, 2]).
 
-use super::source::{Batch, BatchSource};
+use super::source::{Batch, BatchSource, BatchStats};
 use super::MiniBatchState;
 use crate::data::{Problem, Side};
 use crate::error::NmfError;
@@ -37,7 +37,7 @@ pub(crate) struct OnlineMu<T: 'static> {
     /// The next batch's first row.
     pub cursor: usize,
     /// The batch the W half-step read, for the H half-step.
-    pub current: Option<(usize, Batch<T>)>,
+    pub current: Option<(usize, Batch<T>, BatchStats)>,
     /// The first read or input error: the driver stops and reports it.
     pub error: Option<NmfError>,
 }
@@ -53,11 +53,11 @@ impl<T: Scalar> OnlineMu<T> {
         let (n, m) = p.src.shape();
         let start = self.cursor;
         let end = (start + self.batch_size).min(n);
-        let batch = match p
-            .src
-            .rows(start, end)
-            .and_then(|b| b.check(start).map(|_| b))
-        {
+        let read = p.src.rows(start, end).and_then(|b| {
+            let st = b.stats(start)?;
+            Ok((b, st))
+        });
+        let (batch, stats) = match read {
             Ok(b) => b,
             Err(e) => {
                 self.error.get_or_insert(e);
@@ -83,21 +83,24 @@ impl<T: Scalar> OnlineMu<T> {
         let h = std::mem::replace(&mut f.h, Mat::zeros(0, 0));
         let mut fb = Factors { wt: wt_b, h };
         let beta = self.beta;
-        let cost = batch.with_data(|d| {
-            if self.fresh.is_none() {
-                d.mu_w_step(&mut MultiplicativeUpdate::new(beta, pen), &mut fb);
-            }
-            d.divergence_of(&fb.wt, &fb.h, beta) + pen.w.value(&fb.wt) + pen.h.value(&fb.h)
+        let cost = batch.with_data_stats(stats, |d| {
+            // β = 2: the update's own products give the cost (no pass).
+            let after = match self.fresh {
+                None => d.mu_w_step(&mut MultiplicativeUpdate::new(beta, pen), &mut fb),
+                Some(_) => None,
+            };
+            let div = after.unwrap_or_else(|| d.divergence_of(&fb.wt, &fb.h, beta));
+            div + pen.w.value(&fb.wt) + pen.h.value(&fb.h)
         });
         f.wt.data[start * k..end * k].copy_from_slice(&fb.wt.data);
         f.h = fb.h;
-        self.current = Some((start, batch));
+        self.current = Some((start, batch, stats));
         Some((cost / (end - start) as f64, end - start))
     }
 
     /// H = A / B after A ← ρA + H∘num, B ← ρB + den (γ-powers around it).
     fn h_step(&mut self, p: &Stream<'_, T>, f: &mut Factors<T>) -> Option<f64> {
-        let (start, batch) = self.current.take()?;
+        let (start, batch, stats) = self.current.take()?;
         let (n, m) = p.src.shape();
         let rows = batch.nrows();
         let k = f.h.nrows;
@@ -107,8 +110,9 @@ impl<T: Scalar> OnlineMu<T> {
         let h_old = std::mem::replace(&mut f.h, Mat::zeros(0, 0));
         let fb = Factors { wt: wt_b, h: h_old };
         let beta = self.beta;
-        let (num, den) = batch
-            .with_data(|d| d.mu_terms(&mut MultiplicativeUpdate::new(beta, pen_pair(pen)), &fb));
+        let (num, den) = batch.with_data_stats(stats, |d| {
+            d.mu_terms(&mut MultiplicativeUpdate::new(beta, pen_pair(pen)), &fb)
+        });
         let h_old = fb.h;
         let gamma = mm_exponent(beta);
         let rho = T::from_f64(self.rho);
