@@ -26,18 +26,30 @@ pub struct Reporter {
     plain: bool,
     last_line: Instant,
     interrupted: Arc<AtomicBool>,
+    /// Minibatch fits: steps per epoch (the bar counts batches).
+    per_epoch: Option<usize>,
 }
 
 impl Reporter {
     pub fn new(quiet: bool, max_iter: usize) -> Self {
+        Self::with_unit(quiet, max_iter, "iterations", None)
+    }
+
+    /// A bar over minibatch steps: epochs, batches/s and the smoothed
+    /// batch cost.
+    pub fn batches(quiet: bool, total_steps: usize, per_epoch: usize) -> Self {
+        Self::with_unit(quiet, total_steps, "batches", Some(per_epoch.max(1)))
+    }
+
+    fn with_unit(quiet: bool, len: usize, unit: &str, per_epoch: Option<usize>) -> Self {
         let interrupted = interrupt_flag();
         let tty = std::io::stderr().is_terminal();
         let bar = (!quiet && tty).then(|| {
-            let b = ProgressBar::new(max_iter as u64);
+            let b = ProgressBar::new(len as u64);
             b.set_style(
-                ProgressStyle::with_template(
-                    "{bar:30} {pos}/{len} iterations  {msg}  {per_sec}  ETA {eta}",
-                )
+                ProgressStyle::with_template(&format!(
+                    "{{bar:30}} {{pos}}/{{len}} {unit}  {{msg}}  {{per_sec}}  ETA {{eta}}"
+                ))
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
             b
@@ -47,6 +59,19 @@ impl Reporter {
             plain: !quiet && !tty,
             last_line: Instant::now(),
             interrupted,
+            per_epoch,
+        }
+    }
+
+    fn message(&self, p: &Progress) -> String {
+        match (self.per_epoch, p.batch_cost) {
+            (Some(e), cost) => format!(
+                "epoch {}/{}  smoothed batch cost {}",
+                p.iter.div_ceil(e).max(1),
+                p.max_iter.div_ceil(e),
+                cost.map_or("-".into(), |c| format!("{c:.6e}"))
+            ),
+            (None, _) => format!("objective {:.6e}", p.objective),
         }
     }
 
@@ -54,15 +79,24 @@ impl Reporter {
     pub fn update(&mut self, p: &Progress) -> ControlFlow<()> {
         if let Some(b) = &self.bar {
             b.set_position(p.iter as u64);
-            b.set_message(format!("objective {:.6e}", p.objective));
+            b.set_message(self.message(p));
         } else if self.plain && self.last_line.elapsed() >= Duration::from_secs(1) {
-            crate::note!(
-                "iteration {}/{}  objective {:.6e}  {:.1} s",
-                p.iter,
-                p.max_iter,
-                p.objective,
-                p.elapsed.as_secs_f64()
-            );
+            let t = p.elapsed.as_secs_f64();
+            match self.per_epoch {
+                Some(_) => crate::note!(
+                    "batch {}/{}  {}  {:.1} batches/s  {t:.1} s",
+                    p.iter,
+                    p.max_iter,
+                    self.message(p),
+                    p.iter as f64 / t.max(1e-9)
+                ),
+                None => crate::note!(
+                    "iteration {}/{}  objective {:.6e}  {t:.1} s",
+                    p.iter,
+                    p.max_iter,
+                    p.objective
+                ),
+            }
             self.last_line = Instant::now();
         }
         if self.interrupted.load(Ordering::SeqCst) {

@@ -99,11 +99,14 @@ fn report_done(a: &FitArgs, fitted: &fitting::Fitted) {
         } else {
             ""
         };
+        // A streamed fit has no ‖X‖ at hand: no relative error then.
+        let rel = r
+            .relative_error
+            .map_or(String::new(), |e| format!(", relative error {e:.4e}"));
         nmfkit_io::note!(
-            "{what}, stopped: {}{interrupted}; objective {:.6e}, relative error {:.4e}; wrote {}",
+            "{what}, stopped: {}{interrupted}; objective {:.6e}{rel}; wrote {}",
             r.stop_reason,
             r.objective,
-            r.relative_error.unwrap_or(f64::NAN),
             out.out.display()
         );
     }

@@ -116,10 +116,9 @@ pub fn fit(job: &MinibatchJob<'_>) -> Result<Fitted, Error> {
             ));
         }
         est.init = Init::Random;
-        let total = est
-            .max_iter
-            .saturating_mul(n.div_ceil(batch_size.min(n.max(1))));
-        let mut reporter = Reporter::new(job.quiet, total);
+        let per_epoch = n.div_ceil(batch_size.min(n.max(1)));
+        let total = est.max_iter.saturating_mul(per_epoch);
+        let mut reporter = Reporter::batches(job.quiet, total, per_epoch);
         let mut cb = |p: &nmfkit::Progress| reporter.update(p);
         let fit = est.fit_source(&src, None, Some(&mut cb)).map_err(ctx)?;
         reporter.finish();
@@ -134,10 +133,9 @@ pub fn fit(job: &MinibatchJob<'_>) -> Result<Fitted, Error> {
     } else {
         let data = read_input(job.data)?;
         let (n, _) = data.x.shape();
-        let total = est
-            .max_iter
-            .saturating_mul(n.div_ceil(batch_size.min(n.max(1))));
-        let mut reporter = Reporter::new(job.quiet, total);
+        let per_epoch = n.div_ceil(batch_size.min(n.max(1)));
+        let total = est.max_iter.saturating_mul(per_epoch);
+        let mut reporter = Reporter::batches(job.quiet, total, per_epoch);
         let mut cb = |p: &nmfkit::Progress| reporter.update(p);
         let fit = est
             .fit_stored(data.x.input(), false, None, Some(&mut cb))

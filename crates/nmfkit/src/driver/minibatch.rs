@@ -44,6 +44,11 @@ impl MinibatchStop {
         }
         max_no_improvement.is_some_and(|m| self.no_improvement >= m)
     }
+
+    /// The smoothed batch cost so far (None before the second step).
+    pub fn smoothed(&self) -> Option<f64> {
+        self.ewa
+    }
 }
 
 #[cfg(test)]

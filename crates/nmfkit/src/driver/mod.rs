@@ -120,6 +120,9 @@ pub struct Progress {
     pub elapsed: Duration,
     /// The latest evaluated objective.
     pub objective: f64,
+    /// Minibatch fits: the smoothed (exponentially weighted) batch cost
+    /// per row, scikit-learn's convergence monitor.
+    pub batch_cost: Option<f64>,
 }
 
 /// A progress callback: return `ControlFlow::Break(())` to stop the fit.
@@ -476,6 +479,7 @@ pub(crate) fn run<T: Scalar, P: Problem + ?Sized>(
                 max_iter: s.max_iter,
                 elapsed: start.elapsed(),
                 objective: rec.prev_obj,
+                batch_cost: minibatch_stop.smoothed(),
             };
             let mut cancel = [cb(&p).is_break() as u8 as f64];
             x.reduce_max(&mut cancel);
