@@ -86,6 +86,17 @@ fn estimator(job: &MinibatchJob<'_>, batch_size: usize) -> Result<MiniBatchNmf, 
     Ok(est)
 }
 
+/// What the report says of a .npy read a batch at a time.
+fn streamed_info(path: &std::path::Path, n: usize, m: usize) -> InputInfo {
+    InputInfo {
+        path: canonical(path),
+        shape: [n, m],
+        nnz: n * m,
+        sparse: false,
+        transposed: false,
+    }
+}
+
 /// Whether the input can be read a batch at a time from disk.
 fn streams(data: &DataFlags) -> bool {
     let n = &data.names;
@@ -122,14 +133,7 @@ pub fn fit(job: &MinibatchJob<'_>) -> Result<Fitted, Error> {
         let mut cb = |p: &nmfkit::Progress| reporter.update(p);
         let fit = est.fit_source(&src, None, Some(&mut cb)).map_err(ctx)?;
         reporter.finish();
-        let info = InputInfo {
-            path: canonical(path),
-            shape: [n, m],
-            nnz: n * m,
-            sparse: false,
-            transposed: false,
-        };
-        (fit, info, Names::default(), 0.0, None)
+        (fit, streamed_info(path, n, m), Names::default(), 0.0, None)
     } else {
         let data = read_input(job.data)?;
         let (n, _) = data.x.shape();
@@ -251,13 +255,7 @@ fn fit_full_batch(job: &MinibatchJob<'_>) -> Result<Fitted, Error> {
         .fit_source(&src, batch_size, opts)
         .map_err(|e| Error::nmf(Some(path), e))?;
     reporter.finish();
-    let info = InputInfo {
-        path: canonical(path),
-        shape: [n, m],
-        nnz: n * m,
-        sparse: false,
-        transposed: false,
-    };
+    let info = streamed_info(path, n, m);
     let mut report = FitReport::new("fit", info, Params::of(&est), FitResult::of(&fit, None));
     report.history = report::history(&fit.history, &fit.penalty_names);
     report.timings.fit_s = fit.fit_time.as_secs_f64();

@@ -22,55 +22,38 @@ use crate::solver::Factors;
 use faer::Par;
 use rayon::prelude::*;
 
-/// `a`ᵀ·`b` of two column-major matrices with `rows` rows.
-fn cross(a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> Mat<f64> {
-    let mut out = Mat::zeros(a.ncols, b.ncols);
+/// op(`a`)·op(`b`), op transposing when its flag says so.
+fn mul(a: MatRef<'_, f64>, a_t: bool, b: MatRef<'_, f64>, b_t: bool) -> Mat<f64> {
+    let rows = if a_t { a.ncols } else { a.nrows };
+    let cols = if b_t { b.nrows } else { b.ncols };
+    let mut out = Mat::zeros(rows, cols);
     gemm(
         &mut out.data,
-        a.ncols,
-        b.ncols,
+        rows,
+        cols,
         a,
-        true,
+        a_t,
         b,
-        false,
+        b_t,
         false,
         Par::rayon(0),
     );
     out
+}
+
+/// `a`ᵀ·`b`.
+fn cross(a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> Mat<f64> {
+    mul(a, true, b, false)
 }
 
 /// `a`·`b`ᵀ.
 fn outer(a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> Mat<f64> {
-    let mut out = Mat::zeros(a.nrows, b.nrows);
-    gemm(
-        &mut out.data,
-        a.nrows,
-        b.nrows,
-        a,
-        false,
-        b,
-        true,
-        false,
-        Par::rayon(0),
-    );
-    out
+    mul(a, false, b, true)
 }
 
 /// `a`·`b`.
 fn product(a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> Mat<f64> {
-    let mut out = Mat::zeros(a.nrows, b.ncols);
-    gemm(
-        &mut out.data,
-        a.nrows,
-        b.ncols,
-        a,
-        false,
-        b,
-        false,
-        false,
-        Par::rayon(0),
-    );
-    out
+    mul(a, false, b, false)
 }
 
 fn inner(a: &Mat<f64>, b: &Mat<f64>) -> f64 {
