@@ -303,23 +303,20 @@ class MiniBatchNMF(NMF):
         if not has_components:
             self._check_params(X)
             k = self._rank(X, W, H, True)
-            state = None
+            # H drawn here (custom or scikit-learn's random draws); else
+            # the core initializes it on X (NNDSVD).
+            H0 = None
             if self.init == "custom" and H is not None:
-                H = self._check_init(H, (k, X.shape[1]), "MiniBatchNMF (input H)")
-                H = np.asarray(H, dtype=X.dtype)
-                rho = float(self.forget_factor ** (min(self.batch_size, X.shape[0]) / X.shape[0]))
-                state = {"H": H, "A": H.copy(), "B": np.ones_like(H), "rho": rho, "n_steps": 0}
+                H0 = self._check_init(H, (k, X.shape[1]), "MiniBatchNMF (input H)")
             elif self.init == "random" or (self.init is None and k > min(X.shape)):
                 _, H0 = self._start(X, None, None, k)
-                rho = float(self.forget_factor ** (min(self.batch_size, X.shape[0]) / X.shape[0]))
-                state = {"H": H0, "A": H0.copy(), "B": np.ones_like(H0), "rho": rho, "n_steps": 0}
+            state = None if H0 is None else self._first_state(np.asarray(H0, dtype=X.dtype), X)
             self.n_steps_ = 0
         else:
             k = self.components_.shape[0]
             state = {key: np.asarray(v, dtype=X.dtype) if isinstance(v, np.ndarray) else v for key, v in self._state.items()}
         if _all_zero(X) and state is None:
-            state = {"H": np.zeros((k, X.shape[1]), dtype=X.dtype)}
-            state.update(A=state["H"].copy(), B=np.ones_like(state["H"]), rho=1.0, n_steps=0)
+            state = self._first_state(np.zeros((k, X.shape[1]), dtype=X.dtype), X)
         else:
             state = _core.partial_fit_minibatch(_data_arg(X), self._mb_params(k), state)
         self._state = state
@@ -327,6 +324,11 @@ class MiniBatchNMF(NMF):
         self.n_components_ = state["H"].shape[0]
         self.n_steps_ += 1
         return self
+
+    def _first_state(self, H, X):
+        """The statistics at H (A = H, B = 1) and ρ from X's size, as scikit-learn starts them."""
+        rho = float(self.forget_factor ** (min(self.batch_size, X.shape[0]) / X.shape[0]))
+        return {"H": H, "A": H.copy(), "B": np.ones_like(H), "rho": rho, "n_steps": 0}
 
     def transform(self, X, mask=None):
         """W for X with the components fixed: multiplicative updates until W's change is below ``tol``.

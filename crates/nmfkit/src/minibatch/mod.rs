@@ -39,8 +39,8 @@ use crate::regularization::Regularization;
 use crate::scalar::Scalar;
 use crate::solver::{Factors, SolverKind};
 use crate::Loss;
-use passes::divergence_over;
 pub(crate) use passes::solve_w;
+use passes::{divergence_over, mean_of};
 use solver::{OnlineMu, Stream};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -323,14 +323,7 @@ impl MiniBatchNmf {
             return Err(crate::NmfError::Empty { rows: n, cols: m });
         }
         crate::model::on_pool(self.threads, || {
-            let mut total = 0.0;
-            let step = self.batch_size.max(1);
-            for start in (0..n).step_by(step) {
-                let b = src.rows(start, (start + step).min(n))?;
-                b.check(start)?;
-                total += b.with_data(|d| d.sum_of());
-            }
-            let mean = total / (n as f64 * m as f64);
+            let mean = mean_of(src, self.batch_size)?;
             let k = self.rank;
             let (wt, h) = match h0 {
                 Some(h) => {
@@ -458,8 +451,9 @@ impl MiniBatchNmf {
             regularization: self.regularization,
             batch_size,
             rho: state.rho,
-            fresh: self.fresh_restarts.then_some(self.fresh_restarts_max_iter),
-            tol: self.tol,
+            fresh: self
+                .fresh_restarts
+                .then(|| self.standard(self.fresh_restarts_max_iter)),
             state,
             cursor: 0,
             current: None,
@@ -499,26 +493,13 @@ impl MiniBatchNmf {
         if self.fresh_restarts {
             // scikit-learn's final W: solved for every row with the last H,
             // from √(mean/k) of all of X (one more pass to find the mean).
-            let iters = self.transform_iters();
+            let est = self.standard(self.transform_iters());
             let (k, step) = (self.rank, batch_size);
-            let mut total = 0.0;
-            for start in (0..n).step_by(step) {
-                total += src
-                    .rows(start, (start + step).min(n))?
-                    .with_data(|d| d.sum_of());
-            }
-            let fill = T::from_f64((total / (n as f64 * m as f64) / k as f64).sqrt());
+            let fill = T::from_f64((mean_of(src, step)? / k as f64).sqrt());
             for start in (0..n).step_by(step) {
                 let end = (start + step).min(n);
                 let b = src.rows(start, end)?;
-                let wb = solve_w(
-                    &b,
-                    &f.h,
-                    beta,
-                    self.regularization,
-                    (iters, self.tol),
-                    Some(fill),
-                )?;
+                let wb = solve_w(&b, &f.h, &est, Some(fill))?;
                 f.wt.data[start * k..end * k].copy_from_slice(&wb.data);
             }
         }

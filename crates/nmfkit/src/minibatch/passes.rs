@@ -5,10 +5,8 @@ use super::source::{Batch, BatchSource};
 use crate::error::Result;
 use crate::matrix::Mat;
 use crate::model::{FitOptions, Nmf};
-use crate::regularization::Regularization;
 use crate::scalar::Scalar;
-use crate::solver::{Factors, SolverKind};
-use crate::Loss;
+use crate::solver::Factors;
 
 /// The data term of W and H over every batch of `src`.
 pub(super) fn divergence_over<T: Scalar>(
@@ -35,28 +33,29 @@ pub(super) fn divergence_over<T: Scalar>(
     Ok(total)
 }
 
-/// A batch's W (as Wᵀ, k × rows) with H fixed: multiplicative updates
-/// from the flat start `fill` (√(mean/k) of the batch when None) until W's
-/// relative change is at most `tol` (scikit-learn's `_solve_W`), through
-/// the standard engine. The penalties are scaled to the batch's rows, as
-/// scikit-learn scales them.
+/// ΣX/(n·m) over every batch of `src`, each checked on the way (one pass).
+pub(super) fn mean_of<T: Scalar>(src: &dyn BatchSource<T>, batch_size: usize) -> Result<f64> {
+    let (n, m) = src.shape();
+    let step = batch_size.max(1);
+    let mut total = 0.0;
+    for start in (0..n).step_by(step) {
+        total += src.rows(start, (start + step).min(n))?.stats(start)?.sum;
+    }
+    Ok(total / (n as f64 * m as f64))
+}
+
+/// A batch's W (as Wᵀ, k × rows) with H fixed, by `est` — the minibatch
+/// fit's multiplicative-update estimator ([`super::MiniBatchNmf`]'s
+/// `standard`): updates from the flat start `fill` (√(mean/k) of the batch
+/// when None) until W's relative change is at most its tolerance
+/// (scikit-learn's `_solve_W`). The penalties are scaled to the batch's
+/// rows, as scikit-learn scales them.
 pub(crate) fn solve_w<T: Scalar>(
     batch: &Batch<T>,
     h: &Mat<T>,
-    beta: f64,
-    reg: Regularization,
-    (max_iter, tol): (usize, f64),
+    est: &Nmf,
     fill: Option<T>,
 ) -> Result<Mat<T>> {
-    let mut e = Nmf::new(h.nrows)
-        .loss(Loss::from_beta(beta)?)
-        .solver(SolverKind::Mu)
-        .max_iter(max_iter.max(1))
-        .tol(0.0)
-        .regularization(reg)
-        .convergence(crate::Convergence::Objective);
-    e.eval_every = Some(max_iter.max(1));
-    e.factor_tol = (tol > 0.0).then_some(tol);
     let w0 = fill.map(|v| Mat::from_fn(batch.nrows(), h.nrows, |_, _| v));
     let opts = FitOptions {
         w0: w0.as_ref(),
@@ -65,8 +64,8 @@ pub(crate) fn solve_w<T: Scalar>(
         ..Default::default()
     };
     let fit = match batch {
-        Batch::Dense(m) => e.fit_with(m, opts)?,
-        Batch::Sparse(s) => e.fit_with(s, opts)?,
+        Batch::Dense(m) => est.fit_with(m, opts)?,
+        Batch::Sparse(s) => est.fit_with(s, opts)?,
     };
     Ok(fit.w.transpose())
 }

@@ -29,10 +29,9 @@ pub(crate) struct OnlineMu<T: 'static> {
     pub regularization: Regularization,
     pub batch_size: usize,
     pub rho: f64,
-    /// Solve each batch's W from a flat start (`fresh_restarts`), with at
-    /// most this many updates; None: one update from the current W.
-    pub fresh: Option<usize>,
-    pub tol: f64,
+    /// Solve each batch's W from a flat start (`fresh_restarts`) with this
+    /// estimator; None: one update from the current W.
+    pub fresh: Option<crate::Nmf>,
     pub state: MiniBatchState<T>,
     /// The next batch's first row.
     pub cursor: usize,
@@ -66,17 +65,14 @@ impl<T: Scalar> OnlineMu<T> {
         };
         let k = f.h.nrows;
         let pen = self.penalties(end - start, m);
-        let wt_b = match self.fresh {
-            Some(iters) => {
-                let limits = (iters, self.tol);
-                match super::solve_w(&batch, &f.h, self.beta, self.regularization, limits, None) {
-                    Ok(w) => w,
-                    Err(e) => {
-                        self.error.get_or_insert(e);
-                        return None;
-                    }
+        let wt_b = match &self.fresh {
+            Some(est) => match super::solve_w(&batch, &f.h, est, None) {
+                Ok(w) => w,
+                Err(e) => {
+                    self.error.get_or_insert(e);
+                    return None;
                 }
-            }
+            },
             None => Mat::from_col_major(k, end - start, f.wt.data[start * k..end * k].to_vec())
                 .expect("a block of W's rows"),
         };

@@ -132,7 +132,6 @@ pub(crate) trait BatchData<T: Scalar> {
     /// ½‖X − WH‖² from products (HHᵀ given): one GEMM, no pass over the
     /// entries of WH.
     fn frobenius_from_products(&self, wt: &Mat<T>, h: &Mat<T>, hht: &Mat<T>) -> f64;
-    fn sum_of(&self) -> f64;
 }
 
 impl<T: Scalar, D: Data<T>> BatchData<T> for D {
@@ -170,9 +169,6 @@ impl<T: Scalar, D: Data<T>> BatchData<T> for D {
                 .sum()
         };
         (0.5 * (self.sq_norm() - 2.0 * dot(&c, wt) + dot(&gw, hht))).max(0.0)
-    }
-    fn sum_of(&self) -> f64 {
-        self.sum()
     }
 }
 
