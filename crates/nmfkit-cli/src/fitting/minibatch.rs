@@ -1,14 +1,15 @@
-//! `nmfkit fit X --batch-size N`: minibatch (online) NMF. A .npy input is
-//! read from disk a batch at a time — memory O(batch + W + H + statistics),
-//! never X whole; other formats are read into memory and fitted by the
-//! same steps.
+//! `nmfkit fit X --batch-size N`: minibatch (online) NMF. A .npy, .npz or
+//! .mtx input is read from disk a batch at a time — memory O(batch + W +
+//! H + statistics), never X whole (.npz and .mtx after one pass that
+//! writes a row-ordered copy); CSV/TSV is read into memory and fitted by
+//! the same steps.
 
 use super::{canonical, read_input, Fitted, TOP_IN_REPORT};
 use crate::flags::{DataFlags, MaskFlags, MinibatchFlags, SmoothFlags};
 use nmfkit::minibatch::{BatchSource, MiniBatchFit, MiniBatchNmf};
 use nmfkit::{Init, Regularization};
 use nmfkit_io::flags::{ModelFlags, SolverFlag, StartFlags, Switch};
-use nmfkit_io::formats::{peak_memory_mb, Format, NpyRows};
+use nmfkit_io::formats::{peak_memory_mb, Format, RowSource};
 use nmfkit_io::names::Names;
 use nmfkit_io::progress::Reporter;
 use nmfkit_io::report::{self, FitReport, FitResult, InputInfo, MinibatchInfo, Params};
@@ -86,23 +87,28 @@ fn estimator(job: &MinibatchJob<'_>, batch_size: usize) -> Result<MiniBatchNmf, 
     Ok(est)
 }
 
-/// What the report says of a .npy read a batch at a time.
-fn streamed_info(path: &std::path::Path, n: usize, m: usize) -> InputInfo {
+/// What the memory note adds for a .npz, .mtx or transposed input.
+const CONVERTED: &str = "; read once first into a row-ordered copy on disk (about 12 bytes per entry, under TMPDIR, removed at the end)";
+
+/// What the report says of an input read a batch at a time.
+fn streamed_info(path: &std::path::Path, src: &RowSource, transposed: bool) -> InputInfo {
+    let (n, m) = src.shape();
     InputInfo {
         path: canonical(path),
         shape: [n, m],
-        nnz: n * m,
-        sparse: false,
-        transposed: false,
+        nnz: src.nnz(),
+        sparse: src.sparse(),
+        transposed,
     }
 }
 
 /// Whether the input can be read a batch at a time from disk.
 fn streams(data: &DataFlags) -> bool {
     let n = &data.names;
-    Format::of(&data.input).ok() == Some(Format::Npy)
-        && !data.transpose
-        && n.row_names.is_none()
+    matches!(
+        Format::of(&data.input),
+        Ok(Format::Npy | Format::Npz | Format::Mtx)
+    ) && n.row_names.is_none()
         && n.col_names.is_none()
 }
 
@@ -117,8 +123,8 @@ pub fn fit(job: &MinibatchJob<'_>) -> Result<Fitted, Error> {
     let streamed = streams(job.data);
     let ctx = |e| Error::nmf(Some(path), e);
     let (fit, info, names, read_s, rel) = if streamed {
-        let src = NpyRows::open(path)?;
-        let (n, m) = src.shape();
+        let src = RowSource::open(path, job.data.transpose)?;
+        let (n, _) = src.shape();
         // No pass over all of X for SVD starts: a random start, as
         // scikit-learn's for data of unknown size.
         if !matches!(est.init, Init::Auto | Init::Random) {
@@ -133,7 +139,8 @@ pub fn fit(job: &MinibatchJob<'_>) -> Result<Fitted, Error> {
         let mut cb = |p: &nmfkit::Progress| reporter.update(p);
         let fit = est.fit_source(&src, None, Some(&mut cb)).map_err(ctx)?;
         reporter.finish();
-        (fit, streamed_info(path, n, m), Names::default(), 0.0, None)
+        let info = streamed_info(path, &src, job.data.transpose);
+        (fit, info, Names::default(), 0.0, None)
     } else {
         let data = read_input(job.data)?;
         let (n, _) = data.x.shape();
@@ -149,7 +156,11 @@ pub fn fit(job: &MinibatchJob<'_>) -> Result<Fitted, Error> {
         (fit, data.info, data.names, data.read_s, Some(rel))
     };
     let (n, m) = (info.shape[0], info.shape[1]);
+    let converted = streamed && info.sparse;
     let mut report = report_of(&est, &fit, info, streamed, t0, read_s);
+    if let (true, Some(mb)) = (converted, report.minibatch.as_mut()) {
+        mb.memory.push_str(CONVERTED);
+    }
     report.result.relative_error = rel;
     let fitted_report = report;
     let mut fitted = Fitted {
@@ -224,13 +235,13 @@ fn report_of(
 }
 
 /// `--batch-size N --full-batch`: the standard solver's exact iterations on
-/// a .npy read a batch at a time.
+/// a file read a batch at a time.
 fn fit_full_batch(job: &MinibatchJob<'_>) -> Result<Fitted, Error> {
     let t0 = Instant::now();
     let batch_size = job.flags.batch_size.unwrap_or(1024).max(1);
     if !streams(job.data) {
         return Err(Error::usage(
-            "--full-batch streams a .npy file (without --transpose or name files)",
+            "--full-batch streams a .npy, .npz or .mtx file (without name files)",
         ));
     }
     if job.smooth.is_smooth()? || job.mask.active() {
@@ -239,7 +250,7 @@ fn fit_full_batch(job: &MinibatchJob<'_>) -> Result<Fitted, Error> {
         ));
     }
     let path = job.data.input.as_path();
-    let src = NpyRows::open(path)?;
+    let src = RowSource::open(path, job.data.transpose)?;
     let (n, m) = src.shape();
     let start = job.start.resolve()?;
     let est = job.model.estimator(job.rank)?.init(start.init);
@@ -255,7 +266,7 @@ fn fit_full_batch(job: &MinibatchJob<'_>) -> Result<Fitted, Error> {
         .fit_source(&src, batch_size, opts)
         .map_err(|e| Error::nmf(Some(path), e))?;
     reporter.finish();
-    let info = streamed_info(path, n, m);
+    let info = streamed_info(path, &src, job.data.transpose);
     let mut report = FitReport::new("fit", info, Params::of(&est), FitResult::of(&fit, None));
     report.history = report::history(&fit.history, &fit.penalty_names);
     report.timings.fit_s = fit.fit_time.as_secs_f64();
@@ -271,6 +282,9 @@ fn fit_full_batch(job: &MinibatchJob<'_>) -> Result<Fitted, Error> {
         peak_memory_mb: peak_memory_mb(),
         memory: "O(batch·m + n·k + k·m): one batch of rows and the factors; one pass over the file per half-step".into(),
     });
+    if let (true, Some(mb)) = (src.sparse(), report.minibatch.as_mut()) {
+        mb.memory.push_str(CONVERTED);
+    }
     report.warnings = report::rank_warning(job.rank, n, m).into_iter().collect();
     let names = Names::default();
     report.top = top_components(&fit.w, &fit.h, &names, TOP_IN_REPORT);

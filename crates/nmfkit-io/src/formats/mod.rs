@@ -7,8 +7,12 @@ mod mtx;
 mod npy;
 mod npy_rows;
 mod npz;
+mod row_order;
+mod stream;
 
 pub use npy_rows::{peak_memory_mb, NpyRows};
+pub use row_order::{CsrRows, RowOrder};
+pub use stream::RowSource;
 
 use crate::error::Error;
 use crate::names::{Detect, Names};

@@ -7,7 +7,65 @@ use nmfkit::{CsrMatrix, Mat};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 
+/// What the header and size line of a Matrix Market file say.
+pub(super) struct Header {
+    pub coordinate: bool,
+    pub rows: usize,
+    pub cols: usize,
+    /// Entries the matrix will have at most (both triangles when symmetric).
+    pub entries: usize,
+}
+
+/// Where [`scan`] puts what it reads.
+pub(super) trait Entries {
+    fn begin(&mut self, h: &Header) -> Result<(), Error>;
+    /// One entry, 0-based.
+    fn entry(&mut self, i: usize, j: usize, v: f64) -> Result<(), Error>;
+}
+
+/// The matrix in memory: triplets for a coordinate file, a dense matrix
+/// for an array.
+enum InMemory {
+    Empty,
+    Triplets(usize, usize, Vec<(usize, usize, f64)>),
+    Dense(Mat<f64>),
+}
+
+impl Entries for InMemory {
+    fn begin(&mut self, h: &Header) -> Result<(), Error> {
+        *self = if h.coordinate {
+            InMemory::Triplets(h.rows, h.cols, Vec::with_capacity(h.entries))
+        } else {
+            InMemory::Dense(Mat::zeros(h.rows, h.cols))
+        };
+        Ok(())
+    }
+
+    fn entry(&mut self, i: usize, j: usize, v: f64) -> Result<(), Error> {
+        match self {
+            InMemory::Triplets(_, _, t) => t.push((i, j, v)),
+            InMemory::Dense(d) => d.set(i, j, v),
+            InMemory::Empty => unreachable!("begin comes first"),
+        }
+        Ok(())
+    }
+}
+
 pub(super) fn read(path: &Path) -> Result<Matrix, Error> {
+    let mut out = InMemory::Empty;
+    scan(path, &mut out)?;
+    match out {
+        InMemory::Triplets(n, m, t) => CsrMatrix::from_triplets(n, m, &t)
+            .map(Matrix::Sparse)
+            .map_err(|e| Error::input(path, e.to_string())),
+        InMemory::Dense(d) => Ok(Matrix::Dense(d)),
+        InMemory::Empty => unreachable!("scan reads the header or fails"),
+    }
+}
+
+/// Reads a file once, in file order: `out` gets the header, then every (row, column, value), 0-based, both triangles of a symmetric
+/// matrix, every value of an array (column by column).
+pub(super) fn scan(path: &Path, out: &mut dyn Entries) -> Result<(), Error> {
     let bad = |m: String| Error::input(path, m);
     let f = std::fs::File::open(path).map_err(|e| bad(super::describe_io(&e)))?;
     let mut lines = BufReader::new(f).lines().enumerate();
@@ -70,7 +128,17 @@ pub(super) fn read(path: &Path) -> Result<Matrix, Error> {
         let [n, m, nnz] = nums[..] else {
             return Err(bad(format!("line {ln}: expected 'rows cols entries'")));
         };
-        let mut triplets = Vec::with_capacity(if symmetric { 2 * nnz } else { nnz });
+        let entries = if symmetric {
+            nnz.saturating_mul(2)
+        } else {
+            nnz
+        };
+        out.begin(&Header {
+            coordinate,
+            rows: n,
+            cols: m,
+            entries,
+        })?;
         let mut count = 0usize;
         for (ln, l) in data_lines {
             let l = l.map_err(|e| bad(e.to_string()))?;
@@ -92,9 +160,9 @@ pub(super) fn read(path: &Path) -> Result<Matrix, Error> {
             };
             let (i, j) = (idx(t[0], n, "row")?, idx(t[1], m, "column")?);
             let v = if pattern { 1.0 } else { number(ln, t[2])? };
-            triplets.push((i, j, v));
+            out.entry(i, j, v)?;
             if symmetric && i != j {
-                triplets.push((j, i, v));
+                out.entry(j, i, v)?;
             }
             count += 1;
         }
@@ -103,45 +171,50 @@ pub(super) fn read(path: &Path) -> Result<Matrix, Error> {
                 "the size line announces {nnz} entries but the file holds {count}"
             )));
         }
-        CsrMatrix::from_triplets(n, m, &triplets)
-            .map(Matrix::Sparse)
-            .map_err(|e| bad(e.to_string()))
     } else {
         let [n, m] = nums[..] else {
             return Err(bad(format!("line {ln}: expected 'rows cols'")));
         };
-        let mut vals = Vec::with_capacity(n * m);
+        if symmetric && n != m {
+            return Err(bad(format!(
+                "line {ln}: a symmetric array must be square, got {n}×{m}"
+            )));
+        }
+        out.begin(&Header {
+            coordinate,
+            rows: n,
+            cols: m,
+            entries: n.saturating_mul(m),
+        })?;
+        let expected = if symmetric { n * (n + 1) / 2 } else { n * m };
+        // Column by column; a symmetric array lists its lower triangle.
+        let (mut i, mut j, mut count) = (0usize, 0usize, 0usize);
         for (ln, l) in data_lines {
             let l = l.map_err(|e| bad(e.to_string()))?;
             for t in l.split_whitespace() {
-                vals.push(number(ln, t)?);
-            }
-        }
-        let expected = if symmetric { n * (n + 1) / 2 } else { n * m };
-        if vals.len() != expected {
-            return Err(bad(format!(
-                "expected {expected} values for a {n}×{m} array, found {}",
-                vals.len()
-            )));
-        }
-        if symmetric {
-            // Lower triangle, column by column.
-            let mut full = Mat::zeros(n, n);
-            let mut it = vals.into_iter();
-            for j in 0..n {
-                for i in j..n {
-                    let v = it.next().unwrap();
-                    full.set(i, j, v);
-                    full.set(j, i, v);
+                let v = number(ln, t)?;
+                count += 1;
+                if count > expected {
+                    continue;
+                }
+                out.entry(i, j, v)?;
+                if symmetric && i != j {
+                    out.entry(j, i, v)?;
+                }
+                i += 1;
+                if i == n {
+                    j += 1;
+                    i = if symmetric { j } else { 0 };
                 }
             }
-            Ok(Matrix::Dense(full))
-        } else {
-            Mat::from_col_major(n, m, vals)
-                .map(Matrix::Dense)
-                .map_err(|e| bad(e.to_string()))
+        }
+        if count != expected {
+            return Err(bad(format!(
+                "expected {expected} values for a {n}×{m} array, found {count}"
+            )));
         }
     }
+    Ok(())
 }
 
 pub(super) fn write(path: &Path, m: &Matrix) -> std::io::Result<()> {

@@ -30,83 +30,13 @@ pub(super) fn read_array(path: &Path, npy: NpyFile<impl Read>) -> Result<Mat<f64
         other => return Err(bad(format!("expected a 2-D array, got shape {other:?}"))),
     };
     let fortran = npy.order() == Order::Fortran;
-    let ts = match npy.dtype() {
-        DType::Plain(ts) => ts,
-        other => return Err(bad(format!("unsupported dtype {}", other.descr()))),
-    };
-    let truncated = |e: std::io::Error| {
-        bad(format!(
-            "cannot read the values ({e}); the file may be truncated"
-        ))
-    };
-    let values: Vec<f64> = match (ts.type_char(), ts.num_bytes()) {
-        (TypeChar::Float, Some(8)) => npy.into_vec::<f64>().map_err(truncated)?,
-        (TypeChar::Float, Some(4)) => npy
-            .into_vec::<f32>()
-            .map_err(truncated)?
-            .into_iter()
-            .map(f64::from)
-            .collect(),
-        (TypeChar::Int, Some(8)) => npy
-            .into_vec::<i64>()
-            .map_err(truncated)?
-            .into_iter()
-            .map(|v| v as f64)
-            .collect(),
-        (TypeChar::Int, Some(4)) => npy
-            .into_vec::<i32>()
-            .map_err(truncated)?
-            .into_iter()
-            .map(f64::from)
-            .collect(),
-        (TypeChar::Int, Some(2)) => npy
-            .into_vec::<i16>()
-            .map_err(truncated)?
-            .into_iter()
-            .map(f64::from)
-            .collect(),
-        (TypeChar::Int, Some(1)) => npy
-            .into_vec::<i8>()
-            .map_err(truncated)?
-            .into_iter()
-            .map(f64::from)
-            .collect(),
-        (TypeChar::Uint, Some(8)) => npy
-            .into_vec::<u64>()
-            .map_err(truncated)?
-            .into_iter()
-            .map(|v| v as f64)
-            .collect(),
-        (TypeChar::Uint, Some(4)) => npy
-            .into_vec::<u32>()
-            .map_err(truncated)?
-            .into_iter()
-            .map(f64::from)
-            .collect(),
-        (TypeChar::Uint, Some(2)) => npy
-            .into_vec::<u16>()
-            .map_err(truncated)?
-            .into_iter()
-            .map(f64::from)
-            .collect(),
-        (TypeChar::Uint, Some(1)) => npy
-            .into_vec::<u8>()
-            .map_err(truncated)?
-            .into_iter()
-            .map(f64::from)
-            .collect(),
-        (TypeChar::Bool, _) => npy
-            .into_vec::<bool>()
-            .map_err(truncated)?
-            .into_iter()
-            .map(|b| b as u8 as f64)
-            .collect(),
-        _ => {
-            return Err(bad(format!(
-                "unsupported dtype {ts} (expected a float, integer or bool array)"
-            )))
-        }
-    };
+    let values: Vec<f64> = values(path, npy)?
+        .collect::<std::io::Result<_>>()
+        .map_err(|e| {
+            bad(format!(
+                "cannot read the values ({e}); the file may be truncated"
+            ))
+        })?;
     if values.len() != rows * cols {
         return Err(bad(format!(
             "holds {} values for shape {rows}×{cols}; the file may be truncated",
@@ -117,6 +47,51 @@ pub(super) fn read_array(path: &Path, npy: NpyFile<impl Read>) -> Result<Mat<f64
         Mat::from_col_major(rows, cols, values).map_err(|e| bad(e.to_string()))?
     } else {
         Mat::from_row_major(rows, cols, &values).map_err(|e| bad(e.to_string()))?
+    })
+}
+
+/// The values of an opened .npy stream as f64, in the order stored, read
+/// as they are consumed (numeric and bool types).
+pub(super) fn values<'r, R: Read + 'r>(
+    path: &Path,
+    npy: NpyFile<R>,
+) -> Result<Box<dyn Iterator<Item = std::io::Result<f64>> + 'r>, Error> {
+    let bad = |m: String| Error::input(path, m);
+    let ts = match npy.dtype() {
+        DType::Plain(ts) => ts,
+        other => return Err(bad(format!("unsupported dtype {}", other.descr()))),
+    };
+    let typed = |e: npyz::DTypeError| bad(format!("unsupported dtype {ts} ({e})"));
+    macro_rules! as_f64 {
+        ($t:ty) => {
+            Box::new(
+                npy.data::<$t>()
+                    .map_err(typed)?
+                    .map(|r| r.map(|v| v as f64)),
+            )
+        };
+    }
+    Ok(match (ts.type_char(), ts.num_bytes()) {
+        (TypeChar::Float, Some(8)) => as_f64!(f64),
+        (TypeChar::Float, Some(4)) => as_f64!(f32),
+        (TypeChar::Int, Some(8)) => as_f64!(i64),
+        (TypeChar::Int, Some(4)) => as_f64!(i32),
+        (TypeChar::Int, Some(2)) => as_f64!(i16),
+        (TypeChar::Int, Some(1)) => as_f64!(i8),
+        (TypeChar::Uint, Some(8)) => as_f64!(u64),
+        (TypeChar::Uint, Some(4)) => as_f64!(u32),
+        (TypeChar::Uint, Some(2)) => as_f64!(u16),
+        (TypeChar::Uint, Some(1)) => as_f64!(u8),
+        (TypeChar::Bool, _) => Box::new(
+            npy.data::<bool>()
+                .map_err(typed)?
+                .map(|r| r.map(|b| b as u8 as f64)),
+        ),
+        _ => {
+            return Err(bad(format!(
+                "unsupported dtype {ts} (expected a float, integer or bool array)"
+            )))
+        }
     })
 }
 
