@@ -48,8 +48,8 @@ impl Drop for Scratch {
     }
 }
 
-/// Collects (row, column, value) entries in any order; [`finish`]
-/// (RowOrder::finish) gives them back by rows. Duplicates are summed,
+/// Collects (row, column, value) entries in any order; [`finish`](RowOrder::finish)
+/// gives them back by rows. Duplicates are summed,
 /// as scipy and the in-memory readers do.
 pub struct RowOrder {
     source: PathBuf,

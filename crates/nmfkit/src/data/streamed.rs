@@ -36,6 +36,10 @@ pub struct StreamedData<'a, T> {
     sq_norm: f64,
     sum: f64,
     has_zero: bool,
+    // Stored entries and storage, as the in-memory data would report
+    // them: solver plans (HALS's inner sweeps, auto) depend on them.
+    nnz: usize,
+    sparse: bool,
     first_bad: Option<(usize, usize, T)>,
     /// The first read error: products after it are zeros, and the driver
     /// stops with it ([`Problem::failure`]).
@@ -43,17 +47,21 @@ pub struct StreamedData<'a, T> {
 }
 
 impl<'a, T: Scalar> StreamedData<'a, T> {
-    /// One pass to find ‖X‖², ΣX, zeros and the first bad entry.
+    /// One pass to find ‖X‖², ΣX, zeros, the stored entries and the
+    /// first bad entry.
     pub fn new(src: &'a dyn BatchSource<T>, batch_rows: usize) -> crate::Result<Self> {
         let batch_rows = batch_rows.max(1);
         let (n, _) = src.shape();
         let (mut sq_norm, mut sum, mut has_zero, mut first_bad) = (0.0, 0.0, false, None);
+        let (mut nnz, mut sparse) = (0, false);
         for start in (0..n).step_by(batch_rows) {
             let b = src.rows(start, (start + batch_rows).min(n))?;
             with_batch!(&b, d => {
                 sq_norm += d.sq_norm();
                 sum += d.sum();
                 has_zero |= d.has_zero();
+                nnz += d.nnz();
+                sparse |= d.is_sparse();
                 if first_bad.is_none() {
                     first_bad = d.first_bad_entry().map(|(i, j, v)| (start + i, j, v));
                 }
@@ -65,6 +73,8 @@ impl<'a, T: Scalar> StreamedData<'a, T> {
             sq_norm,
             sum,
             has_zero,
+            nnz,
+            sparse,
             first_bad,
             error: Mutex::new(None),
         })
@@ -120,11 +130,10 @@ impl<T: Scalar> Data<T> for StreamedData<'_, T> {
         self.src.shape()
     }
     fn nnz(&self) -> usize {
-        let (n, m) = self.src.shape();
-        n * m
+        self.nnz
     }
     fn is_sparse(&self) -> bool {
-        false
+        self.sparse
     }
     fn sq_norm(&self) -> f64 {
         self.sq_norm
