@@ -21,6 +21,7 @@
 //! assert_eq!((fit.w.nrows, fit.h.ncols), (400, 30));
 //! ```
 
+mod online_hals;
 mod passes;
 mod solver;
 mod source;
@@ -39,17 +40,31 @@ use crate::regularization::Regularization;
 use crate::scalar::Scalar;
 use crate::solver::{Factors, SolverKind};
 use crate::Loss;
+use online_hals::OnlineHals;
 pub(crate) use passes::solve_w;
 use passes::{divergence_over, mean_of};
-use solver::{OnlineMu, Stream};
+use solver::{OnlineMu, Steps, Stream};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// How each minibatch step updates W and H.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MiniBatchSolver {
+    /// scikit-learn's online multiplicative updates, any β-divergence.
+    #[default]
+    Mu,
+    /// Online HALS (Frobenius only): coordinate sweeps on the batch's W
+    /// and on H against running statistics (Mairal et al. 2010).
+    Hals,
+}
 
 /// Options of minibatch NMF, with scikit-learn's `MiniBatchNMF` defaults.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MiniBatchNmf {
     pub rank: usize,
     pub loss: Loss,
+    /// The update of each step (scikit-learn's: multiplicative).
+    pub solver: MiniBatchSolver,
     /// Rows per step (1024).
     pub batch_size: usize,
     /// Weight of the past in the statistics per epoch (0.7).
@@ -82,6 +97,7 @@ impl Default for MiniBatchNmf {
         MiniBatchNmf {
             rank: 2,
             loss: Loss::Frobenius,
+            solver: MiniBatchSolver::Mu,
             batch_size: 1024,
             forget_factor: 0.7,
             fresh_restarts: false,
@@ -117,6 +133,21 @@ pub struct MiniBatchState<T> {
 }
 
 impl<T: Scalar> MiniBatchState<T> {
+    /// A new state at H for `solver`: online MU's A = H, B = 1
+    /// (scikit-learn's start); online HALS's A = 0 (k×m), B = 0 (k×k).
+    pub fn start(solver: MiniBatchSolver, h: Mat<T>, rho: f64) -> Self {
+        match solver {
+            MiniBatchSolver::Mu => Self::new(h, rho),
+            MiniBatchSolver::Hals => MiniBatchState {
+                numerator: Mat::zeros(h.nrows, h.ncols),
+                denominator: Mat::zeros(h.nrows, h.nrows),
+                h,
+                rho,
+                n_steps: 0,
+            },
+        }
+    }
+
     /// A new state at H (A = H, B = 1: scikit-learn's start).
     pub fn new(h: Mat<T>, rho: f64) -> Self {
         let ones =
@@ -162,6 +193,7 @@ impl MiniBatchNmf {
         }
     }
     setter!(loss: Loss);
+    setter!(solver: MiniBatchSolver);
     setter!(batch_size: usize);
     setter!(forget_factor: f64);
     setter!(fresh_restarts: bool);
@@ -197,15 +229,25 @@ impl MiniBatchNmf {
         if !(self.tol >= 0.0) {
             return Err(invalid("tol", format!("must be >= 0, got {}", self.tol)));
         }
+        if self.solver == MiniBatchSolver::Hals && self.loss.beta() != 2.0 {
+            return Err(invalid(
+                "solver",
+                "'hals' needs the Frobenius loss (beta_loss=2); use 'mu' for other losses",
+            ));
+        }
         self.regularization.validate()
     }
 
     /// The standard estimator for the same loss and start (initialization
     /// and W solves).
     fn standard(&self, max_iter: usize) -> Nmf {
+        let kind = match self.solver {
+            MiniBatchSolver::Mu => SolverKind::Mu,
+            MiniBatchSolver::Hals => SolverKind::Hals,
+        };
         let mut est = Nmf::new(self.rank)
             .loss(self.loss)
-            .solver(SolverKind::Mu)
+            .solver(kind)
             .init(self.init)
             .seed(self.seed)
             .max_iter(max_iter)
@@ -245,7 +287,7 @@ impl MiniBatchNmf {
         let src = self.source(x, transposed)?;
         crate::model::on_pool(self.threads, || {
             let (wt, h) = self.start_on(x, transposed, start)?;
-            let state = MiniBatchState::new(h, self.rho(src.shape().0));
+            let state = MiniBatchState::start(self.solver, h, self.rho(src.shape().0));
             self.run(&src, wt, state, progress)
         })
     }
@@ -334,7 +376,7 @@ impl MiniBatchNmf {
                 // The in-memory random start, draw for draw.
                 None => crate::init::random_init::<T>(n, m, k, mean, self.seed, false),
             };
-            let state = MiniBatchState::new(h, self.rho(n));
+            let state = MiniBatchState::start(self.solver, h, self.rho(n));
             self.run(src, wt, state, progress)
         })
     }
@@ -373,12 +415,23 @@ impl MiniBatchNmf {
                         ),
                     ));
                 }
+                let k = self.rank;
+                let stats = match self.solver {
+                    MiniBatchSolver::Mu => (k, s.h.ncols),
+                    MiniBatchSolver::Hals => (k, k),
+                };
+                if (s.denominator.nrows, s.denominator.ncols) != stats {
+                    return Err(invalid(
+                        "state",
+                        "its statistics are of another minibatch solver's shape",
+                    ));
+                }
                 s
             }
             None => {
                 let (_, h) =
                     crate::model::on_pool(self.threads, || self.start_on(x, transposed, None))?;
-                MiniBatchState::new(h, self.rho(n))
+                MiniBatchState::start(self.solver, h, self.rho(n))
             }
         };
         let one = MiniBatchNmf {
@@ -446,19 +499,6 @@ impl MiniBatchNmf {
             gradient: None,
             track: None,
         };
-        let mut solver = OnlineMu {
-            beta,
-            regularization: self.regularization,
-            batch_size,
-            rho: state.rho,
-            fresh: self
-                .fresh_restarts
-                .then(|| self.standard(self.fresh_restarts_max_iter)),
-            state,
-            cursor: 0,
-            current: None,
-            error: None,
-        };
         let settings = LoopSettings {
             max_iter: self.max_iter.saturating_mul(per_epoch),
             tol: self.tol,
@@ -476,16 +516,28 @@ impl MiniBatchNmf {
         };
         let mut f = Factors {
             wt,
-            h: solver.state.h.clone(),
+            h: state.h.clone(),
         };
-        let out = driver::run(
-            &problem,
-            &mut f,
-            &mut solver,
-            &objective,
-            &settings,
-            progress,
-        );
+        let steps = Steps::new(batch_size, state);
+        let (mut mu, mut hals) = (None, None);
+        let solver: &mut dyn crate::solver::Solver<T, Stream<'_, T>> = match self.solver {
+            MiniBatchSolver::Mu => mu.insert(OnlineMu {
+                beta,
+                regularization: self.regularization,
+                fresh: (self.fresh_restarts).then(|| self.standard(self.fresh_restarts_max_iter)),
+                steps,
+            }),
+            MiniBatchSolver::Hals => hals.insert(OnlineHals {
+                regularization: self.regularization,
+                fresh_sweeps: (self.fresh_restarts).then_some(self.fresh_restarts_max_iter.max(1)),
+                steps,
+            }),
+        };
+        let out = driver::run(&problem, &mut f, solver, &objective, &settings, progress);
+        let state = mu
+            .map(|s| s.steps.state)
+            .or(hals.map(|s| s.steps.state))
+            .expect("one of the solvers ran");
         if let Some(e) = failed.lock().expect("no panics hold it").take() {
             return Err(e);
         }
@@ -509,7 +561,7 @@ impl MiniBatchNmf {
             _ => divergence_over(src, batch_size, &f, beta)?,
         };
         let penalty: f64 = objective.penalties(&problem, &f).iter().sum();
-        let n_steps = solver.state.n_steps;
+        let n_steps = state.n_steps;
         Ok(MiniBatchFit {
             w: f.wt.transpose(),
             n_iter: n_steps
@@ -522,7 +574,7 @@ impl MiniBatchNmf {
             reconstruction_err: (2.0 * divergence.max(0.0)).sqrt(),
             history: out.history,
             h: f.h,
-            state: solver.state,
+            state,
             fit_time: t0.elapsed(),
         })
     }

@@ -24,21 +24,83 @@ pub(crate) struct Stream<'a, T> {
 
 impl<T: Scalar> Problem for Stream<'_, T> {}
 
-pub(crate) struct OnlineMu<T: 'static> {
-    pub beta: f64,
-    pub regularization: Regularization,
+/// What both online solvers share: the next batch, the batch a W
+/// half-step read (for the H half-step), the statistics and the first
+/// read or input error (the driver stops and reports it).
+pub(crate) struct Steps<T: 'static> {
     pub batch_size: usize,
-    pub rho: f64,
-    /// Solve each batch's W from a flat start (`fresh_restarts`) with this
-    /// estimator; None: one update from the current W.
-    pub fresh: Option<crate::Nmf>,
     pub state: MiniBatchState<T>,
     /// The next batch's first row.
     pub cursor: usize,
-    /// The batch the W half-step read, for the H half-step.
     pub current: Option<(usize, Batch<T>, BatchStats)>,
-    /// The first read or input error: the driver stops and reports it.
     pub error: Option<NmfError>,
+}
+
+impl<T: Scalar> Steps<T> {
+    pub fn new(batch_size: usize, state: MiniBatchState<T>) -> Self {
+        Steps {
+            batch_size,
+            state,
+            cursor: 0,
+            current: None,
+            error: None,
+        }
+    }
+
+    /// Reads and checks the next batch: its first row, the batch, its sums.
+    pub fn read_next(&mut self, src: &dyn BatchSource<T>) -> Option<(usize, Batch<T>, BatchStats)> {
+        let (n, _) = src.shape();
+        let start = self.cursor;
+        let end = (start + self.batch_size).min(n);
+        let read = src.rows(start, end).and_then(|b| {
+            let st = b.stats(start)?;
+            Ok((b, st))
+        });
+        match read {
+            Ok((b, st)) => Some((start, b, st)),
+            Err(e) => {
+                self.error.get_or_insert(e);
+                None
+            }
+        }
+    }
+
+    /// The step is done: count it and move to the next batch.
+    pub fn advance(&mut self, n: usize, start: usize, rows: usize) {
+        self.state.n_steps += 1;
+        self.cursor = if start + rows >= n { 0 } else { start + rows };
+    }
+}
+
+/// Rows `start..start + rows` of W, as a k × rows block of Wᵀ.
+pub(crate) fn w_block<T: Scalar>(wt: &Mat<T>, start: usize, rows: usize) -> Mat<T> {
+    let k = wt.nrows;
+    Mat::from_col_major(k, rows, wt.data[start * k..(start + rows) * k].to_vec())
+        .expect("a block of W's rows")
+}
+
+/// ‖H − H_old‖ / ‖H‖ (0 for H = 0): scikit-learn's `tol` measure.
+pub(crate) fn relative_change<T: Scalar>(h: &Mat<T>, h_old: &Mat<T>) -> f64 {
+    let (mut diff, mut norm) = (0.0, 0.0);
+    for (a, b) in h.data.iter().zip(&h_old.data) {
+        let (a, b) = (a.to_f64(), b.to_f64());
+        diff += (a - b) * (a - b);
+        norm += a * a;
+    }
+    if norm > 0.0 {
+        (diff / norm).sqrt()
+    } else {
+        0.0
+    }
+}
+
+pub(crate) struct OnlineMu<T: 'static> {
+    pub beta: f64,
+    pub regularization: Regularization,
+    /// Solve each batch's W from a flat start (`fresh_restarts`) with this
+    /// estimator; None: one update from the current W.
+    pub fresh: Option<crate::Nmf>,
+    pub steps: Steps<T>,
 }
 
 impl<T: Scalar> OnlineMu<T> {
@@ -49,32 +111,20 @@ impl<T: Scalar> OnlineMu<T> {
     }
 
     fn w_step(&mut self, p: &Stream<'_, T>, f: &mut Factors<T>) -> Option<(f64, usize)> {
-        let (n, m) = p.src.shape();
-        let start = self.cursor;
-        let end = (start + self.batch_size).min(n);
-        let read = p.src.rows(start, end).and_then(|b| {
-            let st = b.stats(start)?;
-            Ok((b, st))
-        });
-        let (batch, stats) = match read {
-            Ok(b) => b,
-            Err(e) => {
-                self.error.get_or_insert(e);
-                return None;
-            }
-        };
+        let (_, m) = p.src.shape();
+        let (start, batch, stats) = self.steps.read_next(p.src)?;
+        let end = start + batch.nrows();
         let k = f.h.nrows;
         let pen = self.penalties(end - start, m);
         let wt_b = match &self.fresh {
             Some(est) => match super::solve_w(&batch, &f.h, est, None) {
                 Ok(w) => w,
                 Err(e) => {
-                    self.error.get_or_insert(e);
+                    self.steps.error.get_or_insert(e);
                     return None;
                 }
             },
-            None => Mat::from_col_major(k, end - start, f.wt.data[start * k..end * k].to_vec())
-                .expect("a block of W's rows"),
+            None => w_block(&f.wt, start, end - start),
         };
         let h = std::mem::replace(&mut f.h, Mat::zeros(0, 0));
         let mut fb = Factors { wt: wt_b, h };
@@ -90,19 +140,17 @@ impl<T: Scalar> OnlineMu<T> {
         });
         f.wt.data[start * k..end * k].copy_from_slice(&fb.wt.data);
         f.h = fb.h;
-        self.current = Some((start, batch, stats));
+        self.steps.current = Some((start, batch, stats));
         Some((cost / (end - start) as f64, end - start))
     }
 
     /// H = A / B after A ← ρA + H∘num, B ← ρB + den (γ-powers around it).
     fn h_step(&mut self, p: &Stream<'_, T>, f: &mut Factors<T>) -> Option<f64> {
-        let (start, batch, stats) = self.current.take()?;
+        let (start, batch, stats) = self.steps.current.take()?;
         let (n, m) = p.src.shape();
         let rows = batch.nrows();
-        let k = f.h.nrows;
         let pen = self.penalties(rows, m).h;
-        let wt_b = Mat::from_col_major(k, rows, f.wt.data[start * k..(start + rows) * k].to_vec())
-            .expect("a block of W's rows");
+        let wt_b = w_block(&f.wt, start, rows);
         let h_old = std::mem::replace(&mut f.h, Mat::zeros(0, 0));
         let fb = Factors { wt: wt_b, h: h_old };
         let beta = self.beta;
@@ -111,12 +159,11 @@ impl<T: Scalar> OnlineMu<T> {
         });
         let h_old = fb.h;
         let gamma = mm_exponent(beta);
-        let rho = T::from_f64(self.rho);
+        let rho = T::from_f64(self.steps.state.rho);
         let eps = T::from_f64(EPS32);
         let tiny = T::from_f64(EPS64);
-        let st = &mut self.state;
+        let st = &mut self.steps.state;
         let mut h = h_old.clone();
-        let (mut diff, mut norm) = (0.0, 0.0);
         for q in 0..h.data.len() {
             let mut d = den.data[q];
             if pen.l1 > 0.0 {
@@ -142,19 +189,12 @@ impl<T: Scalar> OnlineMu<T> {
                 v = T::ZERO;
             }
             h.data[q] = v;
-            let (a, b) = (v.to_f64(), h_old.data[q].to_f64());
-            diff += (a - b) * (a - b);
-            norm += a * a;
         }
+        let change = relative_change(&h, &h_old);
         f.h = h;
         st.h.clone_from(&f.h);
-        st.n_steps += 1;
-        self.cursor = if start + rows >= n { 0 } else { start + rows };
-        Some(if norm > 0.0 {
-            (diff / norm).sqrt()
-        } else {
-            0.0
-        })
+        self.steps.advance(n, start, rows);
+        Some(change)
     }
 }
 
@@ -186,6 +226,6 @@ impl<'a, T: Scalar> Solver<T, Stream<'a, T>> for OnlineMu<T> {
     }
 
     fn failure(&mut self) -> Option<NmfError> {
-        self.error.take()
+        self.steps.error.take()
     }
 }

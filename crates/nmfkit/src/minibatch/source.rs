@@ -132,6 +132,10 @@ pub(crate) trait BatchData<T: Scalar> {
     /// ½‖X − WH‖² from products (HHᵀ given): one GEMM, no pass over the
     /// entries of WH.
     fn frobenius_from_products(&self, wt: &Mat<T>, h: &Mat<T>, hht: &Mat<T>) -> f64;
+    /// [`Data::cross`] with every thread.
+    fn cross_of(&self, side: crate::data::Side, l: &Mat<T>, out: &mut Mat<T>);
+    /// Stored entries (all of them when dense).
+    fn stored(&self) -> usize;
 }
 
 impl<T: Scalar, D: Data<T>> BatchData<T> for D {
@@ -156,6 +160,12 @@ impl<T: Scalar, D: Data<T>> BatchData<T> for D {
     }
     fn divergence_of(&self, wt: &Mat<T>, h: &Mat<T>, beta: f64) -> f64 {
         self.divergence(wt, h, beta)
+    }
+    fn cross_of(&self, side: crate::data::Side, l: &Mat<T>, out: &mut Mat<T>) {
+        self.cross(side, l, out, faer::Par::rayon(0));
+    }
+    fn stored(&self) -> usize {
+        self.nnz()
     }
     fn frobenius_from_products(&self, wt: &Mat<T>, h: &Mat<T>, hht: &Mat<T>) -> f64 {
         let mut c = Mat::zeros(wt.nrows, wt.ncols);

@@ -39,7 +39,14 @@ const SWEEP_FLOP_COST: f64 = 8.0;
 
 /// 1 + ⌊α · (cost of the products) / (cost of one sweep)⌋; forming the
 /// lines' own Grams (weighted data) counts as products.
-fn inner_sweeps(nnz: usize, rows: usize, cols: usize, k: usize, alpha: f64, extra: f64) -> usize {
+pub(crate) fn inner_sweeps(
+    nnz: usize,
+    rows: usize,
+    cols: usize,
+    k: usize,
+    alpha: f64,
+    extra: f64,
+) -> usize {
     let k = k as f64;
     let products = 2.0 * nnz as f64 * k + 2.0 * rows as f64 * k * k + extra;
     let sweep = SWEEP_FLOP_COST * (2.0 * cols as f64 * k * k + cols as f64 * k);

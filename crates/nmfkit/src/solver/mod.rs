@@ -17,10 +17,11 @@ pub(crate) use anls::AnlsBpp;
 pub(crate) use auto::{flops_per_iteration, AutoFrobenius, STRETCH, WARM};
 pub(crate) use cd::CoordinateDescent;
 pub(crate) use greedy_cd::GreedyCd;
-pub(crate) use hals::Hals;
+pub(crate) use hals::{inner_sweeps, Hals};
 pub(crate) use kl_cd::KlCoordinateDescent;
 pub(crate) use mu::MultiplicativeUpdate;
 pub(crate) use pgrad::ProjectedGradient;
+pub(crate) use sweep::hals_sweeps;
 
 use crate::data::{gram_of, sum_all, Data, LineGrams, Problem, Side};
 use crate::error::{invalid, Result};
