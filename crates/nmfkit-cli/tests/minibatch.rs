@@ -72,6 +72,65 @@ fn streamed_fit_equals_the_in_memory_fit_of_the_same_rows() {
 }
 
 #[test]
+fn online_hals_streamed_equals_in_memory_and_beats_online_mu() {
+    let d = tempfile::tempdir().unwrap();
+    let x = planted(900, 30, 3);
+    write_matrix(&d.path().join("X.npy"), &Matrix::Dense(x.clone())).unwrap();
+    write_matrix(&d.path().join("X.csv"), &Matrix::Dense(x)).unwrap();
+    let run = |input: &str, out: &str, solver: &str| {
+        let (xs, o) = (p(d.path(), input), p(d.path(), out));
+        fit_json(&[
+            "fit",
+            &xs,
+            "--rank",
+            "3",
+            "--batch-size",
+            "100",
+            "--max-iter",
+            "10",
+            "--tol",
+            "0",
+            "--max-no-improvement",
+            "0",
+            "--solver",
+            solver,
+            "--init",
+            "random",
+            "--out",
+            &o,
+        ])
+    };
+    let streamed = run("X.npy", "a", "hals");
+    let memory = run("X.csv", "b", "hals");
+    let mu = run("X.npy", "c", "mu");
+    assert_eq!(streamed["minibatch"]["streamed"], true);
+    assert_eq!(memory["minibatch"]["streamed"], false);
+    assert!(streamed["result"]["solver_notes"][0]
+        .as_str()
+        .unwrap()
+        .contains("online HALS"));
+    assert_eq!(streamed["params"]["solver"], "hals");
+    for f in ["W.npy", "H.npy"] {
+        let (u, v) = (
+            read_matrix(&d.path().join("a").join(f)).unwrap().to_dense(),
+            read_matrix(&d.path().join("b").join(f)).unwrap().to_dense(),
+        );
+        assert!(
+            max_diff(&u, &v) <= 1e-12,
+            "{f} differs by {}",
+            max_diff(&u, &v)
+        );
+    }
+    let loss = |r: &Value| r["result"]["divergence"].as_f64().unwrap();
+    assert!(
+        loss(&streamed) < loss(&mu),
+        "hals {} vs mu {}",
+        loss(&streamed),
+        loss(&mu)
+    );
+}
+
+#[test]
 fn a_bad_entry_in_a_late_batch_is_an_error_naming_it_and_writes_nothing() {
     let d = tempfile::tempdir().unwrap();
     let mut x = planted(1000, 12, 2);
@@ -95,7 +154,8 @@ fn a_bad_entry_in_a_late_batch_is_an_error_naming_it_and_writes_nothing() {
     assert!(!out.exists());
     // Settings that do not apply are refused by name.
     for (extra, needle) in [
-        (vec!["--solver", "hals"], "--solver"),
+        (vec!["--solver", "anls"], "--solver"),
+        (vec!["--solver", "hals", "--loss", "kl"], "--loss frobenius"),
         (vec!["--init", "nndsvd"], "random"),
         (vec!["--forget-factor", "2"], "--forget-factor"),
     ] {

@@ -4,7 +4,7 @@
 use crate::convert::{by_dtype, dtype_of, history, mat_from, to_numpy, Source};
 use crate::errors::{interrupted, value_error};
 use crate::interrupt::{interruptible, stop_when};
-use nmfkit::minibatch::{MiniBatchFit, MiniBatchNmf, MiniBatchState};
+use nmfkit::minibatch::{MiniBatchFit, MiniBatchNmf, MiniBatchSolver, MiniBatchState};
 use nmfkit::{Init, Loss, Mat, Regularization, Scalar};
 use numpy::Element;
 use pyo3::exceptions::PyValueError;
@@ -22,7 +22,7 @@ pub struct MiniBatchParams {
 impl MiniBatchParams {
     #[new]
     #[pyo3(signature = (
-        *, n_components, beta = 2.0, init = "auto", seed = 0, batch_size = 1024,
+        *, n_components, beta = 2.0, solver = "mu", init = "auto", seed = 0, batch_size = 1024,
         forget_factor = 0.7, fresh_restarts = false, fresh_restarts_max_iter = 30,
         transform_max_iter = None, max_iter = 200, tol = 1e-4, max_no_improvement = Some(10),
         alpha_W = 0.0, alpha_H = 0.0, l1_ratio = 0.0, n_threads = 0, time_limit = None,
@@ -32,6 +32,7 @@ impl MiniBatchParams {
     fn new(
         n_components: usize,
         beta: f64,
+        solver: &str,
         init: &str,
         seed: u64,
         batch_size: usize,
@@ -49,8 +50,18 @@ impl MiniBatchParams {
         time_limit: Option<f64>,
         verbose: usize,
     ) -> PyResult<Self> {
+        let solver = match solver {
+            "mu" => MiniBatchSolver::Mu,
+            "hals" => MiniBatchSolver::Hals,
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "Invalid solver parameter: got {other:?} instead of one of {{'mu', 'hals'}}."
+                )))
+            }
+        };
         let mut est = MiniBatchNmf::new(n_components)
             .loss(Loss::from_beta(beta).map_err(value_error)?)
+            .solver(solver)
             .init(Init::parse(init).map_err(value_error)?)
             .seed(seed)
             .batch_size(batch_size)

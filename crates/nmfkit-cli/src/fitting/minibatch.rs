@@ -6,7 +6,7 @@
 
 use super::{canonical, read_input, Fitted, TOP_IN_REPORT};
 use crate::flags::{DataFlags, MaskFlags, MinibatchFlags, SmoothFlags};
-use nmfkit::minibatch::{BatchSource, MiniBatchFit, MiniBatchNmf};
+use nmfkit::minibatch::{BatchSource, MiniBatchFit, MiniBatchNmf, MiniBatchSolver};
 use nmfkit::{Init, Regularization};
 use nmfkit_io::flags::{ModelFlags, SolverFlag, StartFlags, Switch};
 use nmfkit_io::formats::{peak_memory_mb, Format, RowSource};
@@ -42,11 +42,21 @@ fn estimator(job: &MinibatchJob<'_>, batch_size: usize) -> Result<MiniBatchNmf, 
             "--batch-size does not take --mask/--missing yet",
         ));
     }
-    if m.solver != SolverFlag::Auto {
-        return Err(Error::usage(
-            "--batch-size runs online multiplicative updates; --solver does not apply",
-        ));
-    }
+    let loss = m.loss()?;
+    let solver = match m.solver {
+        SolverFlag::Auto | SolverFlag::Mu => MiniBatchSolver::Mu,
+        SolverFlag::Hals if loss.beta() == 2.0 => MiniBatchSolver::Hals,
+        SolverFlag::Hals => {
+            return Err(Error::usage(
+                "--batch-size --solver hals needs --loss frobenius; use --solver mu",
+            ))
+        }
+        _ => {
+            return Err(Error::usage(
+                "--batch-size runs online mu or hals; choose --solver mu, hals or auto",
+            ))
+        }
+    };
     if m.extrapolate == Switch::On {
         return Err(Error::usage("--extrapolate does not apply to --batch-size"));
     }
@@ -65,7 +75,8 @@ fn estimator(job: &MinibatchJob<'_>, batch_size: usize) -> Result<MiniBatchNmf, 
         return Err(Error::usage("--batch-size takes no --init custom yet"));
     }
     let mut est = MiniBatchNmf::new(job.rank)
-        .loss(m.loss()?)
+        .loss(loss)
+        .solver(solver)
         .batch_size(batch_size)
         .forget_factor(f.forget_factor)
         .fresh_restarts(f.fresh_restarts)
@@ -185,10 +196,14 @@ fn report_of(
     read_s: f64,
 ) -> FitReport {
     // The settings as the standard model names them; transform and eval
-    // use its multiplicative update with H fixed.
+    // use its update (mu, or hals after online HALS) with H fixed.
+    let kind = match est.solver {
+        MiniBatchSolver::Mu => nmfkit::SolverKind::Mu,
+        MiniBatchSolver::Hals => nmfkit::SolverKind::Hals,
+    };
     let standard = nmfkit::Nmf::new(est.rank)
         .loss(est.loss)
-        .solver(nmfkit::SolverKind::Mu)
+        .solver(kind)
         .init(est.init)
         .seed(est.seed)
         .max_iter(est.max_iter)
@@ -209,7 +224,11 @@ fn report_of(
         relative_error: None,
         init_used: Some(est.init.name().into()),
         norm_factor: None,
-        solver_notes: vec!["online multiplicative updates (scikit-learn's MiniBatchNMF)".into()],
+        solver_notes: vec![match est.solver {
+            MiniBatchSolver::Mu => "online multiplicative updates (scikit-learn's MiniBatchNMF)",
+            MiniBatchSolver::Hals => "online HALS: coordinate sweeps on each batch's W and on H against running statistics (Mairal et al. 2010)",
+        }
+        .into()],
     };
     let mut report = FitReport::new("fit", info, params, result);
     report.history = report::history(&fit.history, &[]);
