@@ -109,7 +109,10 @@ fn online_hals_streamed_equals_in_memory_and_beats_online_mu() {
         .as_str()
         .unwrap()
         .contains("online HALS"));
-    assert_eq!(streamed["params"]["solver"], "hals");
+    assert_eq!(streamed["minibatch"]["update"], "hals");
+    assert_eq!(mu["minibatch"]["update"], "mu");
+    // transform solves W exactly with H fixed (auto: anls).
+    assert_eq!(streamed["params"]["solver"], "auto");
     for f in ["W.npy", "H.npy"] {
         let (u, v) = (
             read_matrix(&d.path().join("a").join(f)).unwrap().to_dense(),

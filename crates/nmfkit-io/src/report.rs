@@ -387,6 +387,10 @@ pub struct MinibatchInfo {
     pub max_no_improvement: Option<usize>,
     /// Minibatch steps taken (`result.n_iter` counts epochs).
     pub n_steps: usize,
+    /// Each step's update: "mu" (scikit-learn's online multiplicative
+    /// updates) or "hals" (online HALS); empty for --full-batch.
+    #[serde(default)]
+    pub update: String,
     /// Whether X was read from disk a batch at a time (never whole).
     pub streamed: bool,
     /// The standard solver's full-batch iterations over the streamed

@@ -31,8 +31,11 @@ def test_same_steps_as_scikit_learn_from_the_same_start(beta_loss, fresh_restart
 
 
 def test_defaults_match_and_stopping_is_scikit_learns():
-    assert nmfkit.MiniBatchNMF().get_params() | {"n_threads": None, "time_limit": None} == \
-        SkMiniBatchNMF().get_params() | {"n_threads": None, "time_limit": None}
+    # nmfkit's extensions: n_threads, time_limit and solver (default "mu", scikit-learn's update).
+    ours = nmfkit.MiniBatchNMF().get_params()
+    assert ours["solver"] == "mu"
+    extensions = {"n_threads": None, "time_limit": None, "solver": None}
+    assert ours | extensions == SkMiniBatchNMF().get_params() | extensions
     X = data(n=2000, m=30, k=4, seed=1)
     ours = nmfkit.MiniBatchNMF(4, batch_size=100, random_state=0).fit(X)
     theirs = SkMiniBatchNMF(4, batch_size=100, random_state=0).fit(X)
@@ -87,3 +90,31 @@ def test_check_estimator():
 
     # The parameters scikit-learn checks its own MiniBatchNMF with.
     check_estimator(nmfkit.MiniBatchNMF(batch_size=10, max_iter=20, fresh_restarts=True))
+
+
+def test_online_hals_reaches_a_lower_loss_than_online_mu_in_the_same_epochs():
+    X = data(n=1200, m=30, k=4, seed=3)
+    kw = dict(n_components=4, batch_size=100, max_iter=10, tol=0, max_no_improvement=None, random_state=0)
+    mu = nmfkit.MiniBatchNMF(**kw).fit(X)
+    hals = nmfkit.MiniBatchNMF(solver="hals", **kw).fit(X)
+    assert hals.n_steps_ == mu.n_steps_ == 10 * 12
+    assert hals.reconstruction_err_ < 0.5 * mu.reconstruction_err_
+    W = hals.transform(X)
+    assert W.shape == (1200, 4) and np.all(W >= 0)
+    # transform solves W with H fixed: its fit is at least as good as the fitted W's.
+    err = np.linalg.norm(X - W @ hals.components_)
+    assert err <= hals.reconstruction_err_ * (1 + 1e-6)
+    # partial_fit streams online HALS too; its statistics are k x m and k x k.
+    stream = nmfkit.MiniBatchNMF(solver="hals", **kw)
+    for start in range(0, 1200, 100):
+        stream.partial_fit(X[start:start + 100])
+    assert stream._state["A"].shape == (4, 30) and stream._state["B"].shape == (4, 4)
+    assert np.linalg.norm(X - stream.transform(X) @ stream.components_) < np.linalg.norm(X)
+
+
+def test_online_hals_refuses_what_it_cannot_do():
+    X = data()
+    with pytest.raises(ValueError, match="solver"):
+        nmfkit.MiniBatchNMF(2, solver="anls").fit(X)
+    with pytest.raises(ValueError, match="frobenius"):
+        nmfkit.MiniBatchNMF(2, solver="hals", beta_loss="kullback-leibler").fit(X)

@@ -196,10 +196,11 @@ fn report_of(
     read_s: f64,
 ) -> FitReport {
     // The settings as the standard model names them; transform and eval
-    // use its update (mu, or hals after online HALS) with H fixed.
+    // solve W with H fixed: by mu after online MU (scikit-learn's
+    // transform), exactly (auto: anls) after online HALS.
     let kind = match est.solver {
         MiniBatchSolver::Mu => nmfkit::SolverKind::Mu,
-        MiniBatchSolver::Hals => nmfkit::SolverKind::Hals,
+        MiniBatchSolver::Hals => nmfkit::SolverKind::Auto,
     };
     let standard = nmfkit::Nmf::new(est.rank)
         .loss(est.loss)
@@ -241,6 +242,11 @@ fn report_of(
         fresh_restarts: est.fresh_restarts,
         max_no_improvement: est.max_no_improvement,
         n_steps: fit.n_steps,
+        update: match est.solver {
+            MiniBatchSolver::Mu => "mu",
+            MiniBatchSolver::Hals => "hals",
+        }
+        .into(),
         streamed,
         full_batch: false,
         peak_memory_mb: peak_memory_mb(),
@@ -296,6 +302,7 @@ fn fit_full_batch(job: &MinibatchJob<'_>) -> Result<Fitted, Error> {
         fresh_restarts: false,
         max_no_improvement: None,
         n_steps: 0,
+        update: String::new(),
         streamed: true,
         full_batch: true,
         peak_memory_mb: peak_memory_mb(),

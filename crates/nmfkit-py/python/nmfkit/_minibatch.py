@@ -39,7 +39,7 @@ class MiniBatchNMF(NMF):
         online HALS — the batch's W by coordinate sweeps, H by sweeps
         against running statistics ΣWᵀX and ΣWᵀW (Mairal et al. 2010);
         it reaches a given loss in far fewer epochs. ``transform`` then
-        solves W by HALS too.
+        solves W exactly (nonnegative least squares with H fixed).
     tol : float, default=1e-4
         Stop when H's relative change in a step is at most this (and W's, in
         the W solves of ``transform`` and fresh restarts); 0 disables it.
@@ -347,7 +347,7 @@ class MiniBatchNMF(NMF):
         return {"H": H, "A": H.copy(), "B": np.ones_like(H), "rho": rho, "n_steps": 0}
 
     def transform(self, X, mask=None):
-        """W for X with the components fixed: multiplicative updates (HALS with ``solver="hals"``) until W's change is below ``tol``.
+        """W for X with the components fixed: multiplicative updates until W's change is below ``tol`` (with ``solver="hals"``: exact nonnegative least squares).
 
         Parameters
         ----------
@@ -376,7 +376,9 @@ class MiniBatchNMF(NMF):
         iters = int(self._transform_max_iter)
         alpha_H = self.alpha_W if self.alpha_H == "same" else self.alpha_H
         params = _core.FitParams(
-            n_components=k, beta=self._beta_loss, solver=self.solver, max_iter=iters, tol=0.0,
+            # After online HALS, W is solved exactly (auto: ANLS with H fixed).
+            n_components=k, beta=self._beta_loss, solver="auto" if self.solver == "hals" else "mu",
+            max_iter=iters, tol=0.0,
             convergence="objective", eval_every=iters, factor_tol=float(self.tol) if self.tol > 0 else None,
             alpha_W=float(self.alpha_W), alpha_H=float(alpha_H), l1_ratio=float(self.l1_ratio),
             update_H=False, balance="off", n_threads=_threads(self.n_threads),
