@@ -26,6 +26,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<options::SmoothParams>()?;
     m.add_class::<minibatch::MiniBatchParams>()?;
     m.add_function(wrap_pyfunction!(minibatch::fit_minibatch, m)?)?;
+    m.add_function(wrap_pyfunction!(minibatch::fit_minibatch_npy, m)?)?;
     m.add_function(wrap_pyfunction!(minibatch::partial_fit_minibatch, m)?)?;
     m.add_function(wrap_pyfunction!(fit::fit, m)?)?;
     m.add_function(wrap_pyfunction!(fit::beta_divergence, m)?)?;

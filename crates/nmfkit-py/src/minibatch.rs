@@ -7,7 +7,7 @@ use crate::interrupt::{interruptible, stop_when};
 use nmfkit::minibatch::{MiniBatchFit, MiniBatchNmf, MiniBatchSolver, MiniBatchState};
 use nmfkit::{Init, Loss, Mat, Regularization, Scalar};
 use numpy::Element;
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use std::time::Duration;
@@ -207,4 +207,47 @@ pub fn partial_fit_minibatch<'py>(
     state: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     by_dtype!(dtype_of(x)?, go_partial(py, x, params, state))
+}
+
+fn go_fit_npy<'py, T: Scalar + Element>(
+    py: Python<'py>,
+    path: &str,
+    p: &MiniBatchParams,
+    w0: Option<&Bound<'py, PyAny>>,
+    h0: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let src = nmfkit_io::formats::NpyRows::open(std::path::Path::new(path))
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+    let (w0, h0) = (mat_from::<T>(w0)?, mat_from::<T>(h0)?);
+    let every = crate::interrupt::verbose_every(p.verbose);
+    let (res, stop) = interruptible(py, every, |w| {
+        let mut cb = stop_when(w);
+        p.est
+            .fit_source(&src, w0.as_ref(), h0.as_ref(), Some(&mut cb))
+    })?;
+    if stop {
+        return Err(interrupted("fit"));
+    }
+    fit_dict(py, &res.map_err(value_error)?)
+}
+
+/// Fits the 2-D array of a .npy file read a batch of rows at a time with
+/// positioned reads (never mapped or held whole), in `dtype`.
+#[pyfunction]
+#[pyo3(signature = (path, params, dtype, w0=None, h0=None))]
+pub fn fit_minibatch_npy<'py>(
+    py: Python<'py>,
+    path: &str,
+    params: &MiniBatchParams,
+    dtype: &str,
+    w0: Option<&Bound<'py, PyAny>>,
+    h0: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    match dtype {
+        "float64" => go_fit_npy::<f64>(py, path, params, w0, h0),
+        "float32" => go_fit_npy::<f32>(py, path, params, w0, h0),
+        other => Err(PyTypeError::new_err(format!(
+            "dtype must be float32 or float64, got {other}"
+        ))),
+    }
 }

@@ -1,4 +1,7 @@
 """MiniBatchNMF against scikit-learn's, partial_fit, sparse, float32, check_estimator."""
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -118,3 +121,74 @@ def test_online_hals_refuses_what_it_cannot_do():
         nmfkit.MiniBatchNMF(2, solver="anls").fit(X)
     with pytest.raises(ValueError, match="frobenius"):
         nmfkit.MiniBatchNMF(2, solver="hals", beta_loss="kullback-leibler").fit(X)
+
+
+def test_a_memory_mapped_npy_is_streamed_and_gives_the_in_memory_fit(tmp_path):
+    X = data(n=700, m=20, k=3, seed=4)
+    path = tmp_path / "X.npy"
+    np.save(path, X)
+    mm = np.load(path, mmap_mode="r")
+    rng = np.random.default_rng(0)
+    W0, H0 = rng.random((700, 3)), rng.random((3, 20))
+    kw = dict(n_components=3, batch_size=128, max_iter=4, init="custom", random_state=0)
+    for solver in ("mu", "hals"):
+        streamed = nmfkit.MiniBatchNMF(solver=solver, **kw)
+        W1 = streamed.fit_transform(mm, W=W0, H=H0)
+        memory = nmfkit.MiniBatchNMF(solver=solver, **kw)
+        W2 = memory.fit_transform(np.array(mm), W=W0, H=H0)
+        np.testing.assert_allclose(streamed.components_, memory.components_, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(W1, W2, rtol=1e-10, atol=1e-12)
+        assert streamed.n_steps_ == memory.n_steps_ and streamed.n_features_in_ == 20
+    # The default start is random (NNDSVD needs X in memory); float32 stays float32.
+    np.save(path, X.astype(np.float32))
+    mm32 = np.load(path, mmap_mode="r")
+    est = nmfkit.MiniBatchNMF(3, batch_size=128, random_state=0).fit(mm32)
+    assert est.components_.dtype == np.float32
+    assert est.reconstruction_err_ < 0.2 * np.linalg.norm(X)
+    with pytest.raises(ValueError, match="all of X in memory"):
+        nmfkit.MiniBatchNMF(3, init="nndsvda").fit(mm32)
+    # A slice is not the file's array: it is read in memory as any array.
+    sliced = nmfkit.MiniBatchNMF(3, batch_size=128, init="nndsvda").fit(mm32[:500])
+    assert sliced.components_.shape == (3, 20)
+
+
+def test_a_bad_entry_late_in_a_memory_mapped_npy_names_its_row(tmp_path):
+    X = data(n=3000, m=10, k=2, seed=5)
+    X[2900, 7] = np.nan
+    path = tmp_path / "X.npy"
+    np.save(path, X)
+    est = nmfkit.MiniBatchNMF(2, batch_size=256, random_state=0)
+    with pytest.raises(ValueError, match=r"\(2900, 7\)"):
+        est.fit(np.load(path, mmap_mode="r"))
+    assert not hasattr(est, "components_")
+
+
+PEAK = """
+import sys, numpy as np, nmfkit
+def rss(key):
+    for line in open("/proc/self/status"):
+        if line.startswith(key):
+            return int(line.split()[1]) / 1024
+X = np.load(sys.argv[1], mmap_mode="r")
+before = rss("VmRSS:")
+est = nmfkit.MiniBatchNMF(4, batch_size=1024, max_iter=2, random_state=0).fit(X)
+print(rss("VmHWM:") - before, rss("VmRSS:") - before)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
+def test_peak_memory_of_a_memory_mapped_fit_does_not_grow_with_the_rows(tmp_path):
+    rng = np.random.default_rng(6)
+    grown = []
+    for n in (20000, 80000):  # 40 MB and 160 MB of float32
+        path = tmp_path / f"X{n}.npy"
+        np.save(path, rng.random((n, 500), dtype=np.float32))
+        out = subprocess.run([sys.executable, "-c", PEAK, str(path)], capture_output=True, text=True, check=True)
+        peak, resident = map(float, out.stdout.split())
+        grown.append(peak)
+        # Nothing of the file stays resident (a read through the mapping would).
+        assert resident < 0.1 * n * 500 * 4 / 2**20 + 20, (n, peak, resident)
+    file_mb = 80000 * 500 * 4 / 2**20
+    # What grows is W (n x k): a few MB here; the file is never held.
+    assert grown[1] < 0.1 * file_mb, (grown, file_mb)
+    assert grown[1] - grown[0] < 0.05 * file_mb * 0.75, grown

@@ -166,7 +166,7 @@ fn a_stream_gives_the_in_memory_fit_and_names_a_bad_row() {
         bad_after: 0,
         reads: 0.into(),
     };
-    let streamed = est.fit_source(&src, Some(&h0), None).unwrap();
+    let streamed = est.fit_source(&src, None, Some(&h0), None).unwrap();
     let mean = x.data.iter().sum::<f64>() / x.data.len() as f64;
     let w0 = Mat::from_fn(300, 3, |_, _| (mean / 3.0).sqrt());
     let memory = est.fit_with(&x, Some((&w0, &h0)), None).unwrap();
@@ -175,9 +175,16 @@ fn a_stream_gives_the_in_memory_fit_and_names_a_bad_row() {
     assert_eq!(streamed.n_steps, memory.n_steps);
     let in_memory = InMemory::new(&x);
     assert_eq!(
-        est.fit_source(&in_memory, Some(&h0), None).unwrap().h,
+        est.fit_source(&in_memory, None, Some(&h0), None).unwrap().h,
         memory.h
     );
+    // A custom start of both factors, as fit_with takes it.
+    let w1 = Mat::from_fn(300, 3, |i, t| 0.1 + ((i + 2 * t) % 5) as f64 * 0.1);
+    let both = est.fit_source(&src, Some(&w1), Some(&h0), None).unwrap();
+    let memory = est.fit_with(&x, Some((&w1, &h0)), None).unwrap();
+    assert_eq!((both.w, both.h), (memory.w, memory.h));
+    let err = est.fit_source(&src, Some(&w1), None, None).unwrap_err();
+    assert!(err.to_string().contains("needs H"), "{err}");
     // A NaN in row 250 stops the fit with an error naming the entry:
     // found by the first pass, or by a step later on.
     for bad_after in [0, 12] {
@@ -188,7 +195,7 @@ fn a_stream_gives_the_in_memory_fit_and_names_a_bad_row() {
             reads: 0.into(),
         };
         let err = est
-            .fit_source(&bad, Some(&h0), None)
+            .fit_source(&bad, None, Some(&h0), None)
             .unwrap_err()
             .to_string();
         assert!(

@@ -124,7 +124,9 @@ fn a_stream_gives_the_in_memory_fit() {
     let x = planted(300, 20, 3, 3);
     let h0 = Mat::from_fn(3, 20, |t, j| 0.2 + ((t + j) % 4) as f64 * 0.2);
     let est = hals(3).batch_size(70).max_iter(20);
-    let streamed = est.fit_source(&InMemory::new(&x), Some(&h0), None).unwrap();
+    let streamed = est
+        .fit_source(&InMemory::new(&x), None, Some(&h0), None)
+        .unwrap();
     let mean = x.data.iter().sum::<f64>() / x.data.len() as f64;
     let w0 = Mat::from_fn(300, 3, |_, _| (mean / 3.0).sqrt());
     let memory = est.fit_with(&x, Some((&w0, &h0)), None).unwrap();

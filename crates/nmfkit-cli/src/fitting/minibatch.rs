@@ -148,7 +148,9 @@ pub fn fit(job: &MinibatchJob<'_>) -> Result<Fitted, Error> {
         let total = est.max_iter.saturating_mul(per_epoch);
         let mut reporter = Reporter::batches(job.quiet, total, per_epoch);
         let mut cb = |p: &nmfkit::Progress| reporter.update(p);
-        let fit = est.fit_source(&src, None, Some(&mut cb)).map_err(ctx)?;
+        let fit = est
+            .fit_source(&src, None, None, Some(&mut cb))
+            .map_err(ctx)?;
         reporter.finish();
         let info = streamed_info(path, &src, job.data.transpose);
         (fit, info, Names::default(), 0.0, None)

@@ -6,7 +6,7 @@
 
 use crate::error::Error;
 use nmfkit::minibatch::{Batch, BatchSource};
-use nmfkit::{Mat, NmfError};
+use nmfkit::{Mat, NmfError, Scalar};
 use npyz::{DType, NpyFile, Order};
 use std::fs::File;
 use std::io::{BufReader, Read};
@@ -121,6 +121,11 @@ impl NpyRows {
         })
     }
 
+    /// (rows, columns) of the array.
+    pub fn shape(&self) -> (usize, usize) {
+        (self.rows, self.cols)
+    }
+
     fn read(&self, at: u64, buf: &mut [u8], start: usize) -> nmfkit::Result<()> {
         self.file
             .read_exact_at(buf, at)
@@ -134,12 +139,13 @@ impl NpyRows {
     }
 }
 
-impl BatchSource<f64> for NpyRows {
+/// Batches in float64, or float32 (numpy's float32 arrays fit in float32).
+impl<T: Scalar> BatchSource<T> for NpyRows {
     fn shape(&self) -> (usize, usize) {
-        (self.rows, self.cols)
+        NpyRows::shape(self)
     }
 
-    fn rows(&self, start: usize, end: usize) -> nmfkit::Result<Batch<f64>> {
+    fn rows(&self, start: usize, end: usize) -> nmfkit::Result<Batch<T>> {
         let (b, m, s) = (end - start, self.cols, self.elem.size());
         let mut out = Mat::zeros(b, m);
         if self.fortran {
@@ -148,7 +154,7 @@ impl BatchSource<f64> for NpyRows {
                 let at = self.offset + ((j * self.rows + start) * s) as u64;
                 self.read(at, &mut buf, start)?;
                 for (i, chunk) in buf.chunks_exact(s).enumerate() {
-                    out.data[j * b + i] = self.elem.decode(chunk);
+                    out.data[j * b + i] = T::from_f64(self.elem.decode(chunk));
                 }
             }
         } else {
@@ -156,7 +162,7 @@ impl BatchSource<f64> for NpyRows {
             self.read(self.offset + (start * m * s) as u64, &mut buf, start)?;
             for (q, chunk) in buf.chunks_exact(s).enumerate() {
                 let (i, j) = (q / m, q % m);
-                out.data[j * b + i] = self.elem.decode(chunk);
+                out.data[j * b + i] = T::from_f64(self.elem.decode(chunk));
             }
         }
         Ok(Batch::Dense(out))

@@ -8,6 +8,7 @@ from . import _core
 from ._checks import _all_zero, _beta_to_float, _data_arg, _is_sparse, _seed_from, _threads, _verbose, _zero_fit
 from ._compat import _HAVE_SKLEARN, ConvergenceWarning, check_is_fitted, check_random_state
 from ._nmf import NMF
+from ._npyfile import npy_file
 
 
 class MiniBatchNMF(NMF):
@@ -232,6 +233,10 @@ class MiniBatchNMF(NMF):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             The data (numpy arrays read in place; CSC is converted to CSR).
+            All of a memory-mapped .npy (``np.load(path, mmap_mode="r")``)
+            is read from the file a batch of rows at a time and never held:
+            memory is one batch, W, H and the statistics. Its start is then
+            random (nmfkit's draws) or custom.
         y : Ignored
             Not used, present for API consistency.
         W : array-like of shape (n_samples, n_components), default=None
@@ -244,20 +249,24 @@ class MiniBatchNMF(NMF):
         W : ndarray of shape (n_samples, n_components)
             Transformed data.
         """
-        X = self._prepare(X, reset=True)
-        self._check_params(X)
-        k = self._rank(X, W, H, True)
-        if _all_zero(X):
-            res = _zero_fit(X, k)
-            res.update(n_steps=1, stop_reason="converged")
+        path = npy_file(X)
+        if path is not None:
+            res = self._fit_npy(X, path, W, H)
         else:
-            W0, H0 = self._start(X, W, H, k)
-            res = _core.fit_minibatch(_data_arg(X), self._mb_params(k), W0, H0)
-            if res["n_iter"] == self.max_iter and self.tol > 0:
-                warnings.warn(
-                    f"Maximum number of iterations {self.max_iter} reached. Increase it to improve convergence.",
-                    ConvergenceWarning,
-                )
+            X = self._prepare(X, reset=True)
+            self._check_params(X)
+            k = self._rank(X, W, H, True)
+            if _all_zero(X):
+                res = _zero_fit(X, k)
+                res.update(n_steps=1, stop_reason="converged")
+            else:
+                W0, H0 = self._start(X, W, H, k)
+                res = _core.fit_minibatch(_data_arg(X), self._mb_params(k), W0, H0)
+        if res["n_iter"] == self.max_iter and self.tol > 0:
+            warnings.warn(
+                f"Maximum number of iterations {self.max_iter} reached. Increase it to improve convergence.",
+                ConvergenceWarning,
+            )
         self._state = {key: res[key] for key in ("H", "A", "B", "rho", "n_steps") if key in res}
         self.reconstruction_err_ = res["reconstruction_err"]
         self.components_ = res["H"]
@@ -267,6 +276,36 @@ class MiniBatchNMF(NMF):
         self.history_ = res["history"]
         self.stop_reason_ = res["stop_reason"]
         return res["W"]
+
+    def _fit_npy(self, X, path, W, H):
+        """Fits all of a memory-mapped .npy read from disk a batch at a time.
+
+        X is never read through the mapping (nor held): the core reads the
+        file's rows with positioned reads and checks each batch (a negative
+        or NaN entry is a ValueError naming its row). NNDSVD needs all of X
+        in memory, so the start is random (nmfkit's draws, seeded by
+        ``random_state``) or custom.
+        """
+        self._check_params(X)
+        self.n_features_in_ = X.shape[1]
+        if hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        k = self._rank(X, W, H, True)
+        W0 = H0 = None
+        if self.init == "custom":
+            if W is None or H is None:
+                raise ValueError("init='custom' needs both W and H")
+            H0 = self._check_init(H, (k, X.shape[1]), "MiniBatchNMF (input H)")
+            W0 = self._check_init(W, (X.shape[0], k), "MiniBatchNMF (input W)")
+        elif self.init not in (None, "random"):
+            raise ValueError(
+                f"init={self.init!r} needs all of X in memory; a memory-mapped .npy is read a batch at a "
+                "time: use init='random' (or None) or 'custom'"
+            )
+        dtype = np.float32 if X.dtype == np.float32 else np.float64
+        if W0 is not None:
+            W0, H0 = np.asarray(W0, dtype=dtype), np.asarray(H0, dtype=dtype)
+        return _core.fit_minibatch_npy(path, self._mb_params(k), np.dtype(dtype).name, W0, H0)
 
     def fit(self, X, y=None, **params):
         """Learn the model from X by minibatch steps.

@@ -349,13 +349,14 @@ impl MiniBatchNmf {
         self.forget_factor.powf(batch as f64 / n.max(1) as f64)
     }
 
-    /// Fits rows read from `src`, never holding X whole: from `h0` (W from
-    /// √(mean(X)/k)) or scikit-learn's random start |N(0,1)|·√(mean(X)/k)
-    /// for both, the same draws as the in-memory fit's (one pass first to
-    /// find the mean).
+    /// Fits rows read from `src`, never holding X whole: from `h0` (and
+    /// `w0`, else W = √(mean(X)/k)) or scikit-learn's random start
+    /// |N(0,1)|·√(mean(X)/k) for both, the same draws as the in-memory
+    /// fit's (one pass first to find the mean).
     pub fn fit_source<T: Scalar>(
         &self,
         src: &dyn BatchSource<T>,
+        w0: Option<&Mat<T>>,
         h0: Option<&Mat<T>>,
         progress: Option<&mut ProgressFn<'_>>,
     ) -> Result<MiniBatchFit<T>> {
@@ -367,14 +368,22 @@ impl MiniBatchNmf {
         crate::model::on_pool(self.threads, || {
             let mean = mean_of(src, self.batch_size)?;
             let k = self.rank;
-            let (wt, h) = match h0 {
-                Some(h) => {
+            let (wt, h) = match (w0, h0) {
+                (Some(w), Some(h)) => {
+                    crate::model::check_factor(w, (n, k), "W")?;
+                    crate::model::check_factor(h, (k, m), "H")?;
+                    (w.transpose(), h.clone())
+                }
+                (None, Some(h)) => {
                     crate::model::check_factor(h, (k, m), "H")?;
                     let fill = T::from_f64((mean / k as f64).sqrt());
                     (Mat::from_col_major(k, n, vec![fill; k * n])?, h.clone())
                 }
+                (Some(_), None) => {
+                    return Err(invalid("w0", "a custom start needs H (W alone is not one)"))
+                }
                 // The in-memory random start, draw for draw.
-                None => crate::init::random_init::<T>(n, m, k, mean, self.seed, false),
+                (None, None) => crate::init::random_init::<T>(n, m, k, mean, self.seed, false),
             };
             let state = MiniBatchState::start(self.solver, h, self.rho(n));
             self.run(src, wt, state, progress)
