@@ -111,6 +111,26 @@ fn online_hals_streamed_equals_in_memory_and_beats_online_mu() {
         .contains("online HALS"));
     assert_eq!(streamed["minibatch"]["update"], "hals");
     assert_eq!(mu["minibatch"]["update"], "mu");
+    // The default (auto) is online HALS for Frobenius, online MU for KL.
+    let default = |out: &str, loss: &str| {
+        let (xs, o) = (p(d.path(), "X.npy"), p(d.path(), out));
+        fit_json(&[
+            "fit",
+            &xs,
+            "--rank",
+            "3",
+            "--batch-size",
+            "300",
+            "--max-iter",
+            "2",
+            "--loss",
+            loss,
+            "--out",
+            &o,
+        ])
+    };
+    assert_eq!(default("d", "frobenius")["minibatch"]["update"], "hals");
+    assert_eq!(default("e", "kl")["minibatch"]["update"], "mu");
     // transform solves W exactly with H fixed (auto: anls).
     assert_eq!(streamed["params"]["solver"], "auto");
     for f in ["W.npy", "H.npy"] {

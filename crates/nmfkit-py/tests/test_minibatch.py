@@ -115,6 +115,16 @@ def test_online_hals_reaches_a_lower_loss_than_online_mu_in_the_same_epochs():
     assert np.linalg.norm(X - stream.transform(X) @ stream.components_) < np.linalg.norm(X)
 
 
+def test_solver_auto_is_online_hals_for_frobenius_and_online_mu_otherwise():
+    X = data(n=400, m=20, k=3, seed=7)
+    kw = dict(n_components=3, batch_size=100, max_iter=3, tol=0, max_no_improvement=None, random_state=0)
+    for beta, same in (("frobenius", "hals"), ("kullback-leibler", "mu")):
+        auto = nmfkit.MiniBatchNMF(solver="auto", beta_loss=beta, **kw).fit(X)
+        ref = nmfkit.MiniBatchNMF(solver=same, beta_loss=beta, **kw).fit(X)
+        np.testing.assert_array_equal(auto.components_, ref.components_)
+        np.testing.assert_array_equal(auto.transform(X), ref.transform(X))
+
+
 def test_online_hals_refuses_what_it_cannot_do():
     X = data()
     with pytest.raises(ValueError, match="solver"):

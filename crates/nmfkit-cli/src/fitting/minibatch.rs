@@ -44,8 +44,11 @@ fn estimator(job: &MinibatchJob<'_>, batch_size: usize) -> Result<MiniBatchNmf, 
     }
     let loss = m.loss()?;
     let solver = match m.solver {
+        // auto: online HALS for Frobenius (it reaches scikit-learn's
+        // minibatch loss 4.9-9.1x sooner on the man-page and patch sets),
+        // scikit-learn's online MU for other losses.
+        SolverFlag::Auto | SolverFlag::Hals if loss.beta() == 2.0 => MiniBatchSolver::Hals,
         SolverFlag::Auto | SolverFlag::Mu => MiniBatchSolver::Mu,
-        SolverFlag::Hals if loss.beta() == 2.0 => MiniBatchSolver::Hals,
         SolverFlag::Hals => {
             return Err(Error::usage(
                 "--batch-size --solver hals needs --loss frobenius; use --solver mu",

@@ -34,9 +34,10 @@ class MiniBatchNMF(NMF):
         Rows per minibatch step.
     beta_loss : float or {"frobenius", "kullback-leibler", "itakura-saito"}, default="frobenius"
         The β-divergence minimized.
-    solver : {"mu", "hals"}, default="mu"
+    solver : {"mu", "hals", "auto"}, default="mu"
         The update of each step. "mu": scikit-learn's online multiplicative
-        updates (any β). "hals" (an nmfkit extension, Frobenius only):
+        updates (any β). "auto": "hals" for the Frobenius loss, else "mu".
+        "hals" (an nmfkit extension, Frobenius only):
         online HALS — the batch's W by coordinate sweeps, H by sweeps
         against running statistics ΣWᵀX and ΣWᵀW (Mairal et al. 2010);
         it reaches a given loss in far fewer epochs. ``transform`` then
@@ -153,8 +154,10 @@ class MiniBatchNMF(NMF):
 
     def _check_params(self, X):
         self._beta_loss = _beta_to_float(self.beta_loss)
-        if self.solver not in ("mu", "hals"):
-            raise ValueError(f"Invalid solver parameter: got {self.solver!r} instead of one of {{'mu', 'hals'}}.")
+        if self.solver not in ("mu", "hals", "auto"):
+            raise ValueError(f"Invalid solver parameter: got {self.solver!r} instead of one of {{'mu', 'hals', 'auto'}}.")
+        # auto: online HALS for the Frobenius loss, online MU for the others.
+        self._solver = ("hals" if self._beta_loss == 2 else "mu") if self.solver == "auto" else self.solver
         if self.solver == "hals" and self._beta_loss != 2:
             raise ValueError(f"solver='hals' needs beta_loss='frobenius' (got {self.beta_loss!r}); use solver='mu' for other losses.")
         if self.init not in (None, "random", "nndsvd", "nndsvda", "nndsvdar", "custom"):
@@ -184,7 +187,7 @@ class MiniBatchNMF(NMF):
         alpha_H = self.alpha_W if self.alpha_H == "same" else self.alpha_H
         init = self.init if self.init in ("nndsvd", "nndsvda", "nndsvdar") else "auto"
         return _core.MiniBatchParams(
-            n_components=k, beta=self._beta_loss, solver=self.solver, init=init, seed=_seed_from(self.random_state),
+            n_components=k, beta=self._beta_loss, solver=self._solver, init=init, seed=_seed_from(self.random_state),
             batch_size=int(self.batch_size), forget_factor=float(self.forget_factor),
             fresh_restarts=bool(self.fresh_restarts), fresh_restarts_max_iter=int(self.fresh_restarts_max_iter),
             transform_max_iter=int(self._transform_max_iter), max_iter=int(self.max_iter), tol=float(self.tol),
@@ -380,7 +383,7 @@ class MiniBatchNMF(NMF):
     def _first_state(self, H, X):
         """The statistics at H and ρ from X's size: A = H, B = 1 as scikit-learn starts them (online HALS: zero ΣWᵀX and ΣWᵀW)."""
         rho = float(self.forget_factor ** (min(self.batch_size, X.shape[0]) / X.shape[0]))
-        if self.solver == "hals":
+        if self._solver == "hals":
             k = H.shape[0]
             return {"H": H, "A": np.zeros_like(H), "B": np.zeros((k, k), dtype=H.dtype), "rho": rho, "n_steps": 0}
         return {"H": H, "A": H.copy(), "B": np.ones_like(H), "rho": rho, "n_steps": 0}
@@ -416,7 +419,7 @@ class MiniBatchNMF(NMF):
         alpha_H = self.alpha_W if self.alpha_H == "same" else self.alpha_H
         params = _core.FitParams(
             # After online HALS, W is solved exactly (auto: ANLS with H fixed).
-            n_components=k, beta=self._beta_loss, solver="auto" if self.solver == "hals" else "mu",
+            n_components=k, beta=self._beta_loss, solver="auto" if self._solver == "hals" else "mu",
             max_iter=iters, tol=0.0,
             convergence="objective", eval_every=iters, factor_tol=float(self.tol) if self.tol > 0 else None,
             alpha_W=float(self.alpha_W), alpha_H=float(alpha_H), l1_ratio=float(self.l1_ratio),
