@@ -23,7 +23,7 @@ def spectrum_image(h=20, w=20, n=120, m=10, k=3, counts=300, seed=0):
 
 def test_fit_returns_spectra_and_simplex_maps_with_a_nonincreasing_objective():
     X, G, spectra, maps = spectrum_image()
-    est = nmfkit.SmoothNMF(3, G=G, shape_2d=(20, 20), lambda_L=2.0, mu=0.05, simplex_H=True,
+    est = nmfkit.SmoothNMF(3, G=G, shape_2d=(20, 20), lambda_L=2.0, mu=0.05, simplex_H=True, simplex_W=False,
                            normalize=True, max_iter=1000, tol=0, eval_every=1, random_state=0)
     GW = est.fit_transform(X)
     assert GW.shape == (120, 3) and est.W_.shape == (10, 3) and est.components_.shape == (3, 400)
@@ -57,7 +57,7 @@ def test_without_dictionary_and_with_per_component_mu():
 def test_custom_start_and_bad_input():
     X, G, spectra, maps = spectrum_image(seed=2)
     W0 = np.linalg.lstsq(G, spectra, rcond=None)[0].clip(1e-6)
-    est = nmfkit.SmoothNMF(3, G=G, simplex_H=True, max_iter=0)
+    est = nmfkit.SmoothNMF(3, G=G, simplex_H=True, simplex_W=False, max_iter=0)
     est.fit(X, W=W0, H=maps)
     np.testing.assert_allclose(est.components_, np.maximum(maps, 1e-14), atol=1e-12)
     with pytest.raises(ValueError, match="pixels"):
@@ -68,8 +68,12 @@ def test_custom_start_and_bad_input():
         nmfkit.SmoothNMF(3, G=G[:-1]).fit(X)
     with pytest.raises(ValueError, match="lambda_l"):
         nmfkit.SmoothNMF(3, G=G, shape_2d=(20, 20), lambda_L=-1).fit(X)
-    with pytest.raises(ValueError, match="Only one"):
-        nmfkit.SmoothNMF(3, simplex_H=True, simplex_W=True).fit(X)
+    # ESPM's rule: both simplexes asked for -> W only, said in a warning.
+    with pytest.warns(UserWarning, match="applied to W only"):
+        both = nmfkit.SmoothNMF(3, G=G, simplex_H=True, simplex_W=True, max_iter=5).fit(X)
+    np.testing.assert_allclose(both.W_.sum(axis=0), 1.0, rtol=1e-9)
+    with pytest.raises(ValueError, match="needs both W and H"):
+        nmfkit.SmoothNMF(3, G=G, init="custom").fit(X)
     bad = X.copy()
     bad[0, 0] = -1
     with pytest.raises(ValueError, match="Negative"):
@@ -90,7 +94,16 @@ def test_fixed_entries_are_kept_to_the_bit_and_the_objective_still_falls():
     assert np.all(est.H_[0, :50] == 0.25)
     objs = [h["objective"] for h in est.history_]
     assert all(b <= a * (1 + 1e-12) for a, b in zip(objs, objs[1:]))
-    with pytest.raises(ValueError, match="simplex"):
-        nmfkit.SmoothNMF(3, G=G, simplex_H=True, fixed_H=fixed_H).fit(X)
+    # That fit had ESPM's default simplex on W: its columns still sum to one
+    # (of the normalized data) with the fixed entries kept.
+    np.testing.assert_allclose(est.W_.sum(axis=0) * est.norm_factor_, 1.0, rtol=1e-9)
+    # Under simplex_H the free abundances share what the fixed ones leave.
+    on_h = nmfkit.SmoothNMF(3, G=G, simplex_H=True, simplex_W=False, fixed_H=fixed_H, max_iter=30).fit(X)
+    np.testing.assert_allclose(on_h.H_.sum(axis=0), 1.0, rtol=1e-12)
+    assert np.all(on_h.H_[0, :50] == 0.25)
+    too_much = np.full((3, 400), np.nan)
+    too_much[:2, 9] = 0.7
+    with pytest.raises(ValueError, match="column 9"):
+        nmfkit.SmoothNMF(3, G=G, simplex_H=True, simplex_W=False, fixed_H=too_much).fit(X)
     with pytest.raises(ValueError, match="shape"):
         nmfkit.SmoothNMF(3, G=G, fixed_W=np.zeros((2, 2))).fit(X)

@@ -10,7 +10,7 @@ from test_smooth import spectrum_image
 def test_l2_objective_falls_and_matches_half_squared_error():
     X, G, D, maps = spectrum_image(h=12, w=10, counts=200, seed=1)
     est = nmfkit.SmoothNMF(3, G=G, l2=True, shape_2d=(12, 10), lambda_L=1.0, mu=0.05,
-                           simplex_H=True, max_iter=80, tol=0, eval_every=1, random_state=0)
+                           simplex_H=True, simplex_W=False, max_iter=80, tol=0, eval_every=1, random_state=0)
     est.fit(X)
     obj = [e["objective"] for e in est.history_]
     assert all(b <= a * (1 + 1e-10) for a, b in zip(obj, obj[1:]))
@@ -25,7 +25,7 @@ def test_l2_objective_falls_and_matches_half_squared_error():
 
 def test_truth_tracking_in_history_and_get_losses_as_espm_names_them():
     X, G, D, maps = spectrum_image(h=12, w=10, counts=500, seed=2)
-    est = nmfkit.SmoothNMF(3, G=G, simplex_H=True, true_D=D, true_H=maps, max_iter=150,
+    est = nmfkit.SmoothNMF(3, G=G, simplex_H=True, simplex_W=False, true_D=D, true_H=maps, max_iter=150,
                            tol=0, random_state=0, diagnostics=True)
     est.fit(X)
     losses = est.get_losses()
@@ -54,9 +54,9 @@ def test_truth_tracking_in_history_and_get_losses_as_espm_names_them():
 
 def test_hspy_comp_takes_pixels_by_channels_and_gives_sklearn_layouts():
     X, G, D, maps = spectrum_image(h=12, w=10, counts=300, seed=3)
-    plain = nmfkit.SmoothNMF(3, G=G, simplex_H=True, max_iter=40, random_state=0)
+    plain = nmfkit.SmoothNMF(3, G=G, simplex_H=True, simplex_W=False, max_iter=40, random_state=0)
     GW = plain.fit_transform(X)
-    hs = nmfkit.SmoothNMF(3, G=G, simplex_H=True, max_iter=40, random_state=0, hspy_comp=True)
+    hs = nmfkit.SmoothNMF(3, G=G, simplex_H=True, simplex_W=False, max_iter=40, random_state=0, hspy_comp=True)
     loadings = hs.fit_transform(X.T)
     np.testing.assert_array_equal(loadings, plain.H_.T)
     np.testing.assert_array_equal(hs.components_, GW.T)
@@ -68,7 +68,7 @@ def test_hyperspy_decomposition_runs_smooth_nmf():
     X, G, D, maps = spectrum_image(h=12, w=10, counts=300, seed=4)
     cube = X.T.reshape(12, 10, X.shape[0])  # navigation (y, x), signal (channels)
     s = hs.signals.Signal1D(cube)
-    est = nmfkit.SmoothNMF(3, G=G, shape_2d=(12, 10), lambda_L=1.0, simplex_H=True,
+    est = nmfkit.SmoothNMF(3, G=G, shape_2d=(12, 10), lambda_L=1.0, simplex_H=True, simplex_W=False,
                            max_iter=60, random_state=0, hspy_comp=True)
     s.decomposition(algorithm=est, output_dimension=3)
     factors = s.get_decomposition_factors().data  # (3, channels)

@@ -1,5 +1,6 @@
 """``SmoothNMF``: regularized Poisson NMF with a known dictionary (ESPM's model)."""
 import numbers
+import warnings
 
 import numpy as np
 
@@ -39,9 +40,12 @@ class SmoothNMF(*_Bases):
     epsilon_reg : float, default=1.0
         ε of the log term log(H + ε).
     simplex_H : bool, default=False
-        Every pixel's abundances (columns of H) sum to one.
-    simplex_W : bool, default=False
-        Every component's weights on G (columns of W) sum to one.
+        Every pixel's abundances (columns of H) sum to one. As in ESPM, it
+        needs ``simplex_W=False``: with both True the simplex goes on W only
+        (a UserWarning says so; ESPM prints it).
+    simplex_W : bool, default=True
+        Every component's weights on G (columns of W) sum to one (ESPM's
+        default).
     normalize : bool, default=False
         Scale X by k/(mean(X)·channels) while fitting (ESPM's normalization).
     init : {None, "random", "nndsvd", "nndsvda", "nndsvdar", "custom"}, default=None
@@ -61,9 +65,11 @@ class SmoothNMF(*_Bases):
     fixed_W : ndarray of shape (m, n_components) or None, default=None
         ESPM's ``fixed_W``: entries ≥ 0 are kept at that value through the
         fit (to the bit); NaN or negative entries (ESPM marks them -1) are
-        free. Not with ``simplex_W``.
+        free. Under ``simplex_W`` each column's free entries share what its
+        fixed ones leave, so it still sums to one (ESPM overwrites the fixed
+        entries after its simplex step, so its sums drift).
     fixed_H : ndarray of shape (n_components, n_pixels) or None, default=None
-        ESPM's ``fixed_H``, likewise. Not with ``simplex_H``.
+        ESPM's ``fixed_H``, likewise (and under ``simplex_H``).
     l2 : bool, default=False
         ESPM's ``l2``: the Frobenius data term ½‖X − GWH‖² (Gaussian noise)
         instead of the KL divergence (Poisson counts). Unlike ESPM, works
@@ -135,7 +141,7 @@ class SmoothNMF(*_Bases):
         mu=0.0,
         epsilon_reg=1.0,
         simplex_H=False,
-        simplex_W=False,
+        simplex_W=True,
         normalize=False,
         init=None,
         tol=1e-4,
@@ -202,8 +208,17 @@ class SmoothNMF(*_Bases):
             X = X.toarray()
         if self.hspy_comp:
             X = X.T
+        simplex = "h" if self.simplex_H else ("w" if self.simplex_W else "none")
         if self.simplex_H and self.simplex_W:
-            raise ValueError("Only one of simplex_H and simplex_W can be True.")
+            # ESPM's rule (it prints this): one simplex, and then on W.
+            warnings.warn(
+                "simplex_H and simplex_W are both True: the simplex constraint is applied to W only, as ESPM "
+                "does; pass simplex_W=False for simplex_H",
+                UserWarning,
+            )
+            simplex = "w"
+        if self.init == "custom" and (W is None or H is None):
+            raise ValueError("init='custom' needs both W and H")
         if not isinstance(self.n_components, numbers.Integral) or self.n_components < 1:
             raise ValueError(f"Invalid n_components parameter: got {self.n_components!r}.")
         G = None if self.G is None else np.asarray(self.G, dtype=np.float64)
@@ -211,14 +226,15 @@ class SmoothNMF(*_Bases):
             raise ValueError("G must be a 2-D array (channels × m)")
         mu = np.atleast_1d(np.asarray(self.mu, dtype=np.float64))
         mu = [] if np.all(mu == 0) else [float(v) for v in mu]
-        init = {None: "auto"}.get(self.init, self.init)
+        # Given W and H are used whatever init says (ESPM's rule).
+        init = {None: "auto", "custom": "auto"}.get(self.init, self.init)
         params = _core.SmoothParams(
             n_components=int(self.n_components),
             lambda_L=float(self.lambda_L),
             mu=mu,
             epsilon_reg=float(self.epsilon_reg),
             log_shift=float(self.log_shift),
-            simplex="h" if self.simplex_H else ("w" if self.simplex_W else "none"),
+            simplex=simplex,
             normalize=bool(self.normalize),
             max_iter=int(self.max_iter),
             tol=float(self.tol),

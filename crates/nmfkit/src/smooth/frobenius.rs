@@ -12,10 +12,11 @@
 //! regularizers with `l2`), the penalties and both simplex constraints
 //! work here, with the objective still non-increasing.
 
+use super::fixed::{self, Fixed};
 use super::laplacian::SIGMA;
 use super::solver::{MmSolver, SmoothProblem};
 use super::terms::spectra;
-use super::{simplex, Simplex};
+use super::Simplex;
 use crate::linalg::gemm;
 use crate::matrix::{Mat, MatRef};
 use crate::solver::Factors;
@@ -122,7 +123,8 @@ impl MmSolver {
                     a[t] = curv;
                     b[t] = grad - curv * ho;
                 }
-                this.quadratic_update(&a, &b, hj, this.simplex == Simplex::H);
+                let fx = this.fixed_h.as_ref();
+                this.quadratic_update(&a, &b, hj, (this.simplex == Simplex::H).then_some((fx, j)));
                 if let Some(fx) = &this.fixed_h {
                     fx.apply_col(j, hj);
                 }
@@ -154,7 +156,8 @@ impl MmSolver {
                 // ½a w² − num·w: the bound's linear part, since a·w̃ = den.
                 b[l] = -num.get(l, t);
             }
-            self.quadratic_update(&a, &b, col, self.simplex == Simplex::W);
+            let fx = self.fixed_w.as_ref();
+            self.quadratic_update(&a, &b, col, (self.simplex == Simplex::W).then_some((fx, t)));
         }
         f.wt = w.transpose();
         if let Some(fx) = &self.fixed_w {
@@ -162,11 +165,18 @@ impl MmSolver {
         }
     }
 
-    /// Minimizes Σ_t ½a_t v_t² + b_t v_t over v ≥ ε (and Σ v = 1 when
-    /// `on_simplex`) into `v`; an entry without curvature keeps its value.
-    fn quadratic_update(&self, a: &[f64], b: &[f64], v: &mut [f64], on_simplex: bool) {
-        if on_simplex {
-            simplex::solve_quadratic(a, b, self.eps, v);
+    /// Minimizes Σ_t ½a_t v_t² + b_t v_t over v ≥ ε into `v` (on the
+    /// simplex, as column j of a factor with these fixed entries, when
+    /// `simplex` says so); an entry without curvature keeps its value.
+    fn quadratic_update(
+        &self,
+        a: &[f64],
+        b: &[f64],
+        v: &mut [f64],
+        simplex: Option<(Option<&Fixed>, usize)>,
+    ) {
+        if let Some((fx, j)) = simplex {
+            fixed::solve_quadratic_on_simplex(fx, j, a, b, self.eps, v);
             return;
         }
         for t in 0..v.len() {

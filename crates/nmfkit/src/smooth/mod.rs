@@ -330,15 +330,26 @@ impl SmoothNmf {
         let fixed_w = fixed::Fixed::new(opts.fixed_w, "fixed_W", (m, k), true, norm_factor)?;
         let fixed_h = fixed::Fixed::new(opts.fixed_h, "fixed_H", (k, p), false, 1.0)?;
         match (self.simplex, &fixed_w, &fixed_h) {
-            (Simplex::H, _, Some(_)) | (Simplex::W, Some(_), _) => {
-                return Err(invalid(
-                    "fixed_W/fixed_H",
-                    "fixed entries in the factor under the simplex constraint are not supported: its columns' sums would change",
-                ))
-            }
+            (Simplex::W, Some(fx), _) => fx.check_budget("fixed_W", self.eps)?,
+            (Simplex::H, _, Some(fx)) => fx.check_budget("fixed_H", self.eps)?,
             _ => {}
         }
-        let (w, mut h) = self.start(x, g, &opts, m)?;
+        let (mut w, mut h) = self.start(x, g, &opts, m)?;
+        // The fixed entries, and under the simplex the free ones scaled
+        // (in proportion) to what the fixed leave.
+        let fit_in = |fx: &fixed::Fixed, f: &mut Mat<f64>| {
+            let ones = vec![1.0; f.nrows];
+            for j in 0..f.ncols {
+                let col = f.col_mut(j);
+                let c = col.to_vec();
+                fixed::solve_on_simplex(Some(fx), j, 0.0, &ones, &c, self.eps, col, f64::NAN);
+            }
+        };
+        match (self.simplex, &fixed_w, &fixed_h) {
+            (Simplex::W, Some(fx), _) => fit_in(fx, &mut w),
+            (Simplex::H, _, Some(fx)) => fit_in(fx, &mut h),
+            _ => {}
+        }
         let mut wt = w.transpose();
         if let Some(fx) = &fixed_w {
             fx.apply(&mut wt);

@@ -11,7 +11,7 @@
 //! KL divergence of the factors it started from (the driver's evaluations
 //! come from there, one half-step late).
 
-use super::fixed::Fixed;
+use super::fixed::{self, Fixed};
 use super::laplacian::{Grid, SIGMA};
 use super::terms::spectra;
 use super::{passes, simplex, Simplex, SmoothLoss};
@@ -57,7 +57,16 @@ impl MmSolver {
     /// A pixel's new h_j (in place of H̃_j) from the surrogate at H̃: `dr`
     /// is Dᵀ(x_j / D H̃_j), `lap` the column (H̃Δ)_j.
     /// Returns the simplex multiplier (NaN without the simplex).
-    fn h_update(&self, hj: &mut [f64], dr: &[f64], lap: &[f64], d_sums: &[f64], guess: f64) -> f64 {
+    #[allow(clippy::too_many_arguments)]
+    fn h_update(
+        &self,
+        j: usize,
+        hj: &mut [f64],
+        dr: &[f64],
+        lap: &[f64],
+        d_sums: &[f64],
+        guess: f64,
+    ) -> f64 {
         let k = hj.len();
         let lam = self.lambda;
         let a = lam * SIGMA;
@@ -82,7 +91,7 @@ impl MmSolver {
             c[t] = ho * dr[t];
         }
         if self.simplex == Simplex::H {
-            simplex::solve(a, b, c, self.eps, hj, guess)
+            fixed::solve_on_simplex(self.fixed_h.as_ref(), j, a, b, c, self.eps, hj, guess)
         } else {
             for t in 0..k {
                 hj[t] = simplex::argmin(a, b[t], c[t]).max(self.eps);
@@ -112,7 +121,7 @@ impl MmSolver {
             let nu = &this.multipliers[j];
             let lap_j = if lap.ncols > 0 { lap.col(j) } else { &[][..] };
             let guess = f64::from_bits(nu.load(Ordering::Relaxed));
-            let found = this.h_update(hj, dr, lap_j, &d_sums, guess);
+            let found = this.h_update(j, hj, dr, lap_j, &d_sums, guess);
             if let Some(fx) = &this.fixed_h {
                 fx.apply_col(j, hj);
             }
@@ -163,7 +172,16 @@ impl MmSolver {
             let den: Vec<f64> = (0..m).map(|l| self.g_sums[l] * h_sums[t]).collect();
             let col = w.col_mut(t);
             if self.simplex == Simplex::W {
-                simplex::solve(0.0, &den, &num, eps, col, f64::NAN);
+                fixed::solve_on_simplex(
+                    self.fixed_w.as_ref(),
+                    t,
+                    0.0,
+                    &den,
+                    &num,
+                    eps,
+                    col,
+                    f64::NAN,
+                );
             } else {
                 for l in 0..m {
                     col[l] = (num[l] / den[l]).max(eps);

@@ -68,12 +68,12 @@ impl SmoothNmf {
         let mut w = match (w.take(), d, g) {
             (Some(w), _, _) => w,
             (None, Some(d), None) => d,
-            (None, Some(d), Some(g)) => nnls_on(g, &d),
+            (None, Some(d), Some(g)) => espm_w(g, &d)?,
             (None, None, _) => {
                 // H was given without W: D from least squares of X on H.
                 let d = least_squares_spectra(x, &h);
                 match g {
-                    Some(g) => nnls_on(g, &d),
+                    Some(g) => espm_w(g, &d)?,
                     None => d,
                 }
             }
@@ -115,15 +115,32 @@ impl SmoothNmf {
     }
 }
 
-/// W ≥ 0 minimizing ‖G W − D‖_F, column by column (NNLS, block pivoting).
-fn nnls_on(g: MatRef<'_, f64>, d: &Mat<f64>) -> Mat<f64> {
-    let (m, k) = (g.ncols, d.ncols);
-    let mut gtg = vec![0.0; m * m];
-    gemm(&mut gtg, m, m, g, true, g, false, false, Par::Seq);
-    let mut gtd = vec![0.0; m * k];
-    gemm(&mut gtd, m, k, g, true, d.as_ref(), false, false, Par::Seq);
-    let sol = nnls_bpp(&gtg, m, &gtd, None);
-    Mat::from_col_major(m, k, sol).expect("m×k solution")
+/// ESPM's start of W from spectra D: |W| for the minimum-norm least
+/// squares solution of G W = D (numpy's `lstsq`, singular values below
+/// ε·max(n, m)·σ₁ dropped), so that a fit from the same D and H follows
+/// ESPM's. (NNLS would fit D a little better, but lands elsewhere.)
+fn espm_w(g: MatRef<'_, f64>, d: &Mat<f64>) -> Result<Mat<f64>> {
+    let (n, m, k) = (g.nrows, g.ncols, d.ncols);
+    let gv = faer::MatRef::from_column_major_slice(g.data, n, m);
+    let svd = gv
+        .thin_svd()
+        .map_err(|e| crate::NmfError::Numerical(format!("SVD of G did not converge: {e:?}")))?;
+    let (u, s, v) = (svd.U(), svd.S().column_vector(), svd.V());
+    let r = s.nrows();
+    let cut = f64::EPSILON * n.max(m) as f64 * (0..r).map(|i| s[i]).fold(0.0, f64::max);
+    // W = V Σ⁺ Uᵀ D.
+    let mut ud = vec![0.0; r * k];
+    for t in 0..k {
+        for a in 0..r {
+            if s[a] > cut {
+                let dot: f64 = (0..n).map(|i| u[(i, a)] * d.get(i, t)).sum();
+                ud[t * r + a] = dot / s[a];
+            }
+        }
+    }
+    Ok(Mat::from_fn(m, k, |l, t| {
+        (0..r).map(|a| v[(l, a)] * ud[t * r + a]).sum::<f64>().abs()
+    }))
 }
 
 /// D ≥ 0 with X ≈ D H in least squares (NNLS on Hᵀ), for a given H.

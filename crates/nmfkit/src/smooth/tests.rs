@@ -313,13 +313,65 @@ fn fixed_entries_stay_to_the_bit_and_the_objective_never_increases() {
             );
         }
     }
+    // Under a simplex on the same factor the free entries share what the
+    // fixed ones leave: every column still sums to one, and the objective
+    // still never increases.
+    for (simplex, opts) in [
+        (
+            Simplex::H,
+            SmoothOptions {
+                fixed_h: Some(&fh),
+                ..Default::default()
+            },
+        ),
+        (
+            Simplex::W,
+            SmoothOptions {
+                fixed_w: Some(&fw),
+                ..Default::default()
+            },
+        ),
+    ] {
+        let fit = SmoothNmf::new(k)
+            .simplex(simplex)
+            .lambda_l(1.0)
+            .image_shape(12, 12)
+            .max_iter(60)
+            .tol(0.0)
+            .eval_every(1)
+            .fit_with(s.x.as_ref(), Some(s.g.as_ref()), opts)
+            .unwrap();
+        let f = if simplex == Simplex::H {
+            &fit.h
+        } else {
+            &fit.w
+        };
+        for j in 0..f.ncols {
+            let sum: f64 = f.col(j).iter().sum();
+            assert!(
+                (sum - 1.0).abs() < 1e-12,
+                "{simplex:?}: column {j} sums to {sum}"
+            );
+        }
+        if simplex == Simplex::H {
+            (0..p)
+                .step_by(5)
+                .for_each(|j| assert_eq!(fit.h.get(1, j), 0.2));
+        } else {
+            assert_eq!(fit.w.get(1, 0).to_bits(), 0.3141592653589793f64.to_bits());
+            assert_eq!(fit.w.get(4, 2), 0.0);
+        }
+        nonincreasing(&fit);
+    }
+    // Fixed entries that leave no room for the free ones are refused.
+    let full = Mat::from_fn(k, p, |t, j| if t < 2 && j == 7 { 0.6 } else { f64::NAN });
     let opts = SmoothOptions {
-        fixed_h: Some(&fh),
+        fixed_h: Some(&full),
         ..Default::default()
     };
     let e = SmoothNmf::new(k)
         .simplex(Simplex::H)
         .fit_with(s.x.as_ref(), Some(s.g.as_ref()), opts)
         .unwrap_err();
-    assert!(e.to_string().contains("simplex"), "{e}");
+    assert!(e.to_string().contains("column 7"), "{e}");
 }
