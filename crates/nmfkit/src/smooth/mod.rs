@@ -24,6 +24,8 @@ mod fixed;
 mod frobenius;
 mod laplacian;
 mod passes;
+#[cfg(target_arch = "x86_64")]
+mod pixels_avx2;
 mod simplex;
 mod solver;
 mod start;
