@@ -8,6 +8,7 @@ use nmfkit::{Init, Loss, NmfError};
 use nmfkit_io::flags::ModelFlags;
 use nmfkit_io::formats::{read_matrix, Matrix};
 use nmfkit_io::settings::seconds;
+use nmfkit_io::settings::StopDefaults;
 use nmfkit_io::Error;
 use std::path::Path;
 
@@ -218,8 +219,8 @@ impl SmoothFlags {
                 SimplexFlag::W => Simplex::W,
             })
             .normalize(self.normalize)
-            .max_iter(model.max_iter)
-            .tol(model.tol)
+            .max_iter(model.max_iter(StopDefaults::CLASSIC))
+            .tol(model.tol(StopDefaults::CLASSIC))
             .eval_every(model.eval_every.unwrap_or(10))
             .init(init)
             .seed(model.seed)

@@ -18,6 +18,7 @@ use nmfkit_io::report::{
     rank_warning, InputInfo, Params, RankReport, RankRow, SurveyParams, SurveyTimings,
     NMFKIT_VERSION, SCHEMA_VERSION,
 };
+use nmfkit_io::settings::StopDefaults;
 use nmfkit_io::Error;
 use serde_json::Value;
 use std::path::Path;
@@ -229,7 +230,7 @@ pub fn survey_into(
             job.cv_fraction
         )));
     }
-    let mut est = job.model.estimator(ranks[0])?;
+    let mut est = job.model.estimator(ranks[0], StopDefaults::CLASSIC)?;
     if est.solver == SolverKind::Auto {
         // Consensus measures need runs that keep their random starts'
         // variety; auto's exact first iterations pull them to one solution.

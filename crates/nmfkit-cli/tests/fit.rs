@@ -30,8 +30,6 @@ fn gen_fit_transform_eval_plot_round() {
         &p(dir, "X.npy"),
         "--rank",
         "4",
-        "--max-iter",
-        "300",
         "--out",
         &p(dir, "m"),
         "--json",
@@ -50,6 +48,9 @@ fn gen_fit_transform_eval_plot_round() {
     assert!(report["result"]["relative_error"].as_f64().unwrap() < 0.02);
     // The default solver is auto, and the report says what it ran and why.
     assert_eq!(report["params"]["solver"], "auto");
+    // A standard fit's defaults: its objective rule ends it, not max_iter.
+    assert_eq!(report["params"]["max_iter"], 1000);
+    assert_eq!(report["params"]["tol"], 1e-5);
     let notes = report["result"]["solver_notes"].as_array().unwrap();
     assert!(notes[0].as_str().unwrap().contains("anls"), "{notes:?}");
     assert_eq!(

@@ -53,6 +53,8 @@ fn streamed_fit_equals_the_in_memory_fit_of_the_same_rows() {
     assert_eq!(r2["minibatch"]["streamed"], false);
     assert_eq!(r1["minibatch"]["n_steps"], r2["minibatch"]["n_steps"]);
     assert_eq!(r1["params"]["model"], "minibatch");
+    // scikit-learn's stopping default for minibatch epochs.
+    assert_eq!(r1["params"]["tol"], 1e-4);
     for f in ["W.npy", "H.npy"] {
         let (u, v) = (
             read_matrix(&d.path().join("a").join(f)).unwrap().to_dense(),

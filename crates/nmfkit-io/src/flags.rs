@@ -77,12 +77,18 @@ pub struct ModelFlags {
     pub solver: SolverFlag,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    #[arg(long, default_value_t = 200)]
-    pub max_iter: usize,
-    /// Stop when the objective's relative decrease between two evaluations
-    /// is below this; 0 runs to --max-iter (or the time limit).
-    #[arg(long, default_value_t = 1e-4)]
-    pub tol: f64,
+    /// At most this many iterations (default: 1000 for a standard fit,
+    /// whose --tol rule ends it; 200 for --batch-size epochs, the smooth
+    /// model and rank surveys, as scikit-learn and ESPM have it).
+    #[arg(long)]
+    pub max_iter: Option<usize>,
+    /// Stop when the objective's average relative decrease per iteration
+    /// over the last 10 is below this (default 1e-5); with --batch-size,
+    /// when H's relative change in a step is (scikit-learn's rule, 1e-4);
+    /// for the smooth model and rank surveys, 1e-4. 0 runs to --max-iter
+    /// (or the time limit).
+    #[arg(long)]
+    pub tol: Option<f64>,
     /// Stop after this many seconds (keeping the factors so far).
     #[arg(long)]
     pub time_limit: Option<f64>,

@@ -11,6 +11,7 @@ use nmfkit::{Data, DenseData, Init, Mat, Nmf, SparseData};
 use nmfkit_io::flags::InitFlag;
 use nmfkit_io::formats::{read_dense, Matrix};
 use nmfkit_io::progress::{interrupt_flag, Reporter};
+use nmfkit_io::settings::StopDefaults;
 use nmfkit_io::Error as CliError;
 use std::time::Instant;
 
@@ -22,7 +23,7 @@ pub(crate) struct Plan {
 }
 
 fn plan(world: &SimpleCommunicator, a: &FitArgs) -> Result<Plan, CliError> {
-    let mut est = a.model.estimator(a.rank)?;
+    let mut est = a.model.estimator(a.rank, StopDefaults::FIT)?;
     let beta = est.loss.beta();
     if beta != 2.0 && beta != 1.0 {
         return Err(CliError::usage(format!(

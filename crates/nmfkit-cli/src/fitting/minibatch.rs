@@ -13,6 +13,7 @@ use nmfkit_io::formats::{peak_memory_mb, Format, RowSource};
 use nmfkit_io::names::Names;
 use nmfkit_io::progress::Reporter;
 use nmfkit_io::report::{self, FitReport, FitResult, InputInfo, MinibatchInfo, Params};
+use nmfkit_io::settings::StopDefaults;
 use nmfkit_io::top::top_components;
 use nmfkit_io::Error;
 use std::time::Instant;
@@ -84,8 +85,8 @@ fn estimator(job: &MinibatchJob<'_>, batch_size: usize) -> Result<MiniBatchNmf, 
         .forget_factor(f.forget_factor)
         .fresh_restarts(f.fresh_restarts)
         .max_no_improvement((f.max_no_improvement > 0).then_some(f.max_no_improvement))
-        .max_iter(m.max_iter)
-        .tol(m.tol)
+        .max_iter(m.max_iter(StopDefaults::CLASSIC))
+        .tol(m.tol(StopDefaults::CLASSIC))
         .init(start.init)
         .seed(m.seed)
         .threads(m.threads)
@@ -283,8 +284,11 @@ fn fit_full_batch(job: &MinibatchJob<'_>) -> Result<Fitted, Error> {
     let src = RowSource::open(path, job.data.transpose)?;
     let (n, m) = src.shape();
     let start = job.start.resolve()?;
-    let est = job.model.estimator(job.rank)?.init(start.init);
-    let mut reporter = Reporter::new(job.quiet, job.model.max_iter);
+    let est = job
+        .model
+        .estimator(job.rank, StopDefaults::FIT)?
+        .init(start.init);
+    let mut reporter = Reporter::new(job.quiet, est.max_iter);
     let mut cb = |p: &nmfkit::Progress| reporter.update(p);
     let opts = nmfkit::FitOptions {
         w0: start.custom.as_ref().map(|c| &c.0),

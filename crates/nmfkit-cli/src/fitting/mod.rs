@@ -16,6 +16,7 @@ use nmfkit_io::model::{write_factors, write_report, Factors};
 use nmfkit_io::names::{read_name_file, Names};
 use nmfkit_io::progress::Reporter;
 use nmfkit_io::report::{self, FitReport, FitResult, InputInfo, MaskInfo, Params};
+use nmfkit_io::settings::StopDefaults;
 use nmfkit_io::top::top_components;
 use nmfkit_io::Error;
 use std::path::{Path, PathBuf};
@@ -131,8 +132,11 @@ pub fn fit(job: &FitJob<'_>) -> Result<Fitted, Error> {
 fn fit_standard(job: &FitJob<'_>) -> Result<Fitted, Error> {
     let t0 = Instant::now();
     let start = job.start.resolve()?;
-    let est = job.model.estimator(job.rank)?.init(start.init);
-    let mut reporter = Reporter::new(job.quiet, job.model.max_iter);
+    let est = job
+        .model
+        .estimator(job.rank, StopDefaults::FIT)?
+        .init(start.init);
+    let mut reporter = Reporter::new(job.quiet, est.max_iter);
     let mut cb = |p: &nmfkit::Progress| reporter.update(p);
     let opts = FitOptions {
         w0: start.custom.as_ref().map(|c| &c.0),
@@ -269,8 +273,8 @@ pub fn model_flags(
         loss: loss.map(String::from),
         solver,
         seed,
-        max_iter,
-        tol,
+        max_iter: Some(max_iter),
+        tol: Some(tol),
         time_limit: None,
         eval_every: None,
         factor_tol: None,

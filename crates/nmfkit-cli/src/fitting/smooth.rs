@@ -31,7 +31,7 @@ pub(super) fn fit(job: &FitJob<'_>) -> Result<Fitted, Error> {
     let fixed_h = s.fixed_h.as_deref().map(read_dense).transpose()?;
     let truth_d = s.truth_d.as_deref().map(read_dense).transpose()?;
     let truth_h = s.truth_h.as_deref().map(read_dense).transpose()?;
-    let mut reporter = Reporter::new(job.quiet, job.model.max_iter);
+    let mut reporter = Reporter::new(job.quiet, est.max_iter);
     let mut cb = |p: &nmfkit::Progress| reporter.update(p);
     let opts = SmoothOptions {
         w0: start.custom.as_ref().map(|c| &c.0),
