@@ -90,6 +90,8 @@ pub enum SimplexFlag {
 pub struct MinibatchFlags {
     /// Minibatch (online) NMF with this many rows per step; a .npy input
     /// is then read from disk a batch at a time (never held whole).
+    /// --solver auto runs online HALS for Frobenius, online ccd for KL and
+    /// scikit-learn's online mu otherwise.
     #[arg(long, value_name = "ROWS")]
     pub batch_size: Option<usize>,
     /// Minibatch: weight of the past statistics after one epoch, in (0, 1].

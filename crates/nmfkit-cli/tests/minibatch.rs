@@ -132,7 +132,8 @@ fn online_hals_streamed_equals_in_memory_and_beats_online_mu() {
         ])
     };
     assert_eq!(default("d", "frobenius")["minibatch"]["update"], "hals");
-    assert_eq!(default("e", "kl")["minibatch"]["update"], "mu");
+    assert_eq!(default("e", "kl")["minibatch"]["update"], "ccd");
+    assert_eq!(default("f", "is")["minibatch"]["update"], "mu");
     // transform solves W exactly with H fixed (auto: anls).
     assert_eq!(streamed["params"]["solver"], "auto");
     for f in ["W.npy", "H.npy"] {
@@ -181,6 +182,7 @@ fn a_bad_entry_in_a_late_batch_is_an_error_naming_it_and_writes_nothing() {
     for (extra, needle) in [
         (vec!["--solver", "anls"], "--solver"),
         (vec!["--solver", "hals", "--loss", "kl"], "--loss frobenius"),
+        (vec!["--solver", "ccd"], "--loss kl"),
         (vec!["--init", "nndsvd"], "random"),
         (vec!["--forget-factor", "2"], "--forget-factor"),
     ] {

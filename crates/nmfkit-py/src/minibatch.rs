@@ -53,9 +53,10 @@ impl MiniBatchParams {
         let solver = match solver {
             "mu" => MiniBatchSolver::Mu,
             "hals" => MiniBatchSolver::Hals,
+            "ccd" => MiniBatchSolver::Ccd,
             other => {
                 return Err(PyValueError::new_err(format!(
-                    "Invalid solver parameter: got {other:?} instead of one of {{'mu', 'hals'}}."
+                    "Invalid solver parameter: got {other:?} instead of one of {{'mu', 'hals', 'ccd'}}."
                 )))
             }
         };

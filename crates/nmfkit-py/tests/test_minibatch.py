@@ -115,10 +115,30 @@ def test_online_hals_reaches_a_lower_loss_than_online_mu_in_the_same_epochs():
     assert np.linalg.norm(X - stream.transform(X) @ stream.components_) < np.linalg.norm(X)
 
 
-def test_solver_auto_is_online_hals_for_frobenius_and_online_mu_otherwise():
+def test_online_ccd_reaches_a_lower_kl_than_online_mu_in_the_same_epochs():
+    rng = np.random.default_rng(5)
+    X = rng.poisson(300 * data(n=1200, m=30, k=4, seed=5)).astype(float)
+    kw = dict(n_components=4, batch_size=100, max_iter=5, tol=0, max_no_improvement=None, random_state=0,
+              beta_loss="kullback-leibler")
+    mu = nmfkit.MiniBatchNMF(**kw).fit(X)
+    ccd = nmfkit.MiniBatchNMF(solver="ccd", **kw).fit(X)
+    assert ccd.n_steps_ == mu.n_steps_ == 5 * 12
+    assert ccd.reconstruction_err_ < 0.9 * mu.reconstruction_err_
+    W = ccd.transform(X)
+    assert W.shape == (1200, 4) and np.all(W >= 0) and np.all(np.isfinite(W))
+    # partial_fit streams it too, with online MU's statistics (k x m each).
+    stream = nmfkit.MiniBatchNMF(solver="ccd", **kw)
+    for start in range(0, 1200, 100):
+        stream.partial_fit(X[start:start + 100])
+    assert stream._state["A"].shape == (4, 30) and stream._state["B"].shape == (4, 30)
+    with pytest.raises(ValueError, match="kullback-leibler"):
+        nmfkit.MiniBatchNMF(2, solver="ccd").fit(X)
+
+
+def test_solver_auto_is_online_hals_for_frobenius_ccd_for_kl_and_mu_otherwise():
     X = data(n=400, m=20, k=3, seed=7)
     kw = dict(n_components=3, batch_size=100, max_iter=3, tol=0, max_no_improvement=None, random_state=0)
-    for beta, same in (("frobenius", "hals"), ("kullback-leibler", "mu")):
+    for beta, same in (("frobenius", "hals"), ("kullback-leibler", "ccd"), (0.5, "mu")):
         auto = nmfkit.MiniBatchNMF(solver="auto", beta_loss=beta, **kw).fit(X)
         ref = nmfkit.MiniBatchNMF(solver=same, beta_loss=beta, **kw).fit(X)
         np.testing.assert_array_equal(auto.components_, ref.components_)

@@ -34,14 +34,17 @@ class MiniBatchNMF(NMF):
         Rows per minibatch step.
     beta_loss : float or {"frobenius", "kullback-leibler", "itakura-saito"}, default="frobenius"
         The β-divergence minimized.
-    solver : {"mu", "hals", "auto"}, default="mu"
+    solver : {"mu", "hals", "ccd", "auto"}, default="mu"
         The update of each step. "mu": scikit-learn's online multiplicative
-        updates (any β). "auto": "hals" for the Frobenius loss, else "mu".
-        "hals" (an nmfkit extension, Frobenius only):
+        updates (any β). "auto": "hals" for the Frobenius loss, "ccd" for
+        KL, else "mu". "hals" (an nmfkit extension, Frobenius only):
         online HALS — the batch's W by coordinate sweeps, H by sweeps
         against running statistics ΣWᵀX and ΣWᵀW (Mairal et al. 2010);
         it reaches a given loss in far fewer epochs. ``transform`` then
-        solves W exactly (nonnegative least squares with H fixed).
+        solves W exactly (nonnegative least squares with H fixed). "ccd"
+        (an nmfkit extension, KL only): the batch's W by a sweep of KL
+        coordinate Newton steps, H by online MU's statistics; ``transform``
+        then solves W by KL coordinate descent.
     tol : float, default=1e-4
         Stop when H's relative change in a step is at most this (and W's, in
         the W solves of ``transform`` and fresh restarts); 0 disables it.
@@ -154,12 +157,16 @@ class MiniBatchNMF(NMF):
 
     def _check_params(self, X):
         self._beta_loss = _beta_to_float(self.beta_loss)
-        if self.solver not in ("mu", "hals", "auto"):
-            raise ValueError(f"Invalid solver parameter: got {self.solver!r} instead of one of {{'mu', 'hals', 'auto'}}.")
-        # auto: online HALS for the Frobenius loss, online MU for the others.
-        self._solver = ("hals" if self._beta_loss == 2 else "mu") if self.solver == "auto" else self.solver
+        if self.solver not in ("mu", "hals", "ccd", "auto"):
+            raise ValueError(f"Invalid solver parameter: got {self.solver!r} instead of one of {{'mu', 'hals', 'ccd', 'auto'}}.")
+        # auto: online HALS for the Frobenius loss, online ccd for KL,
+        # online MU for the others.
+        auto = {2.0: "hals", 1.0: "ccd"}.get(float(self._beta_loss), "mu")
+        self._solver = auto if self.solver == "auto" else self.solver
         if self.solver == "hals" and self._beta_loss != 2:
             raise ValueError(f"solver='hals' needs beta_loss='frobenius' (got {self.beta_loss!r}); use solver='mu' for other losses.")
+        if self.solver == "ccd" and self._beta_loss != 1:
+            raise ValueError(f"solver='ccd' needs beta_loss='kullback-leibler' (got {self.beta_loss!r}); use solver='mu' for other losses.")
         if self.init not in (None, "random", "nndsvd", "nndsvda", "nndsvdar", "custom"):
             raise ValueError(f"Invalid init parameter: got {self.init!r}.")
         for name in ("tol", "alpha_W", "l1_ratio"):
@@ -389,7 +396,7 @@ class MiniBatchNMF(NMF):
         return {"H": H, "A": H.copy(), "B": np.ones_like(H), "rho": rho, "n_steps": 0}
 
     def transform(self, X, mask=None):
-        """W for X with the components fixed: multiplicative updates until W's change is below ``tol`` (with ``solver="hals"``: exact nonnegative least squares).
+        """W for X with the components fixed: multiplicative updates until W's change is below ``tol`` (with ``solver="hals"``: exact nonnegative least squares; ``"ccd"``: KL coordinate descent).
 
         Parameters
         ----------
@@ -418,8 +425,9 @@ class MiniBatchNMF(NMF):
         iters = int(self._transform_max_iter)
         alpha_H = self.alpha_W if self.alpha_H == "same" else self.alpha_H
         params = _core.FitParams(
-            # After online HALS, W is solved exactly (auto: ANLS with H fixed).
-            n_components=k, beta=self._beta_loss, solver="auto" if self._solver == "hals" else "mu",
+            # After online HALS, W is solved exactly (auto: ANLS with H
+            # fixed); after online ccd, by KL coordinate descent (auto).
+            n_components=k, beta=self._beta_loss, solver="mu" if self._solver == "mu" else "auto",
             max_iter=iters, tol=0.0,
             convergence="objective", eval_every=iters, factor_tol=float(self.tol) if self.tol > 0 else None,
             alpha_W=float(self.alpha_W), alpha_H=float(alpha_H), l1_ratio=float(self.l1_ratio),

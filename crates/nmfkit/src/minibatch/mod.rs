@@ -25,8 +25,10 @@ mod online_hals;
 mod passes;
 mod solver;
 mod source;
+mod state;
 
 pub use source::{Batch, BatchSource, InMemory};
+pub use state::MiniBatchState;
 
 use crate::builder::{setter, setter_some};
 use crate::data::{validate_data, DenseData, Side, SparseData};
@@ -56,6 +58,10 @@ pub enum MiniBatchSolver {
     /// Online HALS (Frobenius only): coordinate sweeps on the batch's W
     /// and on H against running statistics (Mairal et al. 2010).
     Hals,
+    /// KL only: the batch's W by a sweep of `ccd`'s Newton coordinate
+    /// steps (exact per coordinate, where online MU takes one
+    /// multiplicative step), H from online MU's running statistics.
+    Ccd,
 }
 
 /// Options of minibatch NMF, with scikit-learn's `MiniBatchNMF` defaults.
@@ -112,52 +118,6 @@ impl Default for MiniBatchNmf {
             threads: 0,
             time_limit: None,
             eval_every: None,
-        }
-    }
-}
-
-/// What a minibatch fit carries from one step to the next: H and the
-/// running statistics (for `partial_fit`).
-#[derive(Clone, Debug, PartialEq)]
-pub struct MiniBatchState<T> {
-    /// k×m.
-    pub h: Mat<T>,
-    /// A: the running numerator (k×m).
-    pub numerator: Mat<T>,
-    /// B: the running denominator (k×m).
-    pub denominator: Mat<T>,
-    /// The forgetting per step, ρ = forget_factor^(batch/n).
-    pub rho: f64,
-    /// Steps taken so far.
-    pub n_steps: usize,
-}
-
-impl<T: Scalar> MiniBatchState<T> {
-    /// A new state at H for `solver`: online MU's A = H, B = 1
-    /// (scikit-learn's start); online HALS's A = 0 (k×m), B = 0 (k×k).
-    pub fn start(solver: MiniBatchSolver, h: Mat<T>, rho: f64) -> Self {
-        match solver {
-            MiniBatchSolver::Mu => Self::new(h, rho),
-            MiniBatchSolver::Hals => MiniBatchState {
-                numerator: Mat::zeros(h.nrows, h.ncols),
-                denominator: Mat::zeros(h.nrows, h.nrows),
-                h,
-                rho,
-                n_steps: 0,
-            },
-        }
-    }
-
-    /// A new state at H (A = H, B = 1: scikit-learn's start).
-    pub fn new(h: Mat<T>, rho: f64) -> Self {
-        let ones =
-            Mat::from_col_major(h.nrows, h.ncols, vec![T::ONE; h.data.len()]).expect("H's shape");
-        MiniBatchState {
-            numerator: h.clone(),
-            denominator: ones,
-            h,
-            rho,
-            n_steps: 0,
         }
     }
 }
@@ -235,6 +195,12 @@ impl MiniBatchNmf {
                 "'hals' needs the Frobenius loss (beta_loss=2); use 'mu' for other losses",
             ));
         }
+        if self.solver == MiniBatchSolver::Ccd && self.loss.beta() != 1.0 {
+            return Err(invalid(
+                "solver",
+                "'ccd' needs the KL loss (beta_loss=1); use 'mu' for other losses",
+            ));
+        }
         self.regularization.validate()
     }
 
@@ -244,6 +210,7 @@ impl MiniBatchNmf {
         let kind = match self.solver {
             MiniBatchSolver::Mu => SolverKind::Mu,
             MiniBatchSolver::Hals => SolverKind::Hals,
+            MiniBatchSolver::Ccd => SolverKind::KlCd,
         };
         let mut est = Nmf::new(self.rank)
             .loss(self.loss)
@@ -426,7 +393,7 @@ impl MiniBatchNmf {
                 }
                 let k = self.rank;
                 let stats = match self.solver {
-                    MiniBatchSolver::Mu => (k, s.h.ncols),
+                    MiniBatchSolver::Mu | MiniBatchSolver::Ccd => (k, s.h.ncols),
                     MiniBatchSolver::Hals => (k, k),
                 };
                 if (s.denominator.nrows, s.denominator.ncols) != stats {
@@ -530,10 +497,11 @@ impl MiniBatchNmf {
         let steps = Steps::new(batch_size, state);
         let (mut mu, mut hals) = (None, None);
         let solver: &mut dyn crate::solver::Solver<T, Stream<'_, T>> = match self.solver {
-            MiniBatchSolver::Mu => mu.insert(OnlineMu {
+            MiniBatchSolver::Mu | MiniBatchSolver::Ccd => mu.insert(OnlineMu {
                 beta,
                 regularization: self.regularization,
                 fresh: (self.fresh_restarts).then(|| self.standard(self.fresh_restarts_max_iter)),
+                newton_w: self.solver == MiniBatchSolver::Ccd,
                 steps,
             }),
             MiniBatchSolver::Hals => hals.insert(OnlineHals {

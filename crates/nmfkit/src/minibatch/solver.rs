@@ -2,7 +2,8 @@
 //! scikit-learn's `MiniBatchNMF` runs them), as a solver the driver runs:
 //! every driver iteration is one minibatch step. The W half-step reads the
 //! next batch of rows and updates their rows of W with H fixed (one
-//! multiplicative update, or a fresh solve from a flat start); the H
+//! multiplicative update — or, for KL with `ccd`, a sweep of Newton
+//! coordinate steps — or a fresh solve from a flat start); the H
 //! half-step folds the batch's numerator and denominator into running
 //! sums A and B, both first scaled by the forgetting factor ρ, and sets
 //! H = A / B (to the power γ(β) for β outside [1, 2]).
@@ -15,7 +16,7 @@ use crate::loss::mm_exponent;
 use crate::matrix::Mat;
 use crate::regularization::{Penalties, Regularization};
 use crate::scalar::{Scalar, EPS32, EPS64};
-use crate::solver::{Factors, MultiplicativeUpdate, Solver, StepInfo, Want};
+use crate::solver::{Factors, KlCoordinateDescent, MultiplicativeUpdate, Solver, StepInfo, Want};
 
 /// The whole X behind a batch source, as the driver's problem.
 pub(crate) struct Stream<'a, T> {
@@ -100,6 +101,9 @@ pub(crate) struct OnlineMu<T: 'static> {
     /// Solve each batch's W from a flat start (`fresh_restarts`) with this
     /// estimator; None: one update from the current W.
     pub fresh: Option<crate::Nmf>,
+    /// Without fresh restarts, a sweep of `ccd`'s Newton coordinate steps
+    /// on the batch's W (KL) instead of one multiplicative update.
+    pub newton_w: bool,
     pub steps: Steps<T>,
 }
 
@@ -131,9 +135,16 @@ impl<T: Scalar> OnlineMu<T> {
         let beta = self.beta;
         let cost = batch.with_data_stats(stats, |d| {
             // β = 2: the update's own products give the cost (no pass).
-            let after = match self.fresh {
-                None => d.mu_w_step(&mut MultiplicativeUpdate::new(beta, pen), &mut fb),
-                Some(_) => None,
+            let after = match (&self.fresh, self.newton_w) {
+                (None, false) => d.mu_w_step(&mut MultiplicativeUpdate::new(beta, pen), &mut fb),
+                (None, true) => {
+                    d.ccd_w_step(
+                        &mut KlCoordinateDescent::new(pen, 1).scaling_lines(),
+                        &mut fb,
+                    );
+                    None
+                }
+                (Some(_), _) => None,
             };
             let div = after.unwrap_or_else(|| d.divergence_of(&fb.wt, &fb.h, beta));
             div + pen.w.value(&fb.wt) + pen.h.value(&fb.h)

@@ -123,6 +123,8 @@ pub(crate) trait BatchData<T: Scalar> {
         mu: &mut crate::solver::MultiplicativeUpdate<T>,
         f: &mut crate::Factors<T>,
     ) -> Option<f64>;
+    /// One sweep of KL coordinate descent over W's rows.
+    fn ccd_w_step(&self, ccd: &mut crate::solver::KlCoordinateDescent, f: &mut crate::Factors<T>);
     fn mu_terms(
         &self,
         mu: &mut crate::solver::MultiplicativeUpdate<T>,
@@ -150,6 +152,10 @@ impl<T: Scalar, D: Data<T>> BatchData<T> for D {
             before: false,
         };
         mu.half_step(self, f, crate::data::Side::W, want).divergence
+    }
+    fn ccd_w_step(&self, ccd: &mut crate::solver::KlCoordinateDescent, f: &mut crate::Factors<T>) {
+        use crate::solver::{Solver, Want};
+        ccd.half_step(self, f, crate::data::Side::W, Want::default());
     }
     fn mu_terms(
         &self,
