@@ -97,7 +97,12 @@ def main():
     rows = run(f"man-tfidf {tfidf.shape[0]}x{tfidf.shape[1]} sparse", tfidf.tocsr())
     rows += run(f"patches {patches.shape[0]}x{patches.shape[1]} dense", patches)
     json.dump(rows, open(os.path.join(out, "minibatch.json"), "w"), indent=1)
-    print("\n| data | system | time | final loss | steps / iterations | time to scikit-learn's final loss |")
+    print_table(rows, "loss", "steps / iterations")
+
+
+def print_table(rows, loss, steps):
+    """The rows as a Markdown table (`loss`, `steps`: the column names)."""
+    print(f"\n| data | system | time | final {loss} | {steps} | time to scikit-learn's final {loss} |")
     print("|---|---|---|---|---|---|")
     for r in rows:
         to = "never" if r["to_sk_loss_s"] is None else f"{r['to_sk_loss_s']:.2f} s"

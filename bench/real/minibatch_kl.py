@@ -22,6 +22,8 @@ from sklearn.decomposition import MiniBatchNMF as SkMiniBatchNMF
 import nmfkit
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from minibatch import first_time_at, print_table  # noqa: E402
 
 
 def kl(X, W, H):
@@ -32,13 +34,6 @@ def kl(X, W, H):
     pos = x > 0
     total = np.sum(x[pos] * np.log(x[pos] / np.maximum(y[pos], 1e-300))) - x.sum()
     return float(total + W.sum(axis=0) @ H.sum(axis=1))
-
-
-def first_time_at(history, target):
-    for e in history:
-        if e["objective"] <= target:
-            return e["time_s"]
-    return None
 
 
 def main():
@@ -64,11 +59,7 @@ def main():
     for r in rows:
         print(json.dumps(r), flush=True)
     json.dump(rows, open(os.path.join(out, "minibatch_kl.json"), "w"), indent=1)
-    print("\n| data | system | time | final KL | steps | time to scikit-learn's final KL |")
-    print("|---|---|---|---|---|---|")
-    for r in rows:
-        to = "never" if r["to_sk_loss_s"] is None else f"{r['to_sk_loss_s']:.2f} s"
-        print(f"| {r['data']} | {r['system']} | {r['time_s']:.2f} s | {r['loss']:.6g} | {r['steps']} | {to} |")
+    print_table(rows, "KL", "steps")
 
 
 if __name__ == "__main__":

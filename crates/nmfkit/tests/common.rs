@@ -40,3 +40,19 @@ pub fn with_holes(x: &Mat<f64>) -> Mat<f64> {
         }
     })
 }
+
+/// `est.partial_fit` over X's rows in batches of `batch` rows, in order,
+/// from `state`: what one epoch of `est.fit` does.
+pub fn partial_fit_in_batches(
+    est: &nmfkit::minibatch::MiniBatchNmf,
+    x: &Mat<f64>,
+    batch: usize,
+    mut state: nmfkit::minibatch::MiniBatchState<f64>,
+) -> nmfkit::minibatch::MiniBatchState<f64> {
+    for start in (0..x.nrows).step_by(batch) {
+        let end = (start + batch).min(x.nrows);
+        let rows = Mat::from_fn(end - start, x.ncols, |i, j| x.get(start + i, j));
+        state = est.partial_fit(&rows, Some(state)).unwrap();
+    }
+    state
+}

@@ -1,6 +1,8 @@
 //! Minibatch (online) NMF: recovery, partial_fit = fit, streams = memory,
 //! sparse = dense, float32 = float64, errors from a later batch.
 
+mod common;
+use common::partial_fit_in_batches;
 use nmfkit::minibatch::{Batch, BatchSource, InMemory, MiniBatchNmf, MiniBatchState};
 use nmfkit::{synth, CsrMatrix, Loss, Mat, StopReason};
 
@@ -73,12 +75,7 @@ fn partial_fit_over_all_batches_equals_fit_for_one_epoch() {
     let fit = est.fit_with(&x, Some((&w0, &h0)), None).unwrap();
     assert_eq!(fit.n_steps, 5);
     let rho = 0.6f64.powf(60.0 / 250.0);
-    let mut state = MiniBatchState::new(h0.clone(), rho);
-    for start in (0..250).step_by(60) {
-        let end = (start + 60).min(250);
-        let rows = Mat::from_fn(end - start, 30, |i, j| x.get(start + i, j));
-        state = est.partial_fit(&rows, Some(state)).unwrap();
-    }
+    let state = partial_fit_in_batches(&est, &x, 60, MiniBatchState::new(h0.clone(), rho));
     assert_eq!(state.n_steps, 5);
     assert_eq!(state.h, fit.state.h);
     assert_eq!(state.numerator, fit.state.numerator);

@@ -2,6 +2,8 @@
 //! the same epochs, recovery of a planted problem, partial_fit = fit,
 //! sparse = dense, streams = memory, fresh restarts, determinism, errors.
 
+mod common;
+use common::partial_fit_in_batches;
 use nmfkit::minibatch::{InMemory, MiniBatchNmf, MiniBatchSolver, MiniBatchState};
 use nmfkit::{synth, CsrMatrix, Loss, Mat};
 
@@ -97,12 +99,8 @@ fn partial_fit_over_all_batches_equals_fit_for_one_epoch() {
     let fit = est.fit_with(&x, Some((&w0, &h0)), None).unwrap();
     assert_eq!(fit.n_steps, 5);
     let rho = 0.6f64.powf(90.0 / 400.0);
-    let mut state = MiniBatchState::start(MiniBatchSolver::Ccd, h0.clone(), rho);
-    for start in (0..400).step_by(90) {
-        let end = (start + 90).min(400);
-        let rows = Mat::from_fn(end - start, 30, |i, j| x.get(start + i, j));
-        state = est.partial_fit(&rows, Some(state)).unwrap();
-    }
+    let start = MiniBatchState::start(MiniBatchSolver::Ccd, h0.clone(), rho);
+    let state = partial_fit_in_batches(&est, &x, 90, start);
     assert_eq!(state.n_steps, 5);
     assert_eq!(state.h, fit.state.h);
     assert_eq!(state.numerator, fit.state.numerator);

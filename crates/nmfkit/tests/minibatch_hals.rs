@@ -2,6 +2,8 @@
 //! partial_fit = fit, sparse = dense, float32 = float64, streams = memory,
 //! determinism, and the errors it owes.
 
+mod common;
+use common::partial_fit_in_batches;
 use nmfkit::minibatch::{InMemory, MiniBatchNmf, MiniBatchSolver, MiniBatchState};
 use nmfkit::{synth, CsrMatrix, Loss, Mat, Regularization};
 
@@ -74,12 +76,8 @@ fn partial_fit_over_all_batches_equals_fit_for_one_epoch() {
     let fit = est.fit_with(&x, Some((&w0, &h0)), None).unwrap();
     assert_eq!(fit.n_steps, 5);
     let rho = 0.6f64.powf(60.0 / 250.0);
-    let mut state = MiniBatchState::start(MiniBatchSolver::Hals, h0.clone(), rho);
-    for start in (0..250).step_by(60) {
-        let end = (start + 60).min(250);
-        let rows = Mat::from_fn(end - start, 30, |i, j| x.get(start + i, j));
-        state = est.partial_fit(&rows, Some(state)).unwrap();
-    }
+    let start = MiniBatchState::start(MiniBatchSolver::Hals, h0.clone(), rho);
+    let state = partial_fit_in_batches(&est, &x, 60, start);
     assert_eq!(state.n_steps, 5);
     assert_eq!(state.h, fit.state.h);
     assert_eq!(state.numerator, fit.state.numerator);

@@ -446,19 +446,15 @@ impl<T: Scalar, D: Data<T>> Solver<T, D> for KlCoordinateDescent {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::RngExt;
 
     /// The fall test's second-order bound never says "drops" where φ rises,
     /// it keeps y + aδ and its inverse, and it refuses a fall that would
     /// take the model to zero at an observed entry.
     #[test]
     fn the_fall_bound_is_an_upper_bound_of_the_exact_change() {
-        let mut seed = 11u64;
-        let mut next = || {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut rng = crate::rng::seeded(11);
+        let mut next = || rng.random::<f64>();
         let (mut said_drop, mut saw_rise) = (0, 0);
         for trial in 0..2000 {
             let nz = 1 + trial % 23;
