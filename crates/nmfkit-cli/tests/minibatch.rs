@@ -79,28 +79,32 @@ fn online_hals_streamed_equals_in_memory_and_beats_online_mu() {
     let x = planted(900, 30, 3);
     write_matrix(&d.path().join("X.npy"), &Matrix::Dense(x.clone())).unwrap();
     write_matrix(&d.path().join("X.csv"), &Matrix::Dense(x)).unwrap();
-    let run = |input: &str, out: &str, solver: &str| {
+    // A minibatch fit of `input` into `out` with `extra` flags.
+    let fit = |input: &str, out: &str, extra: &[&str]| {
         let (xs, o) = (p(d.path(), input), p(d.path(), out));
-        fit_json(&[
-            "fit",
-            &xs,
-            "--rank",
-            "3",
-            "--batch-size",
-            "100",
-            "--max-iter",
-            "10",
-            "--tol",
-            "0",
-            "--max-no-improvement",
-            "0",
-            "--solver",
-            solver,
-            "--init",
-            "random",
-            "--out",
-            &o,
-        ])
+        let mut args = vec!["fit", &xs, "--rank", "3", "--out", &o];
+        args.extend_from_slice(extra);
+        fit_json(&args)
+    };
+    let run = |input: &str, out: &str, solver: &str| {
+        fit(
+            input,
+            out,
+            &[
+                "--batch-size",
+                "100",
+                "--max-iter",
+                "10",
+                "--tol",
+                "0",
+                "--max-no-improvement",
+                "0",
+                "--solver",
+                solver,
+                "--init",
+                "random",
+            ],
+        )
     };
     let streamed = run("X.npy", "a", "hals");
     let memory = run("X.csv", "b", "hals");
@@ -113,23 +117,14 @@ fn online_hals_streamed_equals_in_memory_and_beats_online_mu() {
         .contains("online HALS"));
     assert_eq!(streamed["minibatch"]["update"], "hals");
     assert_eq!(mu["minibatch"]["update"], "mu");
-    // The default (auto) is online HALS for Frobenius, online MU for KL.
+    // The default (auto) is online HALS for Frobenius, online ccd for KL
+    // and online MU for other losses.
     let default = |out: &str, loss: &str| {
-        let (xs, o) = (p(d.path(), "X.npy"), p(d.path(), out));
-        fit_json(&[
-            "fit",
-            &xs,
-            "--rank",
-            "3",
-            "--batch-size",
-            "300",
-            "--max-iter",
-            "2",
-            "--loss",
-            loss,
-            "--out",
-            &o,
-        ])
+        fit(
+            "X.npy",
+            out,
+            &["--batch-size", "300", "--max-iter", "2", "--loss", loss],
+        )
     };
     assert_eq!(default("d", "frobenius")["minibatch"]["update"], "hals");
     assert_eq!(default("e", "kl")["minibatch"]["update"], "ccd");

@@ -45,8 +45,9 @@ impl KlCoordinateDescent {
     /// whose batch rows start each step from a W of another epoch or the
     /// start. There it gave a lower KL than online MU from the second epoch
     /// on (Poisson counts at three levels: 2-20 % lower; without it, 1-5×
-    /// higher after one or two epochs) and on the man-page counts 15 %
-    /// lower after 5 epochs (14 % without); on noise-free planted data it
+    /// higher after one or two epochs) and on the man-page counts 3.0 %
+    /// lower after one epoch, 0.9 % after five (bench/real/minibatch_kl.py);
+    /// on noise-free planted data it
     /// converged more slowly than without. Full-batch fits go without: on
     /// digits and Golub it reached scikit-learn's loss no sooner, and
     /// digits ended in worse minima (+1.6-2.9 %).
