@@ -10,7 +10,7 @@
 //! whose passive sets coincide share one Cholesky factorization.
 
 use super::sweep::{sweep_inputs, with_l2};
-use super::{frobenius_after_step, Factors, GramCache, Solver, StepInfo, Want};
+use super::{Factors, GramCache, Solver, StepInfo, Want};
 use crate::data::{Data, Side};
 use crate::regularization::Penalties;
 use crate::scalar::Scalar;
@@ -84,7 +84,7 @@ impl<T: Scalar, D: Data<T>> Solver<T, D> for AnlsBpp<T> {
         let grams = &mut self.grams;
         StepInfo {
             violation: None,
-            divergence: frobenius_after_step(x, grams, side, &s.c, &s.grams, r, want.after),
+            divergence: s.finish(x, grams, side, r, want.after),
             divergence_before: None,
             ..Default::default()
         }

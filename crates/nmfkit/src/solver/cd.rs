@@ -3,7 +3,7 @@
 //! component order, and the projected-gradient violation for stopping.
 
 use super::sweep::{coordinate_sweep, sweep_inputs};
-use super::{frobenius_after_step, Factors, GramCache, Solver, StepInfo, Want};
+use super::{Factors, GramCache, Solver, StepInfo, Want};
 use crate::data::{sum_all, Data, Side};
 use crate::regularization::Penalties;
 use crate::rng::{permutation, Rng};
@@ -46,7 +46,7 @@ impl<T: Scalar, D: Data<T>> Solver<T, D> for CoordinateDescent<T> {
         let grams = &mut self.grams;
         StepInfo {
             violation: Some(sum_all(x, sweep.violation)),
-            divergence: frobenius_after_step(x, grams, side, &s.c, &s.grams, r, want.after),
+            divergence: s.finish(x, grams, side, r, want.after),
             divergence_before: None,
             ..Default::default()
         }

@@ -10,7 +10,7 @@
 //! `max_updates_per_k`·k updates.
 
 use super::sweep::{sweep_inputs, with_l2};
-use super::{frobenius_after_step, Factors, GramCache, Solver, StepInfo, Want};
+use super::{Factors, GramCache, Solver, StepInfo, Want};
 use crate::data::{sum_all, Data, Side};
 use crate::linalg::{axpy, COL_CHUNK};
 use crate::regularization::Penalties;
@@ -133,15 +133,7 @@ impl<T: Scalar, D: Data<T>> Solver<T, D> for GreedyCd<T> {
         let violation = parts.into_iter().sum::<f64>();
         StepInfo {
             violation: Some(sum_all(x, violation)),
-            divergence: frobenius_after_step(
-                x,
-                &mut self.grams,
-                side,
-                &s.c,
-                &s.grams,
-                r,
-                want.after,
-            ),
+            divergence: s.finish(x, &mut self.grams, side, r, want.after),
             divergence_before: None,
             ..Default::default()
         }

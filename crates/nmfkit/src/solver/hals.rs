@@ -5,7 +5,7 @@
 //! more than δ times the first sweep did.
 
 use super::sweep::{hals_sweeps, sweep_inputs};
-use super::{frobenius_after_step, Factors, GramCache, Solver, StepInfo, Want};
+use super::{Factors, GramCache, Solver, StepInfo, Want};
 use crate::data::{sum_all, Data, Side};
 use crate::matrix::Mat;
 use crate::regularization::Penalties;
@@ -111,7 +111,7 @@ impl<T: Scalar, D: Data<T>> Solver<T, D> for Hals<T> {
         let grams = &mut self.grams;
         StepInfo {
             violation: Some(sum_all(x, sweep.violation)),
-            divergence: frobenius_after_step(x, grams, side, &s.c, &s.grams, r, want.after),
+            divergence: s.finish(x, grams, side, r, want.after),
             divergence_before: None,
             ..Default::default()
         }

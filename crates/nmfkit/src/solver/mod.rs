@@ -233,11 +233,34 @@ pub(crate) trait Solver<T: Scalar, P: ?Sized> {
 pub(crate) struct GramCache<T> {
     w: Option<Mat<T>>,
     h: Option<Mat<T>>,
+    /// Each side's last cross product, kept for the next half-step of that
+    /// side to write into (the products overwrite their output) rather than
+    /// allocate and zero a k×lines matrix every time.
+    cross: [Mat<T>; 2],
 }
 
 impl<T: Scalar> GramCache<T> {
     pub(crate) fn new() -> Self {
-        GramCache { w: None, h: None }
+        GramCache {
+            w: None,
+            h: None,
+            cross: [Mat::zeros(0, 0), Mat::zeros(0, 0)],
+        }
+    }
+
+    /// A k×cols buffer for `side`'s cross product (its contents are stale).
+    pub(crate) fn cross_buffer(&mut self, side: Side, k: usize, cols: usize) -> Mat<T> {
+        let c = std::mem::replace(&mut self.cross[side as usize], Mat::zeros(0, 0));
+        if (c.nrows, c.ncols) == (k, cols) {
+            c
+        } else {
+            Mat::zeros(k, cols)
+        }
+    }
+
+    /// Hands `side`'s cross product back for the next half-step to reuse.
+    pub(crate) fn keep_cross(&mut self, side: Side, c: Mat<T>) {
+        self.cross[side as usize] = c;
     }
 
     fn slot(&mut self, side: Side) -> &mut Option<Mat<T>> {

@@ -12,7 +12,7 @@ use super::{frobenius_after_step, Factors, GramCache, Solver, StepInfo, Want};
 use crate::data::{row_sums_of, Data, LineGrams, LineSums, Side};
 use crate::linalg::gemm;
 use crate::loss::mm_exponent;
-use crate::matrix::Mat;
+use crate::matrix::{Mat, MatRef};
 use crate::regularization::Penalties;
 use crate::scalar::{Scalar, EPS32, EPS64};
 use faer::Par;
@@ -23,6 +23,10 @@ pub(crate) struct MultiplicativeUpdate<T> {
     pen: Penalties,
     grams: GramCache<T>,
 }
+
+/// Columns per task of the fused Frobenius denominator and update: a
+/// k×256 piece of the denominator stays in the core's cache.
+const FUSED_COLUMNS: usize = 256;
 
 impl<T: Scalar> MultiplicativeUpdate<T> {
     pub(crate) fn new(beta: f64, pen: Penalties) -> Self {
@@ -45,12 +49,16 @@ impl<T: Scalar, D: Data<T>> Solver<T, D> for MultiplicativeUpdate<T> {
 
     fn half_step(&mut self, x: &D, f: &mut Factors<T>, side: Side, want: Want) -> StepInfo {
         if self.beta == 2.0 {
-            let (num, den, full) = self.frobenius_terms(x, f, side);
+            let (k, cols) = (f.wt.nrows, f.get(side).ncols);
+            let mut num = self.grams.cross_buffer(side, k, cols);
             let (l, r) = f.split_mut(side);
+            x.cross(side, l, &mut num, Par::rayon(0));
+            let full = self.grams.of_fixed(x, side, l);
             let g = LineGrams::new(full, x.lines(side), l);
-            self.update(side, r, &num, &den);
+            self.update_fused(side, r, &num, &g);
             let divergence =
                 frobenius_after_step(x, &mut self.grams, side, &num, &g, r, want.after);
+            self.grams.keep_cross(side, num);
             return StepInfo {
                 violation: None,
                 divergence,
@@ -76,8 +84,7 @@ impl<T: Scalar> MultiplicativeUpdate<T> {
     ) -> (Mat<T>, Mat<T>) {
         let beta = self.beta;
         if beta == 2.0 {
-            let (num, den, _) = self.frobenius_terms(x, f, side);
-            return (num, den);
+            return self.frobenius_terms(x, f, side);
         }
         let eps = T::from_f64(EPS32);
         let k = f.wt.nrows;
@@ -117,14 +124,13 @@ impl<T: Scalar> MultiplicativeUpdate<T> {
         (num, den)
     }
 
-    /// β = 2: numerator L(M∘X), denominator G_j r_j for every line, and the
-    /// fixed factor's Gram.
+    /// β = 2: numerator L(M∘X) and denominator G_j r_j for every line.
     fn frobenius_terms<D: Data<T>>(
         &mut self,
         x: &D,
         f: &Factors<T>,
         side: Side,
-    ) -> (Mat<T>, Mat<T>, Mat<T>) {
+    ) -> (Mat<T>, Mat<T>) {
         let k = f.wt.nrows;
         let (l, r) = (f.get(side.other()), f.get(side));
         let cols = r.ncols;
@@ -132,7 +138,7 @@ impl<T: Scalar> MultiplicativeUpdate<T> {
         let mut den = Mat::zeros(k, cols);
         x.cross(side, l, &mut num, Par::rayon(0));
         let full = self.grams.of_fixed(x, side, l);
-        let g = LineGrams::new(full.clone(), x.lines(side), l);
+        let g = LineGrams::new(full, x.lines(side), l);
         match g.shared() {
             Some(full) => {
                 let (gr, rr) = (full.as_ref(), r.as_ref());
@@ -155,55 +161,102 @@ impl<T: Scalar> MultiplicativeUpdate<T> {
                 .enumerate()
                 .for_each(|(j, (d, rj))| g.apply(j, rj, d)),
         }
-        (num, den, full)
+        (num, den)
     }
 }
 
 impl<T: Scalar> MultiplicativeUpdate<T> {
     /// R ← R ∘ (num / (den + l1 + l2·R))^γ, with scikit-learn's guards.
     fn update(&self, side: Side, r: &mut Mat<T>, num: &Mat<T>, den: &Mat<T>) {
-        let beta = self.beta;
         let k = r.nrows;
+        let chunk = k * FUSED_COLUMNS;
+        r.data
+            .par_chunks_mut(chunk)
+            .zip(den.data.par_chunks(chunk))
+            .zip(num.data.par_chunks(chunk))
+            .for_each(|((rc, dc), nc)| self.update_lines(side, rc, dc, nc));
+    }
+
+    /// As [`Self::update`] for β = 2 with the denominator G_j r_j formed
+    /// piece by piece as the update goes, never as a whole k×lines matrix.
+    fn update_fused(&self, side: Side, r: &mut Mat<T>, num: &Mat<T>, g: &LineGrams<'_, T>) {
+        let k = r.nrows;
+        let chunk = k * FUSED_COLUMNS;
+        r.data
+            .par_chunks_mut(chunk)
+            .zip(num.data.par_chunks(chunk))
+            .enumerate()
+            .for_each(|(c, (rc, nc))| {
+                let cols = rc.len() / k;
+                let mut den = vec![T::ZERO; rc.len()];
+                match g.shared() {
+                    Some(full) => {
+                        let rr = MatRef {
+                            nrows: k,
+                            ncols: cols,
+                            data: rc,
+                        };
+                        gemm(
+                            &mut den,
+                            k,
+                            cols,
+                            full.as_ref(),
+                            false,
+                            rr,
+                            false,
+                            false,
+                            Par::Seq,
+                        );
+                    }
+                    None => {
+                        for (q, (d, rj)) in den.chunks_mut(k).zip(rc.chunks(k)).enumerate() {
+                            g.apply(c * FUSED_COLUMNS + q, rj, d);
+                        }
+                    }
+                }
+                self.update_lines(side, rc, &den, nc);
+            });
+    }
+
+    /// The update on a run of whole lines, written without branches in the
+    /// loop so that it vectorizes.
+    fn update_lines(&self, side: Side, r: &mut [T], den: &[T], num: &[T]) {
+        let beta = self.beta;
         let eps = T::from_f64(EPS32);
         let pen = self.pen.side(side);
         let (l1, l2) = (T::from_f64(pen.l1), T::from_f64(pen.l2));
-        let gamma = T::from_f64(mm_exponent(beta));
-        let apply_gamma = mm_exponent(beta) != 1.0;
+        let gamma = mm_exponent(beta);
         // scikit-learn clips tiny entries to zero for stability: W when β < 1,
-        // H when β ≤ 1.
+        // H when β ≤ 1. Entries decaying geometrically would become
+        // subnormal, and subnormal arithmetic is ~100× slower: flush them.
         let clip = match side {
             Side::W => beta < 1.0,
             Side::H => beta <= 1.0,
         };
-        let tiny = T::from_f64(EPS64);
-        r.data
-            .par_chunks_mut(k)
-            .zip(den.data.par_chunks(k))
-            .zip(num.data.par_chunks(k))
-            .for_each(|((rj, dj), nj)| {
-                for t in 0..k {
-                    let mut d = dj[t];
-                    if pen.l1 > 0.0 {
-                        d += l1;
-                    }
-                    if pen.l2 > 0.0 {
-                        d += l2 * rj[t];
-                    }
-                    if d == T::ZERO {
-                        d = eps;
-                    }
-                    let mut delta = nj[t] / d;
-                    if apply_gamma {
-                        delta = delta.powf(gamma);
-                    }
-                    let mut v = rj[t] * delta;
-                    // Entries decaying geometrically would become subnormal,
-                    // and subnormal arithmetic is ~100× slower: flush them.
-                    if (clip && v < tiny) || v < T::MIN_POSITIVE {
-                        v = T::ZERO;
-                    }
-                    rj[t] = v;
-                }
-            });
+        let floor = if clip {
+            T::from_f64(EPS64)
+        } else {
+            T::MIN_POSITIVE
+        };
+        let step = |rv: T, d: T| {
+            let d = d + l1 + l2 * rv;
+            if d == T::ZERO {
+                eps
+            } else {
+                d
+            }
+        };
+        let keep = |v: T| if v < floor { T::ZERO } else { v };
+        let items = r.iter_mut().zip(den).zip(num);
+        if gamma == 1.0 {
+            for ((rv, &d), &n) in items {
+                *rv = keep(*rv * (n / step(*rv, d)));
+            }
+        } else {
+            let gamma = T::from_f64(gamma);
+            for ((rv, &d), &n) in items {
+                *rv = keep(*rv * (n / step(*rv, d)).powf(gamma));
+            }
+        }
     }
 }

@@ -10,7 +10,7 @@
 //! solved without a step (Lin's rule).
 
 use super::sweep::sweep_inputs;
-use super::{frobenius_after_step, Factors, GramCache, Solver, StepInfo, Want};
+use super::{Factors, GramCache, Solver, StepInfo, Want};
 use crate::data::{sum_all, Data, LineGrams, Side};
 use crate::linalg::{axpy, det_sum, small_buffer, COL_CHUNK};
 use crate::matrix::Mat;
@@ -207,15 +207,7 @@ impl<T: Scalar, D: Data<T>> Solver<T, D> for ProjectedGradient<T> {
         }
         StepInfo {
             violation: Some(pg0),
-            divergence: frobenius_after_step(
-                x,
-                &mut self.grams,
-                side,
-                &s.c,
-                &s.grams,
-                r,
-                want.after,
-            ),
+            divergence: s.finish(x, &mut self.grams, side, r, want.after),
             divergence_before: None,
             ..Default::default()
         }

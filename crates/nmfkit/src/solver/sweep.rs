@@ -8,9 +8,9 @@
 //! are spread over threads; a weighted line's Gram is formed once, in a
 //! per-thread buffer, and every sweep of the column uses it.
 
-use super::GramCache;
+use super::{frobenius_after_step, GramCache};
 use crate::data::{Data, LineGrams, Side};
-use crate::linalg::{axpy, COL_CHUNK};
+use crate::linalg::{axpy, simd_wide, COL_CHUNK};
 use crate::matrix::Mat;
 use crate::regularization::Penalty;
 use crate::scalar::Scalar;
@@ -54,28 +54,14 @@ pub(crate) fn coordinate_sweep<T: Scalar>(
     let k = r.nrows;
     if let Some(g) = grams.shared() {
         let g = with_l2(g, l2);
+        let wide = simd_wide();
         let parts = r
             .data
             .par_chunks_mut(k * COL_CHUNK)
             .enumerate()
             .map(|(chunk, cols)| {
-                let mut s = Sweep::default();
                 let first = chunk * COL_CHUNK;
-                let ncols = cols.len() / k;
-                // Columns in groups of LANES: their gradient sums are
-                // independent dependency chains that the CPU overlaps, while
-                // each one keeps scikit-learn's summation order exactly.
-                let mut groups = cols.chunks_exact_mut(k * LANES);
-                for (gi, group) in groups.by_ref().enumerate() {
-                    let j0 = first + gi * LANES;
-                    sweep_lanes::<T, LANES>(c, &g.data, l1, group, j0, order, &mut s);
-                }
-                let rest = groups.into_remainder();
-                let j0 = first + ncols - rest.len() / k;
-                for (q, rj) in rest.chunks_exact_mut(k).enumerate() {
-                    sweep_lanes::<T, 1>(c, &g.data, l1, rj, j0 + q, order, &mut s);
-                }
-                s
+                sweep_shared_chunk(wide, c, &g.data, l1, cols, first, order)
             })
             .collect();
         return total(parts);
@@ -91,7 +77,7 @@ pub(crate) fn coordinate_sweep<T: Scalar>(
                 for (q, rj) in cols.chunks_exact_mut(k).enumerate() {
                     let j = chunk * COL_CHUNK + q;
                     grams.form(j, l2, g);
-                    sweep_lanes::<T, 1>(c, g, l1, rj, j, order, &mut s);
+                    sweep_column(c, g, l1, rj, j, order, &mut s);
                 }
                 s
             },
@@ -100,43 +86,165 @@ pub(crate) fn coordinate_sweep<T: Scalar>(
     total(parts)
 }
 
-const LANES: usize = 4;
+/// Columns swept side by side: each column's gradient sums stay in
+/// scikit-learn's order, and the LANES sums of one coordinate are
+/// independent chains that run as vector lanes.
+const LANES: usize = 16;
 
-/// scikit-learn's per-row update on N adjacent columns sharing the Gram
-/// `g` (k×k, column-major, L2 on the diagonal).
-#[inline(always)]
-fn sweep_lanes<T: Scalar, const N: usize>(
+/// The sweeps of a run of columns sharing the Gram `g` (see
+/// [`coordinate_sweep`]), compiled for AVX2 when `wide`.
+fn sweep_shared_chunk<T: Scalar>(
+    wide: bool,
     c: &Mat<T>,
     g: &[T],
     l1: T,
-    group: &mut [T],
+    cols: &mut [T],
+    first: usize,
+    order: &[usize],
+) -> Sweep {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn body_wide<T: Scalar>(
+            c: &Mat<T>,
+            g: &[T],
+            l1: T,
+            cols: &mut [T],
+            first: usize,
+            order: &[usize],
+        ) -> Sweep {
+            sweep_shared_body(c, g, l1, cols, first, order)
+        }
+        if wide {
+            // SAFETY: `wide` is only true when the features were detected.
+            return unsafe { body_wide(c, g, l1, cols, first, order) };
+        }
+    }
+    let _ = wide;
+    sweep_shared_body(c, g, l1, cols, first, order)
+}
+
+#[inline(always)]
+fn sweep_shared_body<T: Scalar>(
+    c: &Mat<T>,
+    g: &[T],
+    l1: T,
+    cols: &mut [T],
+    first: usize,
+    order: &[usize],
+) -> Sweep {
+    let k = c.nrows;
+    let ncols = cols.len() / k.max(1);
+    let mut s = Sweep::default();
+    // The group's columns, lane-major: lanes[rr * LANES + q] = r_{j0+q}[rr].
+    let mut lanes = vec![T::ZERO; k * LANES];
+    let mut groups = cols.chunks_exact_mut(k * LANES);
+    for (gi, group) in groups.by_ref().enumerate() {
+        for (q, col) in group.chunks_exact(k).enumerate() {
+            for (rr, &v) in col.iter().enumerate() {
+                lanes[rr * LANES + q] = v;
+            }
+        }
+        sweep_lanes(c, g, l1, &mut lanes, first + gi * LANES, order, &mut s);
+        for (q, col) in group.chunks_exact_mut(k).enumerate() {
+            for (rr, v) in col.iter_mut().enumerate() {
+                *v = lanes[rr * LANES + q];
+            }
+        }
+    }
+    let rest = groups.into_remainder();
+    let j0 = first + ncols - rest.len() / k;
+    for (q, rj) in rest.chunks_exact_mut(k).enumerate() {
+        sweep_column(c, g, l1, rj, j0 + q, order, &mut s);
+    }
+    s
+}
+
+/// scikit-learn's per-row update on LANES adjacent columns sharing the Gram
+/// `g` (k×k, column-major, L2 on the diagonal), held lane-major.
+#[inline(always)]
+fn sweep_lanes<T: Scalar>(
+    c: &Mat<T>,
+    g: &[T],
+    l1: T,
+    lanes: &mut [T],
     j0: usize,
     order: &[usize],
     s: &mut Sweep,
 ) {
     let k = c.nrows;
+    // Per-lane sums, added to `s` at the end: one running sum would chain
+    // every lane's addition to the one before.
+    let mut violation = [0.0f64; LANES];
+    let mut change = [0.0f64; LANES];
     for &t in order {
         let gt = &g[t * k..(t + 1) * k];
-        let mut grad = [T::ZERO; N];
+        let mut grad = [T::ZERO; LANES];
         for (q, gq) in grad.iter_mut().enumerate() {
             *gq = -(c.col(j0 + q)[t] - l1);
         }
-        for (rr, &grr) in gt.iter().enumerate() {
-            for (q, gq) in grad.iter_mut().enumerate() {
-                *gq += grr * group[q * k + rr];
+        for (&grr, row) in gt.iter().zip(lanes.chunks_exact(LANES)) {
+            let row: &[T; LANES] = row.try_into().expect("a lane row");
+            for q in 0..LANES {
+                grad[q] += grr * row[q];
             }
         }
         let hess = gt[t];
-        for (q, &gq) in grad.iter().enumerate() {
-            let old = group[q * k + t];
+        let row: &mut [T; LANES] = (&mut lanes[t * LANES..(t + 1) * LANES])
+            .try_into()
+            .expect("a lane row");
+        for q in 0..LANES {
+            let (old, gq) = (row[q], grad[q]);
             let pg = if old == T::ZERO { gq.min(T::ZERO) } else { gq };
-            s.violation += pg.abs().to_f64();
-            if hess != T::ZERO {
-                let new = (old - gq / hess).max(T::ZERO);
+            violation[q] += pg.abs().to_f64();
+        }
+        if hess != T::ZERO {
+            for q in 0..LANES {
+                let old = row[q];
+                let new = (old - grad[q] / hess).max(T::ZERO);
                 let d = (new - old).to_f64();
-                s.change_sq += d * d;
-                group[q * k + t] = new;
+                change[q] += d * d;
+                row[q] = new;
             }
+        }
+    }
+    s.violation += violation.iter().sum::<f64>();
+    s.change_sq += change.iter().sum::<f64>();
+}
+
+/// [`sweep_lanes`] for one column `rj` (column j), or a column with its
+/// own Gram.
+#[inline(always)]
+fn sweep_column<T: Scalar>(
+    c: &Mat<T>,
+    g: &[T],
+    l1: T,
+    rj: &mut [T],
+    j: usize,
+    order: &[usize],
+    s: &mut Sweep,
+) {
+    let k = c.nrows;
+    let cj = c.col(j);
+    for &t in order {
+        let gt = &g[t * k..(t + 1) * k];
+        let mut grad = -(cj[t] - l1);
+        for (&grr, &v) in gt.iter().zip(rj.iter()) {
+            grad += grr * v;
+        }
+        let old = rj[t];
+        let pg = if old == T::ZERO {
+            grad.min(T::ZERO)
+        } else {
+            grad
+        };
+        s.violation += pg.abs().to_f64();
+        let hess = gt[t];
+        if hess != T::ZERO {
+            let new = (old - grad / hess).max(T::ZERO);
+            let d = (new - old).to_f64();
+            s.change_sq += d * d;
+            rj[t] = new;
         }
     }
 }
@@ -239,7 +347,8 @@ fn column_sweeps<T: Scalar>(
 }
 
 /// What a coordinate half-step needs: C (cross product with the fixed
-/// factor L), the Grams of the lines, and the penalty weights.
+/// factor L), the Grams of the lines, and the penalty weights. C's buffer
+/// goes back to the cache with [`GramCache::keep_cross`] after the step.
 pub(crate) struct SweepInputs<'a, T> {
     pub c: Mat<T>,
     pub grams: LineGrams<'a, T>,
@@ -255,7 +364,7 @@ pub(crate) fn sweep_inputs<'a, T: Scalar, D: Data<T>>(
     cache: &mut GramCache<T>,
     pen: Penalty,
 ) -> SweepInputs<'a, T> {
-    let mut c = Mat::zeros(l.nrows, cols);
+    let mut c = cache.cross_buffer(side, l.nrows, cols);
     x.cross(side, l, &mut c, faer::Par::rayon(0));
     let full = cache.of_fixed(x, side, l);
     SweepInputs {
@@ -263,6 +372,23 @@ pub(crate) fn sweep_inputs<'a, T: Scalar, D: Data<T>>(
         grams: LineGrams::new(full, x.lines(side), l),
         l1: T::from_f64(pen.l1),
         l2: T::from_f64(pen.l2),
+    }
+}
+
+impl<T: Scalar> SweepInputs<'_, T> {
+    /// The loss after the step that updated `r` (see
+    /// [`frobenius_after_step`]); hands C's buffer back to the cache.
+    pub(crate) fn finish<D: Data<T>>(
+        self,
+        x: &D,
+        cache: &mut GramCache<T>,
+        side: Side,
+        r: &Mat<T>,
+        want: bool,
+    ) -> Option<f64> {
+        let loss = frobenius_after_step(x, cache, side, &self.c, &self.grams, r, want);
+        cache.keep_cross(side, self.c);
+        loss
     }
 }
 
