@@ -198,6 +198,18 @@ fn line_scale<T: Scalar>(val: &[f64], r: &[T], sums: &[T], pen: Penalty) -> f64 
     }
 }
 
+/// `l` (k × other, column-major) as f64, t-major: `out[t·other + i]` = l_ti.
+fn transposed_f64<T: Scalar>(l: &Mat<T>) -> Vec<f64> {
+    let (k, other) = (l.nrows, l.ncols);
+    let mut out = vec![0.0; k * other];
+    for (i, col) in l.data.chunks_exact(k.max(1)).enumerate() {
+        for (t, &v) in col.iter().enumerate() {
+            out[t * other + i] = v.to_f64();
+        }
+    }
+    out
+}
+
 /// How many entries ahead the gather asks for the fixed factor's rows: they
 /// are read in random order, and waiting for each one dominated the sweep.
 const PREFETCH_AHEAD: usize = 8;
@@ -229,10 +241,12 @@ struct LineSteps {
 }
 
 /// [`update_line_body`], compiled for AVX2 + FMA when the CPU has them.
+#[allow(clippy::too_many_arguments)]
 fn update_line<T: Scalar>(
     wide: bool,
     entries: LineEntries<'_, T>,
     l: &Mat<T>,
+    lt: Option<&[f64]>,
     sums: &[T],
     pen: Penalty,
     steps: LineSteps,
@@ -241,35 +255,106 @@ fn update_line<T: Scalar>(
     #[cfg(target_arch = "x86_64")]
     {
         #[target_feature(enable = "avx2,fma")]
+        #[allow(clippy::too_many_arguments)]
         unsafe fn body_wide<T: Scalar>(
             buf: &mut LineBuf,
             entries: LineEntries<'_, T>,
             l: &Mat<T>,
+            lt: Option<&[f64]>,
             sums: &[T],
             pen: Penalty,
             steps: LineSteps,
             r: &mut [T],
         ) {
-            update_line_body(buf, entries, l, sums, pen, steps, r)
+            update_line_body(buf, entries, l, lt, sums, pen, steps, r)
         }
         if wide {
             // SAFETY: `wide` is only true when the features were detected.
             return BUF.with(|cell| unsafe {
-                body_wide(&mut cell.borrow_mut(), entries, l, sums, pen, steps, r)
+                body_wide(&mut cell.borrow_mut(), entries, l, lt, sums, pen, steps, r)
             });
         }
     }
     let _ = wide;
-    BUF.with(|cell| update_line_body(&mut cell.borrow_mut(), entries, l, sums, pen, steps, r))
+    BUF.with(|cell| update_line_body(&mut cell.borrow_mut(), entries, l, lt, sums, pen, steps, r))
 }
 
-/// One line's update: `r` (k) against the fixed factor `l` (k × other),
-/// `sums` = Σ_i m_ij l_i over the line.
+/// The line's entries with x > 0 into `val` (and their indices into
+/// `idx`); true when that is every entry of a dense line, whose fixed
+/// factor rows are then `lt` itself.
 #[inline(always)]
+fn gather_values<T: Scalar>(
+    entries: LineEntries<'_, T>,
+    idx: &mut Vec<u32>,
+    val: &mut Vec<f64>,
+) -> bool {
+    idx.clear();
+    val.clear();
+    match entries {
+        LineEntries::Sparse { idx: si, val: sv } => {
+            for (&i, &v) in si.iter().zip(sv) {
+                if v != T::ZERO {
+                    idx.push(i);
+                    val.push(v.to_f64());
+                }
+            }
+            false
+        }
+        LineEntries::Dense(vals) if vals.iter().all(|&v| v != T::ZERO) => {
+            val.extend(vals.iter().map(|v| v.to_f64()));
+            true
+        }
+        LineEntries::Dense(vals) => {
+            for (i, &v) in vals.iter().enumerate() {
+                if v != T::ZERO {
+                    idx.push(i as u32);
+                    val.push(v.to_f64());
+                }
+            }
+            false
+        }
+    }
+}
+
+/// The fixed factor's rows at the entries, `b[t·nz + e]`: from its
+/// transpose `lt` (t-major, `other` long) when there is one (dense data,
+/// whose indices rise through each row), else entry by entry from `l`, so
+/// that each l_i is read whole while it is in cache (sparse data, where a
+/// pass per t would miss once per entry and t).
+#[inline(always)]
+fn gather_rows<T: Scalar>(idx: &[u32], l: &Mat<T>, lt: Option<&[f64]>, b: &mut Vec<f64>) {
+    let (k, nz) = (l.nrows, idx.len());
+    b.clear();
+    if let Some(lt) = lt {
+        let other = l.ncols;
+        for t in 0..k {
+            let row = &lt[t * other..(t + 1) * other];
+            b.extend(idx.iter().map(|&i| row[i as usize]));
+        }
+        return;
+    }
+    b.resize(k * nz, 0.0);
+    for (e, &i) in idx.iter().enumerate() {
+        if let Some(&ahead) = idx.get(e + PREFETCH_AHEAD) {
+            prefetch(&l.data[ahead as usize * k..(ahead as usize + 1) * k]);
+        }
+        let li = &l.data[i as usize * k..(i as usize + 1) * k];
+        for (t, &v) in li.iter().enumerate() {
+            b[t * nz + e] = v.to_f64();
+        }
+    }
+}
+
+/// One line's update: `r` (k) against the fixed factor `l` (k × other,
+/// with its transpose `lt` for dense data), `sums` = Σ_i m_ij l_i over the
+/// line.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn update_line_body<T: Scalar>(
     buf: &mut LineBuf,
     entries: LineEntries<'_, T>,
     l: &Mat<T>,
+    lt: Option<&[f64]>,
     sums: &[T],
     pen: Penalty,
     steps: LineSteps,
@@ -280,144 +365,116 @@ fn update_line_body<T: Scalar>(
         sweeps,
         scale: scale_lines,
     } = steps;
-    {
-        buf.val.clear();
-        buf.idx.clear();
-        match entries {
-            LineEntries::Sparse { idx, val } => {
-                for (&i, &v) in idx.iter().zip(val) {
-                    if v != T::ZERO {
-                        buf.idx.push(i);
-                        buf.val.push(v.to_f64());
-                    }
-                }
-            }
-            LineEntries::Dense(vals) => {
-                for (i, &v) in vals.iter().enumerate() {
-                    if v != T::ZERO {
-                        buf.idx.push(i as u32);
-                        buf.val.push(v.to_f64());
-                    }
-                }
+    let LineBuf {
+        idx,
+        val,
+        b: gathered,
+        y,
+        inv,
+        y_try,
+        inv_try,
+    } = buf;
+    let every = gather_values(entries, idx, val);
+    let nz = val.len();
+    let b: &[f64] = match lt {
+        Some(lt) if every => lt,
+        _ => {
+            gather_rows(idx, l, lt, gathered);
+            gathered
+        }
+    };
+    y.clear();
+    y.resize(nz, 0.0);
+    for t in 0..k {
+        let rt = r[t].to_f64();
+        if rt != 0.0 {
+            for (y, &a) in y.iter_mut().zip(&b[t * nz..(t + 1) * nz]) {
+                *y += a * rt;
             }
         }
-        let nz = buf.idx.len();
-        // The fixed factor's rows at the entries, row after row.
-        // Entry by entry, so that each l_i is read whole while it is in
-        // cache (a strided pass per t misses once per entry and t).
-        buf.b.clear();
-        buf.b.resize(k * nz, 0.0);
-        for (e, &i) in buf.idx.iter().enumerate() {
-            if let Some(&ahead) = buf.idx.get(e + PREFETCH_AHEAD) {
-                prefetch(&l.data[ahead as usize * k..(ahead as usize + 1) * k]);
-            }
-            let li = &l.data[i as usize * k..(i as usize + 1) * k];
-            for (t, &v) in li.iter().enumerate() {
-                buf.b[t * nz + e] = v.to_f64();
-            }
+    }
+    // The line's best scale first, when asked: exact over r ← αr, so
+    // the objective does not rise. A start far off in scale (NNDSVDa's fill can make
+    // WH hundreds of times X) is then fixed in one step, where the
+    // coordinate steps, halving their falls, took many sweeps.
+    let alpha = if scale_lines {
+        line_scale(val, r, sums, pen)
+    } else {
+        1.0
+    };
+    if alpha != 1.0 {
+        for rt in r.iter_mut() {
+            *rt = T::from_f64(rt.to_f64() * alpha);
         }
-        buf.y.clear();
-        buf.y.resize(nz, 0.0);
+        for y in y.iter_mut() {
+            *y *= alpha;
+        }
+    }
+    inv.clear();
+    inv.extend(y.iter().map(|&y| 1.0 / y.max(EPS32)));
+    y_try.resize(nz, 0.0);
+    inv_try.resize(nz, 0.0);
+    for _ in 0..sweeps {
+        let mut moved = false;
         for t in 0..k {
+            let bt = &b[t * nz..(t + 1) * nz];
             let rt = r[t].to_f64();
-            if rt != 0.0 {
-                for (y, &a) in buf.y.iter_mut().zip(&buf.b[t * nz..(t + 1) * nz]) {
-                    *y += a * rt;
-                }
-            }
-        }
-        // The line's best scale first, when asked: exact over r ← αr, so
-        // the objective does not rise. A start far off in scale (NNDSVDa's fill can make
-        // WH hundreds of times X) is then fixed in one step, where the
-        // coordinate steps, halving their falls, took many sweeps.
-        let alpha = if scale_lines {
-            line_scale(&buf.val, r, sums, pen)
-        } else {
-            1.0
-        };
-        if alpha != 1.0 {
-            for rt in r.iter_mut() {
-                *rt = T::from_f64(rt.to_f64() * alpha);
-            }
-            for y in buf.y.iter_mut() {
-                *y *= alpha;
-            }
-        }
-        buf.inv.clear();
-        buf.inv.extend(buf.y.iter().map(|&y| 1.0 / y.max(EPS32)));
-        buf.y_try.resize(nz, 0.0);
-        buf.inv_try.resize(nz, 0.0);
-        let LineBuf {
-            val,
-            b,
-            y,
-            inv,
-            y_try,
-            inv_try,
-            ..
-        } = buf;
-        for _ in 0..sweeps {
-            let mut moved = false;
-            for t in 0..k {
-                let bt = &b[t * nz..(t + 1) * nz];
-                let rt = r[t].to_f64();
-                let linear = sums[t].to_f64() + pen.l1;
-                let (s1, s2) = slope_and_curvature(val, bt, inv);
-                let g = linear + pen.l2 * rt - s1;
-                let hess = s2 + pen.l2;
-                let mut delta = if hess > 0.0 {
-                    (-g / hess).max(-rt)
-                } else if g > 0.0 {
-                    // Nothing observed pulls it up: to zero.
-                    -rt
-                } else {
-                    0.0
-                };
-                // A fall can overshoot: halve it until φ drops (the cheap
-                // bound first, the logarithms only when it cannot tell); y
-                // and 1/y at the fall taken are kept from the test. A rise
-                // stops short of the minimum by itself.
-                let mut tried = false;
-                if delta < 0.0 {
-                    let mut tries = 0;
-                    loop {
-                        let drops = match try_fall(val, bt, y, g, pen.l2, delta, y_try, inv_try) {
-                            None => false,
-                            Some(true) => true,
-                            Some(false) => change(val, bt, y, linear, pen.l2, rt, delta) <= 0.0,
-                        };
-                        if drops {
-                            tried = true;
-                            break;
-                        }
-                        delta *= 0.5;
-                        tries += 1;
-                        if tries == 50 {
-                            delta = 0.0;
-                            break;
-                        }
+            let linear = sums[t].to_f64() + pen.l1;
+            let (s1, s2) = slope_and_curvature(val, bt, inv);
+            let g = linear + pen.l2 * rt - s1;
+            let hess = s2 + pen.l2;
+            let mut delta = if hess > 0.0 {
+                (-g / hess).max(-rt)
+            } else if g > 0.0 {
+                // Nothing observed pulls it up: to zero.
+                -rt
+            } else {
+                0.0
+            };
+            // A fall can overshoot: halve it until φ drops (the cheap
+            // bound first, the logarithms only when it cannot tell); y
+            // and 1/y at the fall taken are kept from the test. A rise
+            // stops short of the minimum by itself.
+            let mut tried = false;
+            if delta < 0.0 {
+                let mut tries = 0;
+                loop {
+                    let drops = match try_fall(val, bt, y, g, pen.l2, delta, y_try, inv_try) {
+                        None => false,
+                        Some(true) => true,
+                        Some(false) => change(val, bt, y, linear, pen.l2, rt, delta) <= 0.0,
+                    };
+                    if drops {
+                        tried = true;
+                        break;
                     }
-                }
-                if delta == 0.0 || !delta.is_finite() {
-                    continue;
-                }
-                let new = (rt + delta).max(0.0);
-                moved = true;
-                r[t] = T::from_f64(new);
-                if tried && new - rt == delta {
-                    std::mem::swap(y, y_try);
-                    std::mem::swap(inv, inv_try);
-                } else {
-                    let delta = new - rt;
-                    for ((yv, iv), &a) in y.iter_mut().zip(inv.iter_mut()).zip(bt) {
-                        *yv += a * delta;
-                        *iv = 1.0 / yv.max(EPS32);
+                    delta *= 0.5;
+                    tries += 1;
+                    if tries == 50 {
+                        delta = 0.0;
+                        break;
                     }
                 }
             }
-            if !moved {
-                break;
+            if delta == 0.0 || !delta.is_finite() {
+                continue;
             }
+            let new = (rt + delta).max(0.0);
+            moved = true;
+            r[t] = T::from_f64(new);
+            if tried && new - rt == delta {
+                std::mem::swap(y, y_try);
+                std::mem::swap(inv, inv_try);
+            } else {
+                let delta = new - rt;
+                for ((yv, iv), &a) in y.iter_mut().zip(inv.iter_mut()).zip(bt) {
+                    *yv += a * delta;
+                    *iv = 1.0 / yv.max(EPS32);
+                }
+            }
+        }
+        if !moved {
+            break;
         }
     }
 }
@@ -433,10 +490,14 @@ impl<T: Scalar, D: Data<T>> Solver<T, D> for KlCoordinateDescent {
             scale: self.scale_lines,
         };
         let wide = simd_wide();
+        // Dense lines read the fixed factor's rows in order: transposed
+        // once here, every line (or its entries x > 0) reads them from it.
+        let lt = (!x.is_sparse()).then(|| transposed_f64(l));
+        let lt = lt.as_deref();
         let visited = x.visit_lines(side, r, |j, entries, rj| {
             small_buffer(k, |s| {
                 sums.of(j, s);
-                update_line(wide, entries, l, s, pen, steps, rj);
+                update_line(wide, entries, l, lt, s, pen, steps, rj);
             });
         });
         debug_assert!(visited, "the model refuses data that cannot be visited");
