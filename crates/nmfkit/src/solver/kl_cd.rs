@@ -15,12 +15,13 @@
 //! line's entries with x > 0 enter the sums: O(k·nnz) per sweep on sparse
 //! data, against O(k·n·m) for dense; y is kept current as coordinates move.
 
+use super::kl_lanes::{change, Reciprocals};
 use super::{Factors, Solver, StepInfo, Want};
 use crate::data::{row_sums_of, Data, LineEntries, LineSums, Side};
 use crate::linalg::{simd_wide, small_buffer};
 use crate::matrix::Mat;
 use crate::regularization::{Penalties, Penalty};
-use crate::scalar::{Scalar, EPS32};
+use crate::scalar::Scalar;
 use std::cell::RefCell;
 
 pub(crate) struct KlCoordinateDescent {
@@ -76,99 +77,6 @@ struct LineBuf {
 
 thread_local! {
     static BUF: RefCell<LineBuf> = RefCell::new(LineBuf::default());
-}
-
-/// For a fall (δ < 0): y + a·δ and its inverse at every entry, into
-/// `y_try` and `inv_try`, and whether the second-order bound shows that φ
-/// drops: φ'' grows along a fall, so φ(δ) − φ(0) ≤ φ'(0)·δ + ½φ''(δ)·δ²,
-/// with φ''(δ) = l2 + Σ v a²/(y + aδ)². None where the model would reach
-/// zero at an observed entry.
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn try_fall(
-    val: &[f64],
-    bt: &[f64],
-    y: &[f64],
-    slope: f64,
-    l2: f64,
-    delta: f64,
-    y_try: &mut [f64],
-    inv_try: &mut [f64],
-) -> Option<bool> {
-    // Lanes without early exits, so that the loop vectorizes.
-    let (mut s, mut lowest) = ([0.0f64; 4], [f64::INFINITY; 4]);
-    let n = val.len();
-    let full = n / 4 * 4;
-    let mut e = 0;
-    while e < full {
-        for l in 0..4 {
-            let i = e + l;
-            let yn = y[i] + bt[i] * delta;
-            lowest[l] = lowest[l].min(yn);
-            let inv = 1.0 / yn.max(EPS32);
-            y_try[i] = yn;
-            inv_try[i] = inv;
-            let q = bt[i] * inv;
-            s[l] += val[i] * q * q;
-        }
-        e += 4;
-    }
-    let mut curv = (s[0] + s[1]) + (s[2] + s[3]);
-    let mut low = lowest[0].min(lowest[1]).min(lowest[2].min(lowest[3]));
-    for i in full..n {
-        let yn = y[i] + bt[i] * delta;
-        low = low.min(yn);
-        let inv = 1.0 / yn.max(EPS32);
-        y_try[i] = yn;
-        inv_try[i] = inv;
-        let q = bt[i] * inv;
-        curv += val[i] * q * q;
-    }
-    if low <= 0.0 {
-        return None;
-    }
-    Some(slope * delta + 0.5 * (curv + l2) * delta * delta <= 0.0)
-}
-
-/// (Σ v·a/y, Σ v·a²/y²): φ'(0) and φ''(0) but for the linear and L2 parts,
-/// from the kept 1/y, in four independent lanes.
-#[inline(always)]
-fn slope_and_curvature(val: &[f64], bt: &[f64], inv: &[f64]) -> (f64, f64) {
-    let (mut s1, mut s2) = ([0.0f64; 4], [0.0f64; 4]);
-    let (cv, cb, ci) = (val.chunks_exact(4), bt.chunks_exact(4), inv.chunks_exact(4));
-    let (rv, rb, ri) = (cv.remainder(), cb.remainder(), ci.remainder());
-    for ((v, a), iv) in cv.zip(cb).zip(ci) {
-        for l in 0..4 {
-            let q = v[l] * a[l] * iv[l];
-            s1[l] += q;
-            s2[l] += q * a[l] * iv[l];
-        }
-    }
-    let (mut t1, mut t2) = (
-        (s1[0] + s1[1]) + (s1[2] + s1[3]),
-        (s2[0] + s2[1]) + (s2[2] + s2[3]),
-    );
-    for ((&v, &a), &iv) in rv.iter().zip(rb).zip(ri) {
-        let q = v * a * iv;
-        t1 += q;
-        t2 += q * a * iv;
-    }
-    (t1, t2)
-}
-
-/// φ(δ) − φ(0) for coordinate t (see the module's notes); +∞ where the
-/// model would reach zero at an observed entry.
-#[inline(always)]
-fn change(val: &[f64], bt: &[f64], y: &[f64], linear: f64, l2: f64, r: f64, delta: f64) -> f64 {
-    let mut log_sum = 0.0;
-    for ((&v, &a), &y) in val.iter().zip(bt).zip(y) {
-        let ratio = 1.0 + a * delta / y.max(EPS32);
-        if ratio <= 0.0 {
-            return f64::INFINITY;
-        }
-        log_sum += v * ratio.ln();
-    }
-    linear * delta + 0.5 * l2 * ((r + delta) * (r + delta) - r * r) - log_sum
 }
 
 /// The α > 0 that minimizes the line's objective along r ← αr: with
@@ -238,6 +146,7 @@ fn prefetch<T>(v: &[T]) {
 struct LineSteps {
     sweeps: usize,
     scale: bool,
+    recip: Reciprocals,
 }
 
 /// [`update_line_body`], compiled for AVX2 + FMA when the CPU has them.
@@ -305,12 +214,18 @@ fn gather_values<T: Scalar>(
             true
         }
         LineEntries::Dense(vals) => {
+            // Without branches: every entry is written, the count moves
+            // past the ones kept (zeros are common and unpredictable).
+            idx.resize(vals.len(), 0);
+            val.resize(vals.len(), 0.0);
+            let mut kept = 0;
             for (i, &v) in vals.iter().enumerate() {
-                if v != T::ZERO {
-                    idx.push(i as u32);
-                    val.push(v.to_f64());
-                }
+                idx[kept] = i as u32;
+                val[kept] = v.to_f64();
+                kept += usize::from(v != T::ZERO);
             }
+            idx.truncate(kept);
+            val.truncate(kept);
             false
         }
     }
@@ -322,14 +237,20 @@ fn gather_values<T: Scalar>(
 /// that each l_i is read whole while it is in cache (sparse data, where a
 /// pass per t would miss once per entry and t).
 #[inline(always)]
-fn gather_rows<T: Scalar>(idx: &[u32], l: &Mat<T>, lt: Option<&[f64]>, b: &mut Vec<f64>) {
+fn gather_rows<T: Scalar>(
+    idx: &[u32],
+    l: &Mat<T>,
+    lt: Option<&[f64]>,
+    recip: Reciprocals,
+    b: &mut Vec<f64>,
+) {
     let (k, nz) = (l.nrows, idx.len());
     b.clear();
     if let Some(lt) = lt {
         let other = l.ncols;
         for t in 0..k {
             let row = &lt[t * other..(t + 1) * other];
-            b.extend(idx.iter().map(|&i| row[i as usize]));
+            recip.gather(idx, row, b);
         }
         return;
     }
@@ -364,6 +285,7 @@ fn update_line_body<T: Scalar>(
     let LineSteps {
         sweeps,
         scale: scale_lines,
+        recip,
     } = steps;
     let LineBuf {
         idx,
@@ -379,7 +301,7 @@ fn update_line_body<T: Scalar>(
     let b: &[f64] = match lt {
         Some(lt) if every => lt,
         _ => {
-            gather_rows(idx, l, lt, gathered);
+            gather_rows(idx, l, lt, recip, gathered);
             gathered
         }
     };
@@ -410,8 +332,7 @@ fn update_line_body<T: Scalar>(
             *y *= alpha;
         }
     }
-    inv.clear();
-    inv.extend(y.iter().map(|&y| 1.0 / y.max(EPS32)));
+    recip.invert(y, inv);
     y_try.resize(nz, 0.0);
     inv_try.resize(nz, 0.0);
     for _ in 0..sweeps {
@@ -420,7 +341,7 @@ fn update_line_body<T: Scalar>(
             let bt = &b[t * nz..(t + 1) * nz];
             let rt = r[t].to_f64();
             let linear = sums[t].to_f64() + pen.l1;
-            let (s1, s2) = slope_and_curvature(val, bt, inv);
+            let (s1, s2) = recip.slope_and_curvature(val, bt, inv);
             let g = linear + pen.l2 * rt - s1;
             let hess = s2 + pen.l2;
             let mut delta = if hess > 0.0 {
@@ -439,7 +360,7 @@ fn update_line_body<T: Scalar>(
             if delta < 0.0 {
                 let mut tries = 0;
                 loop {
-                    let drops = match try_fall(val, bt, y, g, pen.l2, delta, y_try, inv_try) {
+                    let drops = match recip.try_fall(val, bt, y, g, pen.l2, delta, y_try, inv_try) {
                         None => false,
                         Some(true) => true,
                         Some(false) => change(val, bt, y, linear, pen.l2, rt, delta) <= 0.0,
@@ -466,11 +387,7 @@ fn update_line_body<T: Scalar>(
                 std::mem::swap(y, y_try);
                 std::mem::swap(inv, inv_try);
             } else {
-                let delta = new - rt;
-                for ((yv, iv), &a) in y.iter_mut().zip(inv.iter_mut()).zip(bt) {
-                    *yv += a * delta;
-                    *iv = 1.0 / yv.max(EPS32);
-                }
+                recip.step(y, inv, bt, new - rt);
             }
         }
         if !moved {
@@ -488,6 +405,7 @@ impl<T: Scalar, D: Data<T>> Solver<T, D> for KlCoordinateDescent {
         let steps = LineSteps {
             sweeps: self.sweeps,
             scale: self.scale_lines,
+            recip: Reciprocals::detect(),
         };
         let wide = simd_wide();
         // Dense lines read the fixed factor's rows in order: transposed
@@ -502,56 +420,5 @@ impl<T: Scalar, D: Data<T>> Solver<T, D> for KlCoordinateDescent {
         });
         debug_assert!(visited, "the model refuses data that cannot be visited");
         StepInfo::default()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use rand::RngExt;
-
-    /// The fall test's second-order bound never says "drops" where φ rises,
-    /// it keeps y + aδ and its inverse, and it refuses a fall that would
-    /// take the model to zero at an observed entry.
-    #[test]
-    fn the_fall_bound_is_an_upper_bound_of_the_exact_change() {
-        let mut rng = crate::rng::seeded(11);
-        let mut next = || rng.random::<f64>();
-        let (mut said_drop, mut saw_rise) = (0, 0);
-        for trial in 0..2000 {
-            let nz = 1 + trial % 23;
-            let val: Vec<f64> = (0..nz).map(|_| 0.1 + 5.0 * next()).collect();
-            let bt: Vec<f64> = (0..nz).map(|_| next()).collect();
-            let r = 0.05 + next();
-            // y holds r·a plus the other coordinates' share.
-            let y: Vec<f64> = bt.iter().map(|&a| a * r + 0.01 + next()).collect();
-            let (linear, l2) = (10.0 * next(), if trial % 3 == 0 { next() } else { 0.0 });
-            let inv: Vec<f64> = y.iter().map(|&v| 1.0 / v).collect();
-            let (s1, _) = slope_and_curvature(&val, &bt, &inv);
-            let g = linear + l2 * r - s1;
-            let delta = -r * next();
-            let (mut yt, mut it) = (vec![0.0; nz], vec![0.0; nz]);
-            let exact = change(&val, &bt, &y, linear, l2, r, delta);
-            match try_fall(&val, &bt, &y, g, l2, delta, &mut yt, &mut it) {
-                Some(true) => {
-                    said_drop += 1;
-                    assert!(exact <= 1e-12 * linear.abs().max(1.0), "{trial}: {exact}");
-                }
-                Some(false) => saw_rise += 1,
-                None => panic!("{trial}: a feasible fall refused"),
-            }
-            for e in 0..nz {
-                assert_eq!(yt[e], y[e] + bt[e] * delta);
-                assert_eq!(it[e], 1.0 / yt[e].max(EPS32));
-            }
-        }
-        assert!(said_drop > 100 && saw_rise > 100, "{said_drop} {saw_rise}");
-        // A fall through zero at an observed entry.
-        let (val, bt, y) = ([1.0, 2.0], [1.0, 1.0], [0.5, 3.0]);
-        let (mut yt, mut it) = ([0.0; 2], [0.0; 2]);
-        assert_eq!(
-            try_fall(&val, &bt, &y, 1.0, 0.0, -0.6, &mut yt, &mut it),
-            None
-        );
     }
 }

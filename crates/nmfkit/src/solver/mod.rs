@@ -8,6 +8,7 @@ mod cd;
 mod greedy_cd;
 mod hals;
 mod kl_cd;
+mod kl_lanes;
 mod mu;
 mod pgrad;
 mod sweep;
