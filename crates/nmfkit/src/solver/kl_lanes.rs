@@ -56,16 +56,15 @@ impl Reciprocals {
         slope_and_curvature(val, bt, inv)
     }
 
-    /// Appends `row[i]` for every i of `idx`, which rise (a dense line's
-    /// entries) and stay below `row.len()`.
+    /// Appends `row[i]` for every i of `idx`.
     #[inline(always)]
     pub(super) fn gather(self, idx: &[u32], row: &[f64], out: &mut Vec<f64>) {
-        let below = idx.last().is_none_or(|&i| (i as usize) < row.len());
+        let below = idx.iter().max().is_none_or(|&i| (i as usize) < row.len());
         assert!(below, "a line's index beyond the factor");
+        // The gather's offsets are 32-bit signed.
         #[cfg(target_arch = "x86_64")]
-        if self.fast {
-            // SAFETY: as in `invert`; the indices rise and the last is in
-            // bounds, so all are.
+        if self.fast && row.len() <= i32::MAX as usize {
+            // SAFETY: as in `invert`; every index was checked above.
             return unsafe { wide::gather(idx, row, out) };
         }
         out.extend(idx.iter().map(|&i| row[i as usize]));
