@@ -17,7 +17,7 @@ fn missing_values_fit_impute_and_bad_masks() {
         s = s
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
-        if (s >> 40) % 5 == 0 {
+        if (s >> 40).is_multiple_of(5) {
             0.0
         } else {
             1.0
@@ -297,7 +297,7 @@ fn sparse_data_takes_masks_and_listed_holes() {
         s = s
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
-        if (s >> 40) % 7 == 0 {
+        if (s >> 40).is_multiple_of(7) {
             t.push((i, j, 1.0));
             0.0
         } else {

@@ -104,7 +104,7 @@ pub fn parse_grid(s: &str) -> Result<(usize, usize), String> {
 /// squarer grid.
 pub fn choose_grid(p: usize, n: usize, m: usize) -> (usize, usize) {
     (1..=p)
-        .filter(|pr| p % pr == 0)
+        .filter(|pr| p.is_multiple_of(*pr))
         .map(|pr| (pr, p / pr))
         .min_by(|&(a, b), &(c, d)| {
             let cost =

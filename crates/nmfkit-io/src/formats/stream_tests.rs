@@ -15,7 +15,7 @@ fn sample(n: usize, m: usize, seed: u64) -> CsrMatrix<f64> {
             s = s
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
-            if (s >> 33) % 3 == 0 && i % 7 != 3 && j != 2 {
+            if (s >> 33).is_multiple_of(3) && i % 7 != 3 && j != 2 {
                 t.push((i, j, ((s >> 40) % 1000) as f64 / 100.0 + 0.5));
             }
         }
