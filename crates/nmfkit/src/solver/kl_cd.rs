@@ -189,11 +189,13 @@ fn update_line<T: Scalar>(
 }
 
 /// The line's entries with x > 0 into `val` (and their indices into
-/// `idx`); true when that is every entry of a dense line, whose fixed
-/// factor rows are then `lt` itself.
+/// `idx`); true, with `idx` left empty, when that is every entry of a
+/// dense line and `whole` (the fixed factor's transpose is there to be
+/// its rows as they are).
 #[inline(always)]
 fn gather_values<T: Scalar>(
     entries: LineEntries<'_, T>,
+    whole: bool,
     idx: &mut Vec<u32>,
     val: &mut Vec<f64>,
 ) -> bool {
@@ -209,7 +211,7 @@ fn gather_values<T: Scalar>(
             }
             false
         }
-        LineEntries::Dense(vals) if vals.iter().all(|&v| v != T::ZERO) => {
+        LineEntries::Dense(vals) if whole && vals.iter().all(|&v| v != T::ZERO) => {
             val.extend(vals.iter().map(|v| v.to_f64()));
             true
         }
@@ -296,7 +298,7 @@ fn update_line_body<T: Scalar>(
         y_try,
         inv_try,
     } = buf;
-    let every = gather_values(entries, idx, val);
+    let every = gather_values(entries, lt.is_some(), idx, val);
     let nz = val.len();
     let b: &[f64] = match lt {
         Some(lt) if every => lt,
