@@ -39,9 +39,7 @@ impl Reciprocals {
             // SAFETY: `fast` is only true when AVX-512F was detected.
             return unsafe { wide::invert(y, inv) };
         }
-        for (iv, &yv) in inv.iter_mut().zip(y) {
-            *iv = 1.0 / yv.max(EPS32);
-        }
+        divide_invert(y, inv);
     }
 
     /// (Σ v·a/y, Σ v·a²/y²): φ'(0) and φ''(0) but for the linear and L2
@@ -78,10 +76,7 @@ impl Reciprocals {
             // SAFETY: as in `invert`.
             return unsafe { wide::step(y, inv, a, delta) };
         }
-        for ((yv, iv), &a) in y.iter_mut().zip(inv.iter_mut()).zip(a) {
-            *yv += a * delta;
-            *iv = 1.0 / yv.max(EPS32);
-        }
+        divide_step(y, inv, a, delta);
     }
 
     /// For a fall (δ < 0): y + a·δ and its inverse at every entry, into
@@ -115,6 +110,23 @@ impl Reciprocals {
             return None;
         }
         Some(slope * delta + 0.5 * (curv + l2) * delta * delta <= 0.0)
+    }
+}
+
+/// `inv ← 1/max(y, ε)` by division (also the fast passes' tails).
+#[inline(always)]
+fn divide_invert(y: &[f64], inv: &mut [f64]) {
+    for (iv, &yv) in inv.iter_mut().zip(y) {
+        *iv = 1.0 / yv.max(EPS32);
+    }
+}
+
+/// `y ← y + a·δ`, `inv ← 1/max(y, ε)` by division (also the fast passes' tails).
+#[inline(always)]
+fn divide_step(y: &mut [f64], inv: &mut [f64], a: &[f64], delta: f64) {
+    for ((yv, iv), &a) in y.iter_mut().zip(inv.iter_mut()).zip(a) {
+        *yv += a * delta;
+        *iv = 1.0 / yv.max(EPS32);
     }
 }
 
@@ -227,13 +239,6 @@ mod wide {
         _mm512_fmadd_pd(r, _mm512_fnmadd_pd(m, r, one), r)
     }
 
-    /// Eight lanes then the rest one by one through the same formula.
-    #[inline]
-    #[target_feature(enable = "avx512f")]
-    fn recip_one(y: f64) -> f64 {
-        _mm512_cvtsd_f64(recip(_mm512_set1_pd(y)))
-    }
-
     /// (Σ v·a/y, Σ v·a²/y²) in eight lanes, twice unrolled.
     #[target_feature(enable = "avx512f")]
     pub(super) unsafe fn slope_and_curvature(val: &[f64], bt: &[f64], inv: &[f64]) -> (f64, f64) {
@@ -304,9 +309,8 @@ mod wide {
             _mm512_storeu_pd(inv.as_mut_ptr().add(i), recip(yv));
             i += 8;
         }
-        for j in full..n {
-            inv[j] = recip_one(y[j]);
-        }
+        // The last few entries (fewer than eight) by division.
+        super::divide_invert(&y[full..n], &mut inv[full..n]);
     }
 
     /// `y ← y + a·δ`, `inv ← 1/max(y, ε)`.
@@ -326,10 +330,7 @@ mod wide {
             _mm512_storeu_pd(inv.as_mut_ptr().add(i), recip(yv));
             i += 8;
         }
-        for j in full..n {
-            y[j] = a[j].mul_add(delta, y[j]);
-            inv[j] = recip_one(y[j]);
-        }
+        super::divide_step(&mut y[full..n], &mut inv[full..n], &a[full..n], delta);
     }
 
     /// The fall pass: y' = y + a·δ and 1/y' into the tries; (Σ v (a/y')²,
@@ -365,17 +366,18 @@ mod wide {
             s = _mm512_fmadd_pd(vq, q, s);
             i += 8;
         }
-        let (mut curv, mut lowest) = (_mm512_reduce_add_pd(s), _mm512_reduce_min_pd(low));
-        for j in full..n {
-            let yn = bt[j].mul_add(delta, y[j]);
-            lowest = lowest.min(yn);
-            let r = recip_one(yn);
-            y_try[j] = yn;
-            inv_try[j] = r;
-            let q = bt[j] * r;
-            curv += val[j] * q * q;
-        }
-        (curv, lowest)
+        let (curv, lowest) = super::fall(
+            &val[full..n],
+            &bt[full..n],
+            &y[full..n],
+            delta,
+            &mut y_try[full..n],
+            &mut inv_try[full..n],
+        );
+        (
+            _mm512_reduce_add_pd(s) + curv,
+            _mm512_reduce_min_pd(low).min(lowest),
+        )
     }
 }
 
