@@ -40,6 +40,7 @@ mod builder;
 pub mod data;
 mod driver;
 pub mod error;
+mod fast_math;
 pub mod init;
 mod linalg;
 pub mod loss;

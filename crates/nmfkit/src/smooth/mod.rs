@@ -26,6 +26,8 @@ mod laplacian;
 mod passes;
 #[cfg(target_arch = "x86_64")]
 mod pixels_avx2;
+#[cfg(target_arch = "x86_64")]
+mod pixels_avx512;
 mod simplex;
 mod solver;
 mod start;
@@ -44,6 +46,7 @@ use crate::init::Init;
 use crate::matrix::{Mat, MatRef};
 use crate::objective::{Objective, Term};
 use crate::solver::Factors;
+use rayon::prelude::*;
 use solver::{MmSolver, SmoothProblem};
 use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
@@ -299,7 +302,7 @@ impl SmoothNmf {
         let (n, p, k) = (x.nrows, x.ncols, self.rank);
         let m = g.map_or(n, |g| g.ncols);
         let norm_factor = if self.normalize {
-            let mean = x.data.iter().sum::<f64>() / (n * p) as f64;
+            let mean = sum_in_blocks(x.data) / (n * p) as f64;
             if mean > 0.0 {
                 k as f64 / (mean * n as f64)
             } else {
@@ -310,7 +313,11 @@ impl SmoothNmf {
         };
         let scaled;
         let x = if norm_factor != 1.0 {
-            scaled = Mat::from_col_major(n, p, x.data.iter().map(|v| v * norm_factor).collect())?;
+            let mut data = vec![0.0; x.data.len()];
+            data.par_chunks_mut(BLOCK)
+                .zip(x.data.par_chunks(BLOCK))
+                .for_each(|(o, i)| o.iter_mut().zip(i).for_each(|(o, v)| *o = v * norm_factor));
+            scaled = Mat::from_col_major(n, p, data)?;
             scaled.as_ref()
         } else {
             x
@@ -471,3 +478,26 @@ impl SmoothNmf {
 
 #[cfg(test)]
 mod tests;
+
+/// Entries per block of the data-wide loops below.
+const BLOCK: usize = 1 << 16;
+
+/// Σ v in fixed blocks of eight-lane sums, added in order: the same value
+/// for any number of threads, and no chain of 2M dependent additions.
+fn sum_in_blocks(v: &[f64]) -> f64 {
+    let parts: Vec<f64> = v
+        .par_chunks(BLOCK)
+        .map(|b| {
+            let mut acc = [0.0f64; 8];
+            let lanes = b.chunks_exact(8);
+            let tail: f64 = lanes.remainder().iter().sum();
+            for c in lanes {
+                for l in 0..8 {
+                    acc[l] += c[l];
+                }
+            }
+            acc.iter().sum::<f64>() + tail
+        })
+        .collect();
+    parts.iter().sum()
+}

@@ -12,6 +12,27 @@ use crate::matrix::{Mat, MatRef};
 use crate::scalar::EPS32;
 use rayon::prelude::*;
 
+/// Which per-pixel kernel runs: the generic loop, AVX2 (k ≤ 8) or AVX-512
+/// (k ≤ 8, without divisions); larger k always take the generic loop.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Lanes {
+    Generic,
+    Four,
+    Eight,
+}
+
+impl Lanes {
+    fn detect() -> Self {
+        if crate::fast_math::fast_available() {
+            Lanes::Eight
+        } else if simd_wide() {
+            Lanes::Four
+        } else {
+            Lanes::Generic
+        }
+    }
+}
+
 /// Pixels per parallel task; partial sums are added in task order, so
 /// results do not depend on the number of threads.
 const CHUNK: usize = 64;
@@ -81,7 +102,7 @@ pub fn fused<F: Fn(usize, &[f64], &mut [f64]) + Sync>(
     with_kl: bool,
 ) -> (Mat<f64>, f64) {
     let (n, k) = (x.nrows, h.nrows);
-    let wide = simd_wide();
+    let wide = Lanes::detect();
     let parts: Vec<(Vec<f64>, f64)> = h
         .data
         .par_chunks_mut(k * CHUNK)
@@ -106,7 +127,7 @@ pub fn fused<F: Fn(usize, &[f64], &mut [f64]) + Sync>(
 /// One chunk of pixels starting at `first`: see [`fused`].
 #[allow(clippy::too_many_arguments)]
 fn run_chunk<F: Fn(usize, &[f64], &mut [f64])>(
-    wide: bool,
+    wide: Lanes,
     x: MatRef<'_, f64>,
     d: &Mat<f64>,
     block: &mut [f64],
@@ -164,11 +185,18 @@ fn run_chunk<F: Fn(usize, &[f64], &mut [f64])>(
         ) -> f64 {
             body(x, d, block, first, update, with_kl, r)
         }
-        if wide {
+        if wide != Lanes::Generic {
             let mut kl = 0.0;
-            // SAFETY: `wide` is only true when the features were detected.
+            // SAFETY: `wide` names only kernels whose features were detected
+            // (AVX-512F implies AVX2 and FMA).
             unsafe {
-                if super::pixels_avx2::chunk(x, d, block, first, update, with_kl, r, &mut kl) {
+                let done = match wide {
+                    Lanes::Eight => {
+                        super::pixels_avx512::chunk(x, d, block, first, update, with_kl, r, &mut kl)
+                    }
+                    _ => super::pixels_avx2::chunk(x, d, block, first, update, with_kl, r, &mut kl),
+                };
+                if done {
                     return kl;
                 }
                 return body_wide(x, d, block, first, update, with_kl, r);
@@ -179,8 +207,13 @@ fn run_chunk<F: Fn(usize, &[f64], &mut [f64])>(
     body(x, d, block, first, update, with_kl, r)
 }
 
-/// The KL divergence D(X ‖ DH) alone.
+/// The KL divergence D(X ‖ DH) alone (the evaluations the pass does not
+/// give: the first and the last), in the lanes the CPU has.
 pub fn kl(x: MatRef<'_, f64>, d: &Mat<f64>, h: &Mat<f64>) -> f64 {
+    kl_in(Lanes::detect(), x, d, h)
+}
+
+fn kl_in(lanes: Lanes, x: MatRef<'_, f64>, d: &Mat<f64>, h: &Mat<f64>) -> f64 {
     let n = x.nrows;
     let p = h.ncols;
     let parts: Vec<f64> = (0..p.div_ceil(CHUNK))
@@ -188,27 +221,66 @@ pub fn kl(x: MatRef<'_, f64>, d: &Mat<f64>, h: &Mat<f64>) -> f64 {
         .map(|c| {
             let mut y = vec![0.0; n];
             (c * CHUNK..((c + 1) * CHUNK).min(p))
-                .map(|j| kl_column(d, h.col(j), x.col(j), &mut y))
+                .map(|j| kl_pixel(lanes, d, h.col(j), x.col(j), &mut y))
                 .sum::<f64>()
         })
         .collect();
     parts.iter().sum()
 }
 
+/// One pixel's KL term: [`kl_column`], with the logs in four or eight lanes.
+#[inline]
+fn kl_pixel(lanes: Lanes, d: &Mat<f64>, h: &[f64], x: &[f64], y: &mut [f64]) -> f64 {
+    #[cfg(target_arch = "x86_64")]
+    match lanes {
+        // SAFETY: `Eight` only when AVX-512F was detected.
+        Lanes::Eight if d.ncols <= 8 => return unsafe { super::pixels_avx512::kl_pixel(d, h, x) },
+        Lanes::Eight | Lanes::Four => {
+            let full = x.len() / 4 * 4;
+            y.fill(0.0);
+            for (t, &ht) in h.iter().enumerate() {
+                for (yi, &di) in y.iter_mut().zip(d.col(t)) {
+                    *yi += di * ht;
+                }
+            }
+            y.iter_mut().for_each(|v| *v = v.max(EPS32));
+            // SAFETY: both lane widths imply AVX2 and FMA.
+            let body = unsafe { super::pixels_avx2::kl_sum(&x[..full], &y[..full]) };
+            let tail: f64 = (full..x.len())
+                .map(|i| super::pixels_avx2::kl_term(x[i], y[i]))
+                .sum();
+            return body + tail;
+        }
+        Lanes::Generic => {}
+    }
+    let _ = lanes;
+    kl_column(d, h, x, y)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// The AVX2 kernel (k ≤ 8) and the generic loop give the same pass:
-    /// the same new H, R and KL, to rounding.
+    /// The AVX2 and AVX-512 kernels (k ≤ 8, where the CPU has them) and
+    /// the generic loop give the same pass — the same new H, R and KL, to
+    /// rounding — and the same KL alone.
     #[test]
-    fn the_wide_kernel_agrees_with_the_generic_loop() {
-        if !simd_wide() {
-            return;
+    fn the_wide_kernels_agree_with_the_generic_loop() {
+        let mut kernels = Vec::new();
+        if simd_wide() {
+            kernels.push(Lanes::Four);
         }
-        let n = 37; // not a multiple of the 4 lanes: the tails run too
-        for k in 1..=9 {
-            let p = 70;
+        if crate::fast_math::fast_available() {
+            kernels.push(Lanes::Eight);
+        }
+        // 37 and 45 channels: not multiples of the lanes, so the tails run too.
+        let cases = kernels.iter().flat_map(|&w| {
+            [37, 45]
+                .into_iter()
+                .flat_map(move |n| (1..=9).map(move |k| (w, n, k)))
+        });
+        for (wide, n, k) in cases {
+            let p = 71; // odd: a pixel outside the AVX-512 pairs too
             let x = Mat::from_fn(n, p, |i, j| ((i * 7 + j * 3) % 5) as f64 * 0.7);
             let d = Mat::from_fn(n, k, |i, t| 0.1 + ((i + 2 * t) % 9) as f64 * 0.05);
             let h0 = Mat::from_fn(k, p, |t, j| 0.2 + ((t * 5 + j) % 7) as f64 * 0.1);
@@ -219,24 +291,37 @@ mod tests {
                     h[t] *= dr[t] / sums[t];
                 }
             };
-            let run = |wide: bool| {
+            let run = |lanes: Lanes| {
                 let mut h = h0.clone();
                 let mut r = vec![0.0; n * k];
-                let kl = run_chunk(wide, x.as_ref(), &d, &mut h.data, 0, &update, true, &mut r);
+                let kl = run_chunk(lanes, x.as_ref(), &d, &mut h.data, 0, &update, true, &mut r);
                 (h, r, kl)
             };
-            let (ha, ra, ka) = run(true);
-            let (hb, rb, kb) = run(false);
+            let (ha, ra, ka) = run(wide);
+            let (hb, rb, kb) = run(Lanes::Generic);
             let close = |a: &[f64], b: &[f64]| {
                 a.iter()
                     .zip(b)
                     .all(|(u, v)| (u - v).abs() <= 1e-12 * v.abs().max(1.0))
             };
-            assert!(close(&ha.data, &hb.data), "k = {k}: H");
-            assert!(close(&ra, &rb), "k = {k}: R");
+            let (la, lb) = (
+                kl_in(wide, x.as_ref(), &d, &h0),
+                kl_in(Lanes::Generic, x.as_ref(), &d, &h0),
+            );
+            assert!(
+                (la - lb).abs() <= 1e-12 * lb.abs(),
+                "{wide:?}, n = {n}, k = {k}: kl {la} vs {lb}"
+            );
+            // The pass measures the KL it starts from.
+            assert!(
+                (ka - lb).abs() <= 1e-12 * lb.abs(),
+                "{wide:?}, n = {n}, k = {k}: pass {ka} vs {lb}"
+            );
+            assert!(close(&ha.data, &hb.data), "{wide:?}, n = {n}, k = {k}: H");
+            assert!(close(&ra, &rb), "{wide:?}, n = {n}, k = {k}: R");
             assert!(
                 (ka - kb).abs() <= 1e-12 * kb.abs(),
-                "k = {k}: KL {ka} vs {kb}"
+                "{wide:?}, n = {n}, k = {k}: KL {ka} vs {kb}"
             );
         }
     }

@@ -88,7 +88,7 @@ unsafe fn sum4(v: __m256d) -> f64 {
 
 /// x log(x/y) − x + y, or y where x = 0 (y already at least ε₃₂).
 #[inline(always)]
-fn kl_term(x: f64, y: f64) -> f64 {
+pub(super) fn kl_term(x: f64, y: f64) -> f64 {
     if x > 0.0 {
         x * (x / y).ln() - x + y
     } else {
@@ -159,6 +159,26 @@ pub(super) unsafe fn ln4(q: __m256d) -> __m256d {
     _mm256_sub_pd(_mm256_mul_pd(ef, _mm256_set1_pd(LN2_HI)), t)
 }
 
+/// Σ x ln(x/y) − x + y over entries whose count is a multiple of four
+/// (y already at least ε₃₂), with x/y taken as 1 where x = 0 (the term is
+/// y there).
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+pub(super) unsafe fn kl_sum(x: &[f64], ys: &[f64]) -> f64 {
+    debug_assert!(x.len().is_multiple_of(4) && ys.len() == x.len());
+    let mut klv = _mm256_setzero_pd();
+    let mut i = 0;
+    while i < x.len() {
+        let xv = _mm256_loadu_pd(x.as_ptr().add(i));
+        let y = _mm256_loadu_pd(ys.as_ptr().add(i));
+        let pos = _mm256_cmp_pd(xv, _mm256_setzero_pd(), _CMP_GT_OQ);
+        let q = _mm256_blendv_pd(_mm256_set1_pd(1.0), _mm256_div_pd(xv, y), pos);
+        klv = _mm256_add_pd(klv, _mm256_fmadd_pd(xv, ln4(q), _mm256_sub_pd(y, xv)));
+        i += 4;
+    }
+    sum4(klv)
+}
+
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 unsafe fn pixel<const K: usize, const KL: bool, F: Fn(usize, &[f64], &mut [f64])>(
@@ -203,20 +223,11 @@ unsafe fn pixel<const K: usize, const KL: bool, F: Fn(usize, &[f64], &mut [f64])
     // The KL at the old h, from the y kept: x ln(x/y) − x + y, with x/y
     // taken as 1 where x = 0 (the term is y there). Apart from the sweep,
     // so that neither loop runs out of registers.
-    let mut kl = 0.0;
-    if KL {
-        let mut klv = _mm256_setzero_pd();
-        let mut i = 0;
-        while i < full {
-            let xv = _mm256_loadu_pd(xp.add(i));
-            let y = _mm256_loadu_pd(ys.as_ptr().add(i));
-            let pos = _mm256_cmp_pd(xv, _mm256_setzero_pd(), _CMP_GT_OQ);
-            let q = _mm256_blendv_pd(_mm256_set1_pd(1.0), _mm256_div_pd(xv, y), pos);
-            klv = _mm256_add_pd(klv, _mm256_fmadd_pd(xv, ln4(q), _mm256_sub_pd(y, xv)));
-            i += 4;
-        }
-        kl = sum4(klv);
-    }
+    let mut kl = if KL {
+        kl_sum(&x[..full], &ys[..full])
+    } else {
+        0.0
+    };
     for i in full..n {
         let mut y = 0.0;
         for t in 0..K {

@@ -16,11 +16,9 @@ pub(super) struct Reciprocals {
 
 impl Reciprocals {
     pub(super) fn detect() -> Self {
-        #[cfg(target_arch = "x86_64")]
-        let fast = std::arch::is_x86_feature_detected!("avx512f");
-        #[cfg(not(target_arch = "x86_64"))]
-        let fast = false;
-        Reciprocals { fast }
+        Reciprocals {
+            fast: crate::fast_math::fast_available(),
+        }
     }
 
     /// Division everywhere (the reference the fast passes are tested against).
@@ -227,16 +225,11 @@ mod wide {
     use crate::scalar::EPS32;
     use std::arch::x86_64::*;
 
-    /// 1 / max(y, ε): the 14-bit estimate, then two Newton steps
-    /// r ← r + r(1 − m r), each squaring the relative error.
+    /// 1 / max(y, ε) without a division ([`crate::fast_math`]).
     #[inline]
     #[target_feature(enable = "avx512f")]
     fn recip(y: __m512d) -> __m512d {
-        let m = _mm512_max_pd(y, _mm512_set1_pd(EPS32));
-        let one = _mm512_set1_pd(1.0);
-        let mut r = _mm512_rcp14_pd(m);
-        r = _mm512_fmadd_pd(r, _mm512_fnmadd_pd(m, r, one), r);
-        _mm512_fmadd_pd(r, _mm512_fnmadd_pd(m, r, one), r)
+        crate::fast_math::recip8(y, _mm512_set1_pd(EPS32))
     }
 
     /// (Σ v·a/y, Σ v·a²/y²) in eight lanes, twice unrolled.
