@@ -187,3 +187,49 @@ fn randomized_svd_in_float32_matches_float64() {
         );
     }
 }
+
+/// Dense data with a short side runs the power iterations on its Gram;
+/// sparse data (the same matrix) on passes over X. Both span the same
+/// subspace in exact arithmetic: the same singular values and vectors
+/// (up to sign), short rows or short columns, either orientation.
+#[test]
+fn randomized_svd_on_the_gram_equals_the_passes() {
+    for (n, m) in [(30, 400), (400, 30)] {
+        let x = synth::low_rank::<f64>(n, m, 4, 0.2, 9).x;
+        let csr = CsrMatrix::from_dense(x.as_ref());
+        for transposed in [false, true] {
+            let a = nmfkit::init::randomized_svd_oriented(
+                &DenseData::new(x.as_ref()),
+                4,
+                3,
+                transposed,
+            )
+            .unwrap();
+            let b = nmfkit::init::randomized_svd_oriented(
+                &SparseData::new(&csr.view()),
+                4,
+                3,
+                transposed,
+            )
+            .unwrap();
+            for j in 0..4 {
+                assert!(
+                    (a.s[j] - b.s[j]).abs() < 1e-10 * b.s[0],
+                    "{n}×{m} {transposed}: σ{j}"
+                );
+                let dot: f64 = (0..a.u.nrows).map(|i| a.u.get(i, j) * b.u.get(i, j)).sum();
+                assert!(
+                    (dot.abs() - 1.0).abs() < 1e-9,
+                    "{n}×{m} {transposed}: u{j}·u{j} = {dot}"
+                );
+                let dot: f64 = (0..a.vt.ncols)
+                    .map(|c| a.vt.get(j, c) * b.vt.get(j, c))
+                    .sum();
+                assert!(
+                    (dot.abs() - 1.0).abs() < 1e-9,
+                    "{n}×{m} {transposed}: v{j}·v{j} = {dot}"
+                );
+            }
+        }
+    }
+}
