@@ -5,17 +5,28 @@ use crate::errors::{interrupted, value_error};
 use crate::interrupt::{interruptible, stop_when};
 use crate::options::SmoothParams;
 use nmfkit::smooth::{SmoothOptions, Truth};
-use nmfkit::Mat;
+use nmfkit::{Mat, MatRef};
 use numpy::{PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-/// A 2-D float64 array as a column-major matrix (copied once unless it is
-/// already Fortran-ordered).
-fn col_major(a: &PyReadonlyArray2<'_, f64>) -> PyResult<Mat<f64>> {
+/// A 2-D float64 array as a column-major matrix: read in place when it is
+/// Fortran-ordered (as X is when it comes from a pixels × channels array's
+/// transpose), else copied once into `store`.
+fn col_major<'a>(
+    a: &'a PyReadonlyArray2<'_, f64>,
+    store: &'a mut Option<Mat<f64>>,
+) -> PyResult<MatRef<'a, f64>> {
     let (n, m) = (a.shape()[0], a.shape()[1]);
+    if a.is_fortran_contiguous() {
+        if let Ok(data) = a.as_slice() {
+            return MatRef::new(n, m, data).map_err(value_error);
+        }
+    }
     let v: Vec<f64> = a.as_array().t().iter().copied().collect();
-    Mat::from_col_major(n, m, v).map_err(value_error)
+    Ok(store
+        .insert(Mat::from_col_major(n, m, v).map_err(value_error)?)
+        .as_ref())
 }
 
 #[pyfunction]
@@ -34,9 +45,14 @@ pub fn fit_smooth<'py>(
     true_h: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let (true_d, true_h) = (mat_from::<f64>(true_d)?, mat_from::<f64>(true_h)?);
-    let x = col_major(&x)?;
+    let mut x_store = None;
+    let x = col_major(&x, &mut x_store)?;
     let (fixed_w, fixed_h) = (mat_from::<f64>(fixed_w)?, mat_from::<f64>(fixed_h)?);
-    let g = g.map(|g| col_major(&g)).transpose()?;
+    let mut g_store = None;
+    let g = match &g {
+        Some(g) => Some(col_major(g, &mut g_store)?),
+        None => None,
+    };
     let (w0, h0) = (mat_from::<f64>(w0)?, mat_from::<f64>(h0)?);
     let est = &params.est;
     let (fit, stop) = interruptible(py, 0, |w| {
@@ -53,7 +69,7 @@ pub fn fit_smooth<'py>(
             progress: Some(&mut watch),
             ..Default::default()
         };
-        est.fit_with(x.as_ref(), g.as_ref().map(|g| g.as_ref()), opts)
+        est.fit_with(x, g, opts)
     })?;
     if stop {
         return Err(interrupted("fit"));
