@@ -259,9 +259,17 @@ pub fn validate_data<T: Scalar, D: Data<T>>(x: &D) -> Result<()> {
     Ok(())
 }
 
-/// The first negative or non-finite entry of a column-major slice.
+/// The first negative or non-finite entry of a column-major slice. Blocks
+/// are checked in parallel by a branch-free test that vectorizes; only a
+/// failing block is searched entry by entry.
 pub(crate) fn first_bad<T: Scalar>(nrows: usize, data: &[T]) -> Option<(usize, usize, T)> {
-    data.iter()
-        .position(|&v| !(v >= T::ZERO) || !v.is_finite())
-        .map(|p| (p % nrows.max(1), p / nrows.max(1), data[p]))
+    use rayon::prelude::*;
+    const BLOCK: usize = 1 << 15;
+    let good = |v: T| (v >= T::ZERO) & v.is_finite();
+    let block = data
+        .par_chunks(BLOCK)
+        .position_first(|b| !b.iter().fold(true, |ok, &v| ok & good(v)))?;
+    let start = block * BLOCK;
+    let p = start + data[start..].iter().position(|&v| !good(v))?;
+    Some((p % nrows.max(1), p / nrows.max(1), data[p]))
 }

@@ -54,41 +54,50 @@ pub(crate) struct MmSolver {
 }
 
 impl MmSolver {
-    /// A pixel's new h_j (in place of H̃_j) from the surrogate at H̃: `dr`
-    /// is Dᵀ(x_j / D H̃_j), `lap` the column (H̃Δ)_j.
-    /// Returns the simplex multiplier (NaN without the simplex).
-    #[allow(clippy::too_many_arguments)]
-    fn h_update(
-        &self,
-        j: usize,
-        hj: &mut [f64],
-        dr: &[f64],
-        lap: &[f64],
-        d_sums: &[f64],
-        guess: f64,
-    ) -> f64 {
-        let k = hj.len();
+    /// The surrogate's linear coefficients at H̃ for every entry (k×p):
+    /// b = Σ_i D_it + μ_t/(H̃ + ε_reg) + λ(H̃Δ) − λσH̃. They depend on H̃
+    /// alone, so they are made before the pass, in one vectorized loop,
+    /// and the divisions leave the chain each pixel's update waits on.
+    fn linear_terms(&self, h: &Mat<f64>, d_sums: &[f64]) -> Mat<f64> {
+        let (k, px) = (h.nrows, h.ncols);
         let lam = self.lambda;
         let a = lam * SIGMA;
         let er = self.epsilon_reg;
-        let mut b = [0.0f64; 16];
+        let mut b = Mat::zeros(k, px);
+        if let (Some(gr), true) = (self.grid, lam > 0.0) {
+            gr.apply(h, &mut b);
+        }
+        let (mu, with_lap) = (&self.mu, lam > 0.0 && self.grid.is_some());
+        for (bj, hj) in b.data.chunks_exact_mut(k).zip(h.data.chunks_exact(k)) {
+            for t in 0..k {
+                let mut v = d_sums[t] + mu[t] / (hj[t] + er);
+                if with_lap {
+                    v += lam * bj[t] - a * hj[t];
+                } else if lam > 0.0 {
+                    v -= a * hj[t];
+                }
+                bj[t] = v;
+            }
+        }
+        b
+    }
+
+    /// A pixel's new h_j (in place of H̃_j) from the surrogate at H̃: `dr`
+    /// is Dᵀ(x_j / D H̃_j), `b` the column of [`Self::linear_terms`].
+    /// Returns the simplex multiplier (NaN without the simplex).
+    fn h_update(&self, j: usize, hj: &mut [f64], dr: &[f64], b: &[f64], guess: f64) -> f64 {
+        let k = hj.len();
+        let a = self.lambda * SIGMA;
         let mut c = [0.0f64; 16];
-        let (mut bv, mut cv);
-        let (b, c): (&mut [f64], &mut [f64]) = if k <= 16 {
-            (&mut b[..k], &mut c[..k])
+        let mut cv;
+        let c: &mut [f64] = if k <= 16 {
+            &mut c[..k]
         } else {
-            bv = vec![0.0; k];
             cv = vec![0.0; k];
-            (&mut bv[..], &mut cv[..])
+            &mut cv[..]
         };
         for t in 0..k {
-            let ho = hj[t];
-            let mut bt = d_sums[t] + self.mu[t] / (ho + er);
-            if lam > 0.0 {
-                bt += lam * lap[t] - a * ho;
-            }
-            b[t] = bt;
-            c[t] = ho * dr[t];
+            c[t] = hj[t] * dr[t];
         }
         if self.simplex == Simplex::H {
             fixed::solve_on_simplex(self.fixed_h.as_ref(), j, a, b, c, self.eps, hj, guess)
@@ -108,20 +117,15 @@ impl MmSolver {
         f: &mut Factors<f64>,
         measure: bool,
     ) -> Option<f64> {
-        let (k, px) = (f.h.nrows, f.h.ncols);
+        let k = f.h.nrows;
         let d = spectra(p.g, &f.wt);
         let d_sums: Vec<f64> = (0..k).map(|t| d.col(t).iter().sum()).collect();
-        let mut lap = Mat::zeros(0, 0);
-        if let (Some(gr), true) = (self.grid, self.lambda > 0.0) {
-            lap = Mat::zeros(k, px);
-            gr.apply(&f.h, &mut lap);
-        }
+        let b = self.linear_terms(&f.h, &d_sums);
         let this = &*self;
         let update = |j: usize, dr: &[f64], hj: &mut [f64]| {
             let nu = &this.multipliers[j];
-            let lap_j = if lap.ncols > 0 { lap.col(j) } else { &[][..] };
             let guess = f64::from_bits(nu.load(Ordering::Relaxed));
-            let found = this.h_update(j, hj, dr, lap_j, &d_sums, guess);
+            let found = this.h_update(j, hj, dr, b.col(j), guess);
             if let Some(fx) = &this.fixed_h {
                 fx.apply_col(j, hj);
             }
