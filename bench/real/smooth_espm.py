@@ -58,11 +58,18 @@ SETTINGS = dict(lambda_L=2.0, mu=0.05, simplex_H=True, normalize=True, max_iter=
 PROBLEMS = {"as given (W)": {}, "H": {"simplex_W": False}}
 
 
+def settle():
+    """Let BLAS worker threads that spin after a numpy call (ESPM's fit, its
+    start) go idle, so that they do not take cores from the next timed fit."""
+    time.sleep(1.0)
+
+
 def run_espm(X, G, seed, extra):
     from espm.estimators import SmoothNMF
 
     est = SmoothNMF(n_components=3, G=G, shape_2d=(100, 100), hspy_comp=False, random_state=seed, verbose=0,
                     **{k: v for k, v in SETTINGS.items() if k != "tol"}, tol=1e-12, **extra)
+    settle()
     t = time.perf_counter()
     GW = est.fit_transform(X)
     dt = time.perf_counter() - t
@@ -87,6 +94,7 @@ def run_nmfkit(X, G, seed, extra, start=None):
     W, H = start if start is not None else (None, None)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # "applied to W only", as ESPM prints
+        settle()
         t = time.perf_counter()
         GW = est.fit_transform(X, W=W, H=H)
         dt = time.perf_counter() - t
