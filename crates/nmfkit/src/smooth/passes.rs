@@ -3,9 +3,10 @@
 //! W step Σ_j r h_jᵀ with the *new* H. A pixel's new h_j depends only on its
 //! own column of X (the Laplacian term is taken at the old H, computed
 //! before), so one pass does both: Dᵀr, the new h_j, then r again with it —
-//! while x_j is still in cache. X is read once per iteration, which is what
-//! bounds the speed (the data are larger than the caches). The KL divergence
-//! of the factors at the start of the pass comes out of it when asked for.
+//! while x_j is still in cache. X is read once per iteration; the
+//! arithmetic, not the reads, bounds the pass (on ESPM's toy an iteration
+//! cost 276 ns per pixel with X in L2, 304 ns with X 10× larger). The KL divergence of
+//! the factors at the start of the pass comes out of it when asked for.
 
 use crate::linalg::simd_wide;
 use crate::matrix::{Mat, MatRef};
