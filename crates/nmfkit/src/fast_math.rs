@@ -37,6 +37,27 @@ pub(crate) fn recip8(
     _mm512_fmadd_pd(r, _mm512_fnmadd_pd(m, r, one), r)
 }
 
+/// fdlibm's degree-7 minimax polynomial for (ln(1+f) − 2s)/s in s² (s =
+/// f/(2+f)), and ln 2 in a high and a low part: the logs in four lanes
+/// (`smooth::pixels_avx2::ln4`) and eight ([`ln8`]) share them.
+#[cfg(target_arch = "x86_64")]
+#[allow(clippy::excessive_precision)] // the published coefficients, as printed
+pub(crate) const LG: [f64; 7] = [
+    6.666666666666735130e-01,
+    3.999999999940941908e-01,
+    2.857142874366239149e-01,
+    2.222219843214978396e-01,
+    1.818357216161805012e-01,
+    1.531383769920937332e-01,
+    1.479819860511658591e-01,
+];
+#[cfg(target_arch = "x86_64")]
+#[allow(clippy::excessive_precision)]
+pub(crate) const LN2_HI: f64 = 6.93147180369123816490e-01;
+#[cfg(target_arch = "x86_64")]
+#[allow(clippy::excessive_precision)]
+pub(crate) const LN2_LO: f64 = 1.90821492927058770002e-10;
+
 /// ln of eight positive finite doubles (subnormals included), within an
 /// ulp: q = 2^e·m with √½ ≤ m < √2 from `getmant`/`getexp`, f = m − 1,
 /// s = f/(2 + f), ln m = f − (f²/2 − s(f²/2 + R(s²))) with fdlibm's
@@ -47,20 +68,8 @@ pub(crate) fn recip8(
 #[cfg(target_arch = "x86_64")]
 #[inline]
 #[target_feature(enable = "avx512f")]
-#[allow(clippy::excessive_precision)] // the published coefficients, as printed
 pub(crate) fn ln8(q: std::arch::x86_64::__m512d) -> std::arch::x86_64::__m512d {
     use std::arch::x86_64::*;
-    const LG: [f64; 7] = [
-        6.666666666666735130e-01,
-        3.999999999940941908e-01,
-        2.857142874366239149e-01,
-        2.222219843214978396e-01,
-        1.818357216161805012e-01,
-        1.531383769920937332e-01,
-        1.479819860511658591e-01,
-    ];
-    const LN2_HI: f64 = 6.93147180369123816490e-01;
-    const LN2_LO: f64 = 1.90821492927058770002e-10;
     // m in [1, 2) and e = ⌊log₂ q⌋, exact for subnormals too; above √2, m/2
     // and e + 1.
     let mut m = _mm512_getmant_pd::<_MM_MANT_NORM_1_2, _MM_MANT_SIGN_SRC>(q);

@@ -14,43 +14,7 @@ use crate::matrix::{Mat, MatRef};
 use crate::scalar::EPS32;
 use std::arch::x86_64::*;
 
-/// Runs a chunk of pixels for k ≤ 8; false (nothing done) for larger k.
-///
-/// # Safety
-/// The CPU must have AVX-512F (and so AVX2 and FMA).
-#[allow(clippy::too_many_arguments)]
-pub(super) unsafe fn chunk<F: Fn(usize, &[f64], &mut [f64])>(
-    x: MatRef<'_, f64>,
-    d: &Mat<f64>,
-    block: &mut [f64],
-    first: usize,
-    update: &F,
-    with_kl: bool,
-    r: &mut [f64],
-    kl: &mut f64,
-) -> bool {
-    macro_rules! run {
-        ($k:literal) => {
-            *kl = if with_kl {
-                chunk_k::<$k, true, F>(x, d, block, first, update, r)
-            } else {
-                chunk_k::<$k, false, F>(x, d, block, first, update, r)
-            }
-        };
-    }
-    match d.ncols {
-        1 => run!(1),
-        2 => run!(2),
-        3 => run!(3),
-        4 => run!(4),
-        5 => run!(5),
-        6 => run!(6),
-        7 => run!(7),
-        8 => run!(8),
-        _ => return false,
-    }
-    true
-}
+super::pixels_avx2::chunk_entry!("The CPU must have AVX-512F (and so AVX2 and FMA).");
 
 #[target_feature(enable = "avx512f,avx2,fma")]
 unsafe fn chunk_k<const K: usize, const KL: bool, F: Fn(usize, &[f64], &mut [f64])>(
