@@ -63,6 +63,19 @@ pub(super) use chunk_entry;
 
 chunk_entry!("The CPU must have AVX2 and FMA.");
 
+/// The K columns of D (n×K) and of R (n×K, written) as pointers, for the
+/// kernels' unchecked loads and stores.
+pub(super) fn column_pointers<const K: usize>(
+    d: &Mat<f64>,
+    r: &mut [f64],
+    n: usize,
+) -> ([*const f64; K], [*mut f64; K]) {
+    let cols = std::array::from_fn(|t| d.col(t).as_ptr());
+    let mut rcols = r.chunks_exact_mut(n);
+    let rcols = std::array::from_fn(|_| rcols.next().expect("K columns of R").as_mut_ptr());
+    (cols, rcols)
+}
+
 #[target_feature(enable = "avx2,fma")]
 unsafe fn chunk_k<const K: usize, const KL: bool, F: Fn(usize, &[f64], &mut [f64])>(
     x: MatRef<'_, f64>,
@@ -73,10 +86,7 @@ unsafe fn chunk_k<const K: usize, const KL: bool, F: Fn(usize, &[f64], &mut [f64
     r: &mut [f64],
 ) -> f64 {
     let n = x.nrows;
-    let cols: [*const f64; K] = std::array::from_fn(|t| d.col(t).as_ptr());
-    let mut rcols = r.chunks_exact_mut(n);
-    let rcols: [*mut f64; K] =
-        std::array::from_fn(|_| rcols.next().expect("K columns of R").as_mut_ptr());
+    let (cols, rcols) = column_pointers::<K>(d, r, n);
     let mut kl = 0.0;
     // y = D h at the old h, for the KL sum after the sweep.
     let mut ys = if KL { vec![0.0; n] } else { Vec::new() };

@@ -8,7 +8,7 @@
 //! KL at the old h (every few iterations) is summed inside the first sweep
 //! with eight-lane logs.
 
-use super::pixels_avx2::kl_term;
+use super::pixels_avx2::{column_pointers, kl_term};
 use crate::fast_math::{ln8, recip8};
 use crate::matrix::{Mat, MatRef};
 use crate::scalar::EPS32;
@@ -26,10 +26,7 @@ unsafe fn chunk_k<const K: usize, const KL: bool, F: Fn(usize, &[f64], &mut [f64
     r: &mut [f64],
 ) -> f64 {
     let n = x.nrows;
-    let cols: [*const f64; K] = std::array::from_fn(|t| d.col(t).as_ptr());
-    let mut rcols = r.chunks_exact_mut(n);
-    let rcols: [*mut f64; K] =
-        std::array::from_fn(|_| rcols.next().expect("K columns of R").as_mut_ptr());
+    let (cols, rcols) = column_pointers::<K>(d, r, n);
     let mut kl = 0.0;
     let done = block.len() / (K * GROUP) * GROUP;
     let mut groups = block.chunks_exact_mut(K * GROUP);
