@@ -67,14 +67,13 @@ impl MmSolver {
         if let (Some(gr), true) = (self.grid, lam > 0.0) {
             gr.apply(h, &mut b);
         }
-        let (mu, with_lap) = (&self.mu, lam > 0.0 && self.grid.is_some());
+        let mu = &self.mu;
+        // b holds HΔ here (zeros without a grid), replaced entry by entry.
         for (bj, hj) in b.data.chunks_exact_mut(k).zip(h.data.chunks_exact(k)) {
             for t in 0..k {
                 let mut v = d_sums[t] + mu[t] / (hj[t] + er);
-                if with_lap {
+                if lam > 0.0 {
                     v += lam * bj[t] - a * hj[t];
-                } else if lam > 0.0 {
-                    v -= a * hj[t];
                 }
                 bj[t] = v;
             }
