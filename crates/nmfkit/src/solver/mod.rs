@@ -10,10 +10,10 @@ mod hals;
 mod kl_cd;
 mod kl_lanes;
 mod mu;
+mod nnls;
 mod pgrad;
 mod sweep;
 
-pub use anls::nnls_bpp;
 pub(crate) use anls::AnlsBpp;
 pub(crate) use auto::{flops_per_iteration, AutoFrobenius, STRETCH, WARM};
 pub(crate) use cd::CoordinateDescent;
@@ -21,6 +21,7 @@ pub(crate) use greedy_cd::GreedyCd;
 pub(crate) use hals::{inner_sweeps, Hals};
 pub(crate) use kl_cd::KlCoordinateDescent;
 pub(crate) use mu::MultiplicativeUpdate;
+pub use nnls::nnls_bpp;
 pub(crate) use pgrad::ProjectedGradient;
 pub(crate) use sweep::hals_sweeps;
 
