@@ -130,19 +130,25 @@ impl<T: Scalar> SparseData<'_, T> {
         V: Fn(usize, usize, T, &mut [T]) + Sync,
     {
         if self.scatters(side, out.nrows) {
-            self.scatter_rows(out, visit)
+            let k = out.nrows;
+            self.scatter_rows(out, |i, idx, vals, t| {
+                for (&j, &v) in idx.iter().zip(vals) {
+                    let j = j as usize;
+                    visit(j, i, v, &mut t[j * k..(j + 1) * k]);
+                }
+            })
         } else {
             self.gather_columns(side, out, visit)
         }
     }
 
-    /// `out (k×m)` = Σ over stored entries (i, j, v) of `visit(j, i, v, out_j)`,
-    /// rows split into fixed ranges (one per thread, each into its own
-    /// buffer) and the buffers summed in order: the same result for the
-    /// same thread count.
+    /// `out (k×m)` = Σ over rows i of `visit(i, columns, values, out)`, rows
+    /// split into fixed ranges (one per thread, each into its own buffer)
+    /// and the buffers summed in order: the same result for the same
+    /// thread count.
     fn scatter_rows<V>(&self, out: &mut Mat<T>, visit: V)
     where
-        V: Fn(usize, usize, T, &mut [T]) + Sync,
+        V: Fn(usize, &[u32], &[T], &mut [T]) + Sync,
     {
         let x = &self.by_rows;
         let k = out.nrows;
@@ -164,10 +170,7 @@ impl<T: Scalar> SparseData<'_, T> {
                 t.fill(T::ZERO);
                 for i in rows {
                     let (idx, vals) = x.row(i);
-                    for (&j, &v) in idx.iter().zip(vals) {
-                        let j = j as usize;
-                        visit(j, i, v, &mut t[j * k..(j + 1) * k]);
-                    }
+                    visit(i, idx, vals, t);
                 }
             });
         }
@@ -233,7 +236,21 @@ impl<T: Scalar> Data<T> for SparseData<'_, T> {
     }
 
     fn cross(&self, side: Side, l: &Mat<T>, out: &mut Mat<T>, _par: Par) {
-        self.accumulate(side, out, |_, i, v, o| axpy(v, l.col(i), o));
+        let wide = crate::linalg::simd_wide();
+        if self.scatters(side, out.nrows) {
+            return self.scatter_rows(out, |i, idx, vals, t| {
+                scattered_sum(wide, idx, vals, l.col(i), t)
+            });
+        }
+        let a = self.oriented(side);
+        out.data
+            .par_chunks_mut(out.nrows)
+            .enumerate()
+            .with_min_len(16)
+            .for_each(|(j, o)| {
+                let (idx, vals) = a.row(j);
+                gathered_sum(wide, idx, vals, l, o)
+            });
     }
 
     fn cross_weighted<G>(&self, side: Side, wt: &Mat<T>, h: &Mat<T>, g: G, out: &mut Mat<T>)
@@ -298,4 +315,90 @@ impl<T: Scalar> Data<T> for SparseData<'_, T> {
         let i = x.indptr.partition_point(|&s| s <= p) - 1;
         Some((i, x.indices[p] as usize, x.data[p]))
     }
+}
+
+/// o = Σ v·l.col(i) over the entries (i, v), compiled for AVX2 when `wide`
+/// (the CPU has it): see [`gathered_sum_body`].
+fn gathered_sum<T: Scalar>(wide: bool, idx: &[u32], vals: &[T], l: &Mat<T>, o: &mut [T]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn avx2<T: Scalar>(idx: &[u32], vals: &[T], l: &Mat<T>, o: &mut [T]) {
+            gathered_sum_body(idx, vals, l, o)
+        }
+        if wide {
+            // SAFETY: `wide` is only true when the features were detected.
+            return unsafe { avx2(idx, vals, l, o) };
+        }
+    }
+    let _ = wide;
+    gathered_sum_body(idx, vals, l, o)
+}
+
+/// o = Σ v·l.col(i) over the entries (i, v), a slice of o at a time with
+/// its sums in registers across the entries (an axpy per entry would load
+/// and store o each time); the order of the sums is the axpy's.
+#[inline(always)]
+fn gathered_sum_body<T: Scalar>(idx: &[u32], vals: &[T], l: &Mat<T>, o: &mut [T]) {
+    #[inline(always)]
+    fn piece<T: Scalar, const W: usize>(
+        idx: &[u32],
+        vals: &[T],
+        l: &Mat<T>,
+        c0: usize,
+        o: &mut [T],
+    ) {
+        let k = l.nrows;
+        let mut acc = [T::ZERO; W];
+        for (&i, &v) in idx.iter().zip(vals) {
+            let li = &l.data[i as usize * k + c0..][..W];
+            for t in 0..W {
+                acc[t] += v * li[t];
+            }
+        }
+        o[c0..c0 + W].copy_from_slice(&acc);
+    }
+    // One pass over the entries per piece of at most 32 (eight AVX2
+    // registers of f64), each piece's width a constant.
+    macro_rules! width {
+        ($w:expr, $c0:expr, $($n:literal)*) => {
+            match $w {
+                $($n => piece::<T, $n>(idx, vals, l, $c0, o),)*
+                _ => unreachable!(),
+            }
+        };
+    }
+    let k = l.nrows;
+    let mut c0 = 0;
+    while c0 < k {
+        let w = (k - c0).min(32);
+        width!(w, c0, 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32);
+        c0 += w;
+    }
+}
+
+/// t.col(j) += v·li over the entries (j, v) of one row, compiled for AVX2
+/// when `wide` (the CPU has it).
+fn scattered_sum<T: Scalar>(wide: bool, idx: &[u32], vals: &[T], li: &[T], t: &mut [T]) {
+    #[inline(always)]
+    fn body<T: Scalar>(idx: &[u32], vals: &[T], li: &[T], t: &mut [T]) {
+        let k = li.len();
+        for (&j, &v) in idx.iter().zip(vals) {
+            let j = j as usize;
+            axpy(v, li, &mut t[j * k..(j + 1) * k]);
+        }
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn avx2<T: Scalar>(idx: &[u32], vals: &[T], li: &[T], t: &mut [T]) {
+            body(idx, vals, li, t)
+        }
+        if wide {
+            // SAFETY: `wide` is only true when the features were detected.
+            return unsafe { avx2(idx, vals, li, t) };
+        }
+    }
+    let _ = wide;
+    body(idx, vals, li, t)
 }
