@@ -218,9 +218,34 @@ impl<T: Scalar> MultiplicativeUpdate<T> {
             });
     }
 
-    /// The update on a run of whole lines, written without branches in the
-    /// loop so that it vectorizes.
+    /// The update on a run of whole lines, compiled for AVX2 when the CPU
+    /// has it: the division per entry dominates, and runs four lanes wide
+    /// instead of the baseline's two.
     fn update_lines(&self, side: Side, r: &mut [T], den: &[T], num: &[T]) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            #[target_feature(enable = "avx2,fma")]
+            unsafe fn avx2<T: Scalar>(
+                mu: &MultiplicativeUpdate<T>,
+                side: Side,
+                r: &mut [T],
+                den: &[T],
+                num: &[T],
+            ) {
+                mu.update_lines_body(side, r, den, num)
+            }
+            if crate::linalg::simd_wide() {
+                // SAFETY: the features were just detected.
+                return unsafe { avx2(self, side, r, den, num) };
+            }
+        }
+        self.update_lines_body(side, r, den, num)
+    }
+
+    /// [`Self::update_lines`]' loop, written without branches so that it
+    /// vectorizes.
+    #[inline(always)]
+    fn update_lines_body(&self, side: Side, r: &mut [T], den: &[T], num: &[T]) {
         let beta = self.beta;
         let eps = T::from_f64(EPS32);
         let pen = self.pen.side(side);
