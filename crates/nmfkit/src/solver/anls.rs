@@ -47,18 +47,7 @@ impl<T: Scalar, D: Data<T>> Solver<T, D> for AnlsBpp<T> {
         // The NNLS problems in f64, whatever T is, solved in place: working
         // memory O(block·k), not O(cols·k).
         let l1 = s.l1.to_f64();
-        let solve = |ws: &mut Bpp, g: &[f64], rb: &mut [T], cb: &[T]| {
-            let (mut c, mut x) = (std::mem::take(&mut ws.c64), std::mem::take(&mut ws.x64));
-            c.clear();
-            c.extend(cb.iter().map(|v| v.to_f64() - l1));
-            x.clear();
-            x.extend(rb.iter().map(|v| v.to_f64()));
-            ws.solve(g, &c, &mut x);
-            for (dst, &v) in rb.iter_mut().zip(&x) {
-                *dst = T::from_f64(v);
-            }
-            (ws.c64, ws.x64) = (c, x);
-        };
+        let solve = |ws: &mut Bpp, g: &[f64], rb: &mut [T], cb: &[T]| ws.solve_in(g, l1, cb, rb);
         match s.grams.shared() {
             // Blocks of columns, pivoted in parallel, a few per thread.
             // Results do not depend on the blocks: a column's pivoting sees

@@ -13,6 +13,8 @@
 //! the arithmetic. Passive sets are bit masks, groups are found by sorting,
 //! and every buffer lives across calls.
 
+use crate::scalar::Scalar;
+
 /// Solves min_{x ≥ 0} ½ xᵀ G x − cⱼᵀ x for every column cⱼ of `c` (k×cols,
 /// column-major) with the symmetric positive semi-definite k×k `g`.
 /// `warm` gives an initial passive set (entries > 0 of a previous solution).
@@ -47,9 +49,9 @@ pub(crate) struct Bpp {
     flips: Vec<u64>,
     chol: Vec<f64>,
     rhs: Vec<f64>,
-    /// Per-block conversions for callers in another precision.
-    pub(crate) c64: Vec<f64>,
-    pub(crate) x64: Vec<f64>,
+    /// [`Self::solve_in`]'s right-hand sides and solutions in f64.
+    c64: Vec<f64>,
+    x64: Vec<f64>,
 }
 
 impl Bpp {
@@ -70,6 +72,21 @@ impl Bpp {
             c64: Vec::new(),
             x64: Vec::new(),
         }
+    }
+
+    /// [`Self::solve`] for data in any precision, in f64: the right-hand
+    /// sides are `c − l1`, and `r` holds the warm start and gets the result.
+    pub(crate) fn solve_in<T: Scalar>(&mut self, g: &[f64], l1: f64, c: &[T], r: &mut [T]) {
+        let (mut c64, mut x64) = (std::mem::take(&mut self.c64), std::mem::take(&mut self.x64));
+        c64.clear();
+        c64.extend(c.iter().map(|v| v.to_f64() - l1));
+        x64.clear();
+        x64.extend(r.iter().map(|v| v.to_f64()));
+        self.solve(g, &c64, &mut x64);
+        for (dst, &v) in r.iter_mut().zip(&x64) {
+            *dst = T::from_f64(v);
+        }
+        (self.c64, self.x64) = (c64, x64);
     }
 
     /// Solves every column of `c` into `x` (k×cols, column-major), whose
@@ -305,15 +322,19 @@ mod tests {
         best.1
     }
 
-    #[test]
-    fn bpp_matches_brute_force_nnls() {
-        let mut seed = 11u64;
-        let mut rnd = || {
+    /// Uniform numbers in [0, 1) from a fixed seed (a 64-bit LCG).
+    fn uniform(mut seed: u64) -> impl FnMut() -> f64 {
+        move || {
             seed = seed
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
             (seed >> 11) as f64 / (1u64 << 53) as f64
-        };
+        }
+    }
+
+    #[test]
+    fn bpp_matches_brute_force_nnls() {
+        let mut rnd = uniform(11);
         for k in [1, 2, 4, 7] {
             // G = BᵀB for a random 12×k B; many right-hand sides of both signs.
             let b: Vec<f64> = (0..12 * k).map(|_| rnd()).collect();
@@ -342,13 +363,7 @@ mod tests {
 
     #[test]
     fn wide_problems_meet_kkt_and_each_column_alone_gives_the_same_answer() {
-        let mut seed = 5u64;
-        let mut rnd = || {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut rnd = uniform(5);
         // k = 70 needs two words per passive set.
         let (k, rows, cols) = (70, 90, 25);
         let b: Vec<f64> = (0..rows * k).map(|_| rnd()).collect();
